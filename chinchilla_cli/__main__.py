@@ -1,0 +1,3 @@
+from chinchilla_cli.cli import main
+
+main()

@@ -1,0 +1,94 @@
+"""Accelerators and the FLOP budget a cluster delivers: chips x peak x MFU x seconds."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from chinchilla_cli.errors import InputError
+from chinchilla_cli.presets import load_presets, lookup
+
+DEFAULT_ACCELERATOR = "h100-sxm"
+DEFAULT_MFU = 0.40  # the middle of what large dense runs report (PaLM 46%, Llama 3 38-43%)
+SECONDS_PER_DAY = 86_400.0
+SECONDS_PER_HOUR = 3_600.0
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    name: str
+    description: str
+    bf16_flops_per_second: float
+    fp8_flops_per_second: float | None
+    memory_bytes: float
+    hbm_bytes_per_second: float | None
+    tdp_watts: float | None
+    source: str
+    price_usd_per_hour: float | None = None
+    price_note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "bf16_flops_per_second": self.bf16_flops_per_second,
+            "fp8_flops_per_second": self.fp8_flops_per_second,
+            "memory_bytes": self.memory_bytes,
+            "tdp_watts": self.tdp_watts,
+            "source": self.source,
+        }
+
+
+def accelerator_names() -> list[str]:
+    return list(load_presets("hardware"))
+
+
+def load_accelerator(name: str, what: str = "--accelerator") -> Accelerator:
+    e = lookup("hardware", name, what)
+
+    def opt(key: str, scale: float) -> float | None:
+        v = e.get(key)
+        return None if v is None else float(v) * scale
+
+    return Accelerator(
+        name=name.strip().lower(),
+        description=str(e.get("description", "")),
+        bf16_flops_per_second=float(e["bf16_tflops"]) * 1e12,
+        fp8_flops_per_second=opt("fp8_tflops", 1e12),
+        memory_bytes=float(e["memory_gb"]) * 1e9,
+        hbm_bytes_per_second=opt("hbm_tb_per_s", 1e12),
+        tdp_watts=opt("tdp_watts", 1.0),
+        source=str(e.get("source", "")),
+        price_usd_per_hour=opt("price_usd_per_hour", 1.0),
+        price_note=str(e.get("price_note", "")),
+    )
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The hardware a run uses: `chips` accelerators at `mfu` of `peak_flops_per_second`."""
+
+    accelerator: Accelerator
+    chips: int
+    peak_flops_per_second: float
+    mfu: float
+
+    @property
+    def flops_per_second(self) -> float:
+        """Delivered (not peak) FLOP/s of the whole cluster."""
+        return self.chips * self.peak_flops_per_second * self.mfu
+
+    @property
+    def memory_bytes(self) -> float:
+        return self.chips * self.accelerator.memory_bytes
+
+    def flops_in(self, seconds: float) -> float:
+        return self.flops_per_second * seconds
+
+    def seconds_for(self, flops: float) -> float:
+        return flops / self.flops_per_second
+
+    def chips_for(self, flops: float, seconds: float) -> int:
+        """Chips needed to deliver `flops` within `seconds`, rounded up."""
+        per_chip = self.peak_flops_per_second * self.mfu * seconds
+        return max(1, math.ceil(flops / per_chip - 1e-9))

@@ -1,0 +1,74 @@
+"""Read the YAML presets shipped with the package, and YAML files users hand us."""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from chinchilla_cli.errors import InputError
+
+KINDS = ("hardware", "laws", "models")
+
+
+def _preset_text(kind: str) -> str:
+    # Installed wheels carry presets/ inside the package (hatch force-include); a source
+    # checkout (tests run in place, editable installs) has it beside the package.
+    packaged = resources.files("chinchilla_cli").joinpath("presets", f"{kind}.yaml")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "presets" / f"{kind}.yaml").read_text(
+        encoding="utf-8"
+    )
+
+
+@functools.cache
+def load_presets(kind: str) -> dict[str, dict[str, Any]]:
+    """All entries of presets/<kind>.yaml, by name."""
+    if kind not in KINDS:
+        raise InputError(f"unknown preset kind {kind!r}; known: {', '.join(KINDS)}")
+    data = safe_load(_preset_text(kind))
+    return {str(name): dict(entry) for name, entry in data.items()}
+
+
+def lookup(kind: str, name: str, what: str) -> dict[str, Any]:
+    """The preset `name` of `kind`, or an InputError listing the known names."""
+    entries = load_presets(kind)
+    key = name.strip().lower()
+    if key not in entries:
+        raise InputError(f"{what}: unknown {kind} preset {name!r}; known: {', '.join(entries)}")
+    return entries[key]
+
+
+def safe_load(text: str) -> Any:
+    """yaml.safe_load, through libyaml when PyYAML was built with it (about 10x faster)."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def read_yaml_file(path: str | Path, what: str) -> Any:
+    """yaml.safe_load a user's file; every failure is one InputError naming file and line."""
+    import yaml
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{what}: file {str(p)!r} does not exist") from None
+    except IsADirectoryError:
+        raise InputError(f"{what}: {str(p)!r} is a directory, not a YAML file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what}: {str(p)!r} is not UTF-8 text") from None
+    except OSError as e:
+        raise InputError(f"{what}: cannot read {str(p)!r}: {e.strerror}") from None
+    try:
+        return safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{p}:{mark.line + 1}" if mark is not None else str(p)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        if "python/" in str(e):
+            problem = "Python object tags are refused (files are read with yaml.safe_load)"
+        raise InputError(f"{what}: {where}: not valid YAML: {problem}") from None

@@ -1,0 +1,32 @@
+import math
+
+import pytest
+
+from chinchilla_cli.errors import InputError
+from chinchilla_cli.quantity import human, parse_quantity, sci
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("5.76e23", 5.76e23), ("1e24", 1e24), ("70B", 70e9), ("400M", 400e6), ("1.4T", 1.4e12),
+     ("2k", 2000), ("2K", 2000), (" 1_000 ", 1000), ("1,024", 1024), (".5", 0.5), ("3G", 3e9)],
+)
+def test_parse(text, value):
+    assert parse_quantity(text) == pytest.approx(value, rel=1e-12)
+
+
+@pytest.mark.parametrize("text", ["lots", "", "nan", "inf", "-inf", "1e999", "70BB", "B", "1e"])
+def test_parse_rejects(text):
+    with pytest.raises(InputError, match="--flops"):
+        parse_quantity(text, "--flops")
+
+
+def test_human_and_sci():
+    assert human(70e9) == "70.0B"
+    assert human(1.4e12) == "1.40T"
+    assert human(413e6) == "413M"
+    assert sci(5.76e23) == "5.76e23"
+    assert sci(1e21) == "1.00e21"
+    for v in (70e9, 1.4e12, 32.2e9, 999.7e9, 5.76e23):
+        back = parse_quantity(human(v))
+        assert math.isclose(back, v, rel_tol=5e-3)

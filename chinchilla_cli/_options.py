@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
@@ -47,3 +48,11 @@ def quantity(
 POSITIVE = quantity()
 POSITIVE_INT = quantity(integer=True)
 FRACTION = quantity(maximum=1.0)
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON (stable keys) for scripts.")]
+LawOpt = Annotated[
+    str,
+    typer.Option("--law", help="Scaling law: a preset name (see `chinchilla presets laws`) or a law YAML file."),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite output files that already exist.")]

@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from chinchilla_cli import __version__
-from chinchilla_cli._options import FRACTION, POSITIVE, POSITIVE_INT
+from chinchilla_cli._options import FRACTION, POSITIVE, POSITIVE_INT, JsonOpt, LawOpt
 from chinchilla_cli.errors import ChinchillaError, InputError
 
 
@@ -66,13 +66,6 @@ def _root(
     ] = False,
 ) -> None:
     """Plan compute-optimal language-model training (Hoffmann et al. 2022, 'Chinchilla')."""
-
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON (stable keys) for scripts.")]
-LawOpt = Annotated[
-    str,
-    typer.Option("--law", help="Scaling law: a preset name (see `chinchilla presets laws`) or a law YAML file."),
-]
 
 
 @app.command()
@@ -169,6 +162,12 @@ def presets(
         render.print_json(data)
     else:
         render.console().print(render.presets_view(data))
+
+
+# Subcommands that live in their own modules (each imports only typer at module level).
+from chinchilla_cli import cmd_compare  # noqa: E402
+
+app.command(name="compare")(cmd_compare.compare)
 
 
 def main() -> None:

@@ -1,0 +1,49 @@
+"""Writing the user's files safely: atomically, never over an existing file unless forced."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from chinchilla_cli.errors import InputError
+
+
+def check_writable(path: str | Path, option: str, force: bool) -> Path:
+    """Fail early (before any long computation) if `path` cannot or must not be written."""
+    p = Path(path)
+    if p.exists() and not force:
+        raise InputError(f"{option}: {str(p)!r} already exists; pass --force to overwrite it")
+    if p.is_dir():
+        raise InputError(f"{option}: {str(p)!r} is a directory")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"{option}: folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"{option}: folder {str(folder)!r} is not writable")
+    return p
+
+
+def write_atomic(path: str | Path, write: Callable[[Path], None], option: str, force: bool) -> Path:
+    """Call `write(tmp)` on a temporary file beside `path`, then rename it into place.
+
+    A crash or Ctrl-C leaves either the old file or none, never a partial one.
+    """
+    p = check_writable(path, option, force)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        if p.exists() and not force:  # appeared while we computed
+            raise InputError(f"{option}: {str(p)!r} already exists; pass --force to overwrite it")
+        os.replace(tmp, p)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return p
+
+
+def write_text_atomic(path: str | Path, text: str, option: str, force: bool) -> Path:
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), option, force)

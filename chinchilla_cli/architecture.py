@@ -10,6 +10,9 @@ Two families:
 - "llama" (Touvron et al. 2023; Llama 3): SwiGLU MLP (three d x ffw matrices), grouped-
   query attention with kv_heads key/value heads, untied input and output embeddings,
   RMSNorm (one d-vector per norm).
+- "gpt" (GPT-3, BLOOM, Falcon...): the plain count of a dense GELU transformer, tied
+  embeddings, Q and O of d x (heads·head_dim), K and V of d x (kv_heads·head_dim), MLP
+  2·d·ffw; biases and norms (under 0.1%) left out.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ DEFAULT_ASPECT_RATIO = 100.0  # d_model / layers; Table A9 spans 43-109, Chinchi
 DEFAULT_VOCAB = {"chinchilla": 32_000, "llama": 128_256}
 DEFAULT_SEQ_LEN = 2_048
 DEFAULT_KV_HEADS = 8
-FAMILIES = ("chinchilla", "llama")
+FAMILIES = ("chinchilla", "llama", "gpt")
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,11 @@ class Architecture:
     @property
     def non_embedding_params(self) -> int:
         d, inner = self.d_model, self.n_heads * self.head_dim
+        attention = d * inner + 2 * d * self.n_kv_heads * self.head_dim + inner * d
         if self.family == "llama":
-            kv = self.n_kv_heads * self.head_dim
-            attention = d * inner + 2 * d * kv + inner * d
-            per_layer = attention + 3 * d * self.ffw_size + 2 * d
-            return self.n_layers * per_layer + d
+            return self.n_layers * (attention + 3 * d * self.ffw_size + 2 * d) + d
+        if self.family == "gpt":
+            return self.n_layers * (attention + 2 * d * self.ffw_size)
         return self.n_layers * (5 * d * inner + 2 * d * self.ffw_size)
 
     @property

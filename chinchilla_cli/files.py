@@ -34,6 +34,9 @@ def write_atomic(path: str | Path, write: Callable[[Path], None], option: str, f
     fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
     os.close(fd)
     tmp = Path(tmp_name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file a normal file's mode
     try:
         write(tmp)
         if p.exists() and not force:  # appeared while we computed

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from chinchilla_cli.errors import InputError
 
-INSTALL_HINT = "plotting needs matplotlib: pip install 'chinchilla-cli[plot]' (or pip install matplotlib)"
+INSTALL_HINT = (
+    "plotting needs matplotlib: pip install 'chinchilla-cli[plot]' (or pip install matplotlib)"
+)
 
 
 def pyplot() -> Any:
@@ -19,3 +22,183 @@ def pyplot() -> Any:
     except ImportError:
         raise InputError(INSTALL_HINT) from None
     return plt
+
+
+PLOT_FORMATS = ("png", "svg", "pdf")
+
+
+def plot_format(path: str, option: str) -> str:
+    """The file format from the name's extension, or a one-line InputError."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in PLOT_FORMATS:
+        raise InputError(f"{option}: {path!r} has no known image extension; expected a file name "
+                         f"ending in {', '.join('.' + f for f in PLOT_FORMATS)}")
+    return suffix
+
+
+def check_plot_path(path: str, option: str, force: bool) -> None:
+    """Fail before any work: bad extension, existing file without --force, no matplotlib."""
+    from chinchilla_cli.files import check_writable
+
+    plot_format(path, option)
+    check_writable(path, option, force)
+    pyplot()
+
+
+def compare_plot(comparison: Any, path: str, option: str, force: bool) -> Path:
+    """Write the `chinchilla compare` figure atomically; returns the path written."""
+    from chinchilla_cli.files import write_atomic
+
+    fmt = plot_format(path, option)
+    plt = pyplot()
+    try:
+        fig = compare_figure(plt, comparison)
+    except (ValueError, OverflowError, FloatingPointError) as e:
+        plt.close("all")
+        raise InputError(f"{option}: cannot draw these runs on one landscape ({e})") from None
+    try:
+        return write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150), option, force)
+    finally:
+        plt.close(fig)
+
+
+def compare_figure(plt: Any, comparison: Any) -> Any:
+    """The runs as points on the law's loss landscape over (N, D), with IsoFLOP lines
+    (C = 6ND) and the compute-optimal frontier; each run is joined to the optimum of its
+    compute along its IsoFLOP line."""
+    import numpy as np
+
+    from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN as K
+    from chinchilla_cli.plan import optimal_allocation
+
+    law, rows = comparison.law, comparison.rows
+    ns = [r.config.params for r in rows] + [r.optimal.params for r in rows]
+    ds = [r.config.tokens for r in rows] + [r.optimal.tokens for r in rows]
+    n_lo, n_hi = _span(min(ns), max(ns))
+    d_lo, d_hi = _span(min(ds), max(ds))
+
+    fig, ax = plt.subplots(figsize=(10, 7.5), layout="constrained")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(n_lo, n_hi)
+    ax.set_ylim(d_lo, d_hi)
+
+    flat = True
+    if law.predicts_loss:
+        n_grid = np.geomspace(n_lo, n_hi, 300)
+        d_grid = np.geomspace(d_lo, d_hi, 300)
+        nn, dd = np.meshgrid(n_grid, d_grid)
+        z = np.asarray(law.loss(nn, dd).total, dtype=float)
+        seen = [r.loss.total for r in rows if r.loss is not None]
+        seen += [r.optimal_loss for r in rows if r.optimal_loss is not None]
+        z_lo = float(np.nanmin(z))
+        z_hi = min(float(np.nanmax(z)), z_lo + 3.0 * (max(seen) - z_lo))
+        flat = not (np.isfinite(z_lo) and np.isfinite(z_hi) and z_hi > z_lo * (1 + 1e-9))
+    if law.predicts_loss and not flat:
+        levels = np.linspace(z_lo, z_hi, 16)
+        filled = ax.contourf(nn, dd, z, levels=levels, cmap="viridis_r", extend="max", alpha=0.85)
+        lines = ax.contour(nn, dd, z, levels=levels[::3], colors="white", linewidths=0.6,
+                           alpha=0.8)
+        ax.clabel(lines, fmt="%.2f", fontsize=7, inline=True)
+        bar = fig.colorbar(filled, ax=ax, pad=0.01)
+        bar.set_ticks(levels[::3])
+        bar.ax.yaxis.set_major_formatter("{x:.2f}")
+        bar.set_label(f"predicted loss L(N, D) under {law.name} (nats per token)")
+
+    # IsoFLOP lines: one per decade of C (every other decade when there are many)
+    c_lo = int(np.floor(np.log10(K * n_lo * d_lo)))
+    c_hi = int(np.ceil(np.log10(K * n_hi * d_hi)))
+    step = 1 if c_hi - c_lo <= 12 else 2
+    n_line = np.geomspace(n_lo, n_hi, 200)
+    iso_label = "IsoFLOP line, C = 6ND (FLOPs)"
+    for e in range(c_lo, c_hi + 1, step):
+        c = 10.0**e
+        d_line = c / (K * n_line)
+        inside = (d_line >= d_lo) & (d_line <= d_hi)
+        if inside.sum() < 2:
+            continue
+        ax.plot(n_line, d_line, color="0.25", lw=0.7, ls=(0, (4, 3)), label=iso_label)
+        iso_label = "_nolegend_"
+        k = np.flatnonzero(inside)[int(inside.sum() * 0.12)]
+        ax.annotate(f"1e{e}", (n_line[k], d_line[k]), fontsize=7, color="0.15",
+                    rotation=-35, rotation_mode="anchor", ha="left", va="bottom")
+
+    # the compute-optimal frontier across the visible compute range
+    cs = np.geomspace(K * n_lo * d_lo / 100, K * n_hi * d_hi * 100, 400)
+    fr = [optimal_allocation(law, float(c)) for c in cs]
+    ax.plot([a.params for a in fr], [a.tokens for a in fr], color="crimson", lw=2.2,
+            label=f"compute-optimal frontier ({law.name})")
+
+    colours = plt.get_cmap("tab10" if len(rows) <= 10 else "tab20")
+    labels = []
+    for i, r in enumerate(rows):
+        col = colours(i % colours.N)
+        n, d = r.config.params, r.config.tokens
+        on, od = r.optimal.params, r.optimal.tokens
+        ax.plot([n, on], [d, od], color=col, lw=1.2, ls=":", zorder=3)
+        ax.scatter([on], [od], s=45, facecolors="white", edgecolors=col, linewidths=1.6, zorder=4)
+        ax.scatter([n], [d], s=70, color=col, edgecolors="black", linewidths=0.8, zorder=5)
+        labels.append(ax.annotate(
+            r.config.name, (n, d), xytext=(6, 5), textcoords="offset points", fontsize=9,
+            fontweight="bold", color="black", zorder=6,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": col, "alpha": 0.85}))
+    # legend proxies in neutral colours (the runs' own colours only tell them apart)
+    ax.scatter([], [], s=70, color="0.6", edgecolors="black", linewidths=0.8, label="run (N, D)")
+    ax.scatter([], [], s=45, facecolors="white", edgecolors="0.3", linewidths=1.6,
+               label="optimum of the same compute (dotted: along its IsoFLOP line)")
+
+    without = f"; {law.name} reads N without embeddings" if law.kind == "kaplan" else ""
+    ax.set_xlabel(f"parameters N (log scale{without})")
+    ax.set_ylabel("training tokens D (log scale)")
+    if not law.predicts_loss:
+        what = "allocation (this law predicts no loss)"
+    else:
+        what = "loss landscape" + (" (flat to float precision here)" if flat else "")
+    ax.set_title(f"Training runs on the {law.name} {what}")
+    ax.grid(True, which="major", color="0.5", alpha=0.25, lw=0.5)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+    _spread_labels(fig, labels)
+    return fig
+
+
+_OFFSETS = ((6, 5), (6, -14), (-6, 5), (-6, -14), (0, 12), (0, -22), (14, 16), (14, -26),
+            (-14, 16), (-14, -26), (24, -4), (-24, -4))
+
+
+def _spread_labels(fig: Any, labels: list[Any]) -> None:
+    """Move each point label to the first of a few offsets where it overlaps no earlier label."""
+    fig.canvas.draw()  # lay out the figure, so text extents are final
+    renderer = fig.canvas.get_renderer()
+    placed: list[Any] = []
+    for text in labels:
+        for dx, dy in _OFFSETS:
+            text.set_position((dx, dy))
+            text.set_horizontalalignment("left" if dx >= 0 else "right")
+            box = text.get_window_extent(renderer).expanded(1.08, 1.15)
+            if not any(box.overlaps(other) for other in placed):
+                break
+        else:
+            text.set_position(_OFFSETS[0])
+            text.set_horizontalalignment("left")
+            box = text.get_window_extent(renderer).expanded(1.08, 1.15)
+        placed.append(box)
+
+
+def _span(
+    lo: float, hi: float, margin: float = 4.0, min_decades: float = 1.5
+) -> tuple[float, float]:
+    """A log-scale axis range around [lo, hi] with `margin` each side and at least
+    `min_decades` decades in all."""
+    import math
+
+    lo, hi = lo / margin, hi * margin
+    short = min_decades - math.log10(hi / lo)
+    if short > 0:
+        f = 10 ** (short / 2)
+        lo, hi = lo / f, hi * f
+    return lo, hi
+
+
+def plot_fit(report: Any, path: Any) -> None:
+    """Placeholder until the fit figure lands."""
+    raise InputError("--plot: not implemented yet")

@@ -165,8 +165,9 @@ def presets(
 
 
 # Subcommands that live in their own modules (each imports only typer at module level).
-from chinchilla_cli import cmd_compare  # noqa: E402
+from chinchilla_cli import cmd_compare, cmd_fit  # noqa: E402
 
+app.command(name="fit")(cmd_fit.fit)
 app.command(name="compare")(cmd_compare.compare)
 
 

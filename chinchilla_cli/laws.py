@@ -11,6 +11,7 @@ Three kinds, one interface (`optimal_params`, `optimal_tokens`, `flops_for_param
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -53,6 +54,10 @@ class ParametricLaw:
     # bootstrap draws of (E, A, B, alpha, beta), one row each, when the law carries them
     samples: tuple[tuple[float, float, float, float, float], ...] = field(default=(), repr=False)
     samples_source: str = ""
+    # Muennighoff et al. 2023: how fast repeated data (R_D*) and excess parameters (R_N*)
+    # lose value; None where the law was not fitted with repetition
+    R_D_star: float | None = None
+    R_N_star: float | None = None
     kind = "parametric"
     predicts_loss = True
 
@@ -96,31 +101,52 @@ class ParametricLaw:
     def with_parameters(self, E: float, A: float, B: float, alpha: float, beta: float) -> ParametricLaw:
         return ParametricLaw(self.name, E, A, B, alpha, beta, self.source)
 
+    def sample_laws(self) -> list[ParametricLaw]:
+        """One law per bootstrap sample the law carries (empty when it carries none)."""
+        return [self.with_parameters(*row) for row in self.samples]
+
 
 @dataclass(frozen=True)
 class AllocationLaw:
-    """N_opt = k C^a and D_opt = C / (6 N_opt): an allocation with no loss model."""
+    """N_opt = k C^a and D_opt = C / (6 N_opt): an allocation with no loss model.
+
+    With basis "tokens" the power law is for the tokens instead (D_opt = k C^a, as the
+    Llama 3 paper states its law) and N_opt = C / (6 D_opt).
+    """
 
     name: str
     k: float
     a: float
     source: str = ""
     notes: tuple[str, ...] = ()
+    basis: str = "params"
     kind = "allocation"
     predicts_loss = False
 
-    def optimal_params(self, flops: float) -> float:
+    def _power(self, flops: float) -> float:
         return self.k * flops**self.a
+
+    def _inverse(self, value: float) -> float:
+        # value = k C^a for the basis quantity; the other is C / (6 value)
+        return (value / self.k) ** (1.0 / self.a)
+
+    def _inverse_other(self, value: float) -> float:
+        # other = C / (6 k C^a) = C^(1-a) / (6k)  =>  C = (6 k other)^(1/(1-a))
+        return (FLOPS_PER_PARAM_TOKEN * self.k * value) ** (1.0 / (1.0 - self.a))
+
+    def optimal_params(self, flops: float) -> float:
+        if self.basis == "tokens":
+            return flops / (FLOPS_PER_PARAM_TOKEN * self._power(flops))
+        return self._power(flops)
 
     def optimal_tokens(self, flops: float) -> float:
         return flops / (FLOPS_PER_PARAM_TOKEN * self.optimal_params(flops))
 
     def flops_for_params(self, params: float) -> float:
-        return (params / self.k) ** (1.0 / self.a)
+        return self._inverse_other(params) if self.basis == "tokens" else self._inverse(params)
 
     def flops_for_tokens(self, tokens: float) -> float:
-        # D = C^(1-a) / (6k)  =>  C = (6 k D)^(1/(1-a))
-        return (FLOPS_PER_PARAM_TOKEN * self.k * tokens) ** (1.0 / (1.0 - self.a))
+        return self._inverse(tokens) if self.basis == "tokens" else self._inverse_other(tokens)
 
     def loss(self, params: float, tokens: float) -> LossTerms | None:
         return None
@@ -143,7 +169,85 @@ class KaplanLaw(AllocationLaw):
         return LossTerms(total)
 
 
-Law = Union[ParametricLaw, AllocationLaw, KaplanLaw]
+def _solve_increasing(f: Callable[[float], float], target: float, lo: float = 1.0,
+                      hi: float = 1e40) -> float:
+    """x with f(x) = target for an increasing f, by bisection in log x."""
+    a, b = math.log(lo), math.log(hi)
+    for _ in range(200):
+        mid = 0.5 * (a + b)
+        if f(math.exp(mid)) < target:
+            a = mid
+        else:
+            b = mid
+    return math.exp(0.5 * (a + b))
+
+
+@dataclass(frozen=True)
+class DeepSeekLaw:
+    """DeepSeek LLM (Bi et al. 2024): the optimal model scale M (non-embedding FLOPs per
+    token, M = 72·layers·d² + 12·layers·d·seq) and data D for a budget C = M·D, plus
+    their learning-rate and batch-size laws.
+
+    M_opt is turned into parameters through a dense shape with d_model / layers =
+    aspect_ratio: N = vocab·d + 12·layers·d². The split keeps C = 6 N D.
+    """
+
+    name: str
+    k_scale: float
+    a_scale: float
+    k_tokens: float
+    a_tokens: float
+    k_lr: float
+    a_lr: float
+    k_batch: float
+    a_batch: float
+    seq_len: int = 4096
+    vocab_size: int = 102_400
+    aspect_ratio: float = 100.0
+    source: str = ""
+    notes: tuple[str, ...] = ()
+    kind = "deepseek"
+    predicts_loss = False
+
+    def optimal_scale(self, flops: float) -> float:
+        """M_opt: non-embedding FLOPs per token."""
+        return self.k_scale * flops**self.a_scale
+
+    def deepseek_tokens(self, flops: float) -> float:
+        """D_opt as DeepSeek states it (C = M D, not 6 N D)."""
+        return self.k_tokens * flops**self.a_tokens
+
+    def learning_rate(self, flops: float) -> float:
+        return self.k_lr * flops**self.a_lr
+
+    def batch_tokens(self, flops: float) -> float:
+        return self.k_batch * flops**self.a_batch
+
+    def _width_for_scale(self, scale: float) -> float:
+        r, s = self.aspect_ratio, self.seq_len
+        return _solve_increasing(lambda d: (72 * d**3 + 12 * d**2 * s) / r, scale, 1.0, 1e8)
+
+    def params_for_scale(self, scale: float) -> float:
+        d = self._width_for_scale(scale)
+        return self.vocab_size * d + 12 * (d / self.aspect_ratio) * d**2
+
+    def optimal_params(self, flops: float) -> float:
+        return self.params_for_scale(self.optimal_scale(flops))
+
+    def optimal_tokens(self, flops: float) -> float:
+        return flops / (FLOPS_PER_PARAM_TOKEN * self.optimal_params(flops))
+
+    def flops_for_params(self, params: float) -> float:
+        return _solve_increasing(self.optimal_params, params)
+
+    def flops_for_tokens(self, tokens: float) -> float:
+        return _solve_increasing(self.optimal_tokens, tokens)
+
+    def loss(self, params: float, tokens: float) -> LossTerms | None:
+        return None
+
+
+Law = Union[ParametricLaw, AllocationLaw, KaplanLaw, DeepSeekLaw]
 
 KAPLAN_NOTE = (
     "kaplan2020 counts parameters without embeddings and its losses are in nats on "
@@ -178,9 +282,11 @@ _FIELDS = {
     "parametric": ("E", "A", "B", "alpha", "beta"),
     "allocation": ("a",),
     "kaplan": ("a", "N_c", "D_c", "alpha_N", "alpha_D"),
+    "deepseek": ("k_scale", "a_scale", "k_tokens", "a_tokens", "k_lr", "a_lr", "k_batch", "a_batch"),
 }
 _OPTIONAL = {"name", "kind", "source", "k", "anchor_flops", "anchor_params", "samples",
-             "samples_source", "ci", "fit"}
+             "samples_source", "ci", "fit", "basis", "R_D_star", "R_N_star", "seq_len",
+             "vocab_size", "aspect_ratio"}
 
 
 def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "--law") -> Law:
@@ -196,20 +302,33 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "-
     extra = sorted(set(map(str, data)) - set(_FIELDS[kind]) - _OPTIONAL)
     notes = tuple(f"{where}: ignored unknown key {k!r}" for k in extra)
 
-    def num(key: str, allow_zero: bool = False) -> float:
+    def num(key: str, allow_zero: bool = False, signed: bool = False) -> float:
         v = data[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise InputError(f"{what}: {where}: {key} must be a finite number, got {v!r}")
-        if v < 0 or (v == 0 and not allow_zero):
+        if not signed and (v < 0 or (v == 0 and not allow_zero)):
             raise InputError(f"{what}: {where}: {key} must be positive, got {v!r}")
         return float(v)
+
+    def opt_num(key: str) -> float | None:
+        return num(key) if data.get(key) is not None else None
 
     source = str(data.get("source", "")).strip()
     if kind == "parametric":
         samples = _samples(data.get("samples"), where, what)
         return ParametricLaw(name, num("E", allow_zero=True),
                              num("A"), num("B"), num("alpha"), num("beta"), source, notes,
-                             samples, str(data.get("samples_source", "")).strip())
+                             samples, str(data.get("samples_source", "")).strip(),
+                             opt_num("R_D_star"), opt_num("R_N_star"))
+    if kind == "deepseek":
+        return DeepSeekLaw(
+            name, num("k_scale"), num("a_scale"), num("k_tokens"), num("a_tokens"), num("k_lr"),
+            num("a_lr", signed=True), num("k_batch"), num("a_batch", signed=True),
+            int(opt_num("seq_len") or 4096), int(opt_num("vocab_size") or 102_400),
+            opt_num("aspect_ratio") or 100.0, source,
+            notes + (f"{name} gives model scale in non-embedding FLOPs per token; N here is "
+                     "converted through a dense shape and D = C / (6N)",),
+        )
     a = num("a")
     if a >= 1:
         raise InputError(f"{what}: {where}: a must be below 1 (N_opt = k C^a), got {a!r}")
@@ -220,9 +339,12 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "-
     else:
         raise InputError(f"{what}: {where}: give k, or anchor_flops and anchor_params")
     if kind == "allocation":
-        return AllocationLaw(name, k, a, source, notes + (ALLOCATION_NOTE.format(name=name),))
-    return KaplanLaw(name, k, a, source, notes + (KAPLAN_NOTE,), num("N_c"), num("D_c"),
-                     num("alpha_N"), num("alpha_D"))
+        basis = str(data.get("basis", "params"))
+        if basis not in ("params", "tokens"):
+            raise InputError(f"{what}: {where}: basis must be params or tokens, got {basis!r}")
+        return AllocationLaw(name, k, a, source, notes + (ALLOCATION_NOTE.format(name=name),), basis)
+    return KaplanLaw(name, k, a, source, notes + (KAPLAN_NOTE,), N_c=num("N_c"), D_c=num("D_c"),
+                     alpha_N=num("alpha_N"), alpha_D=num("alpha_D"))
 
 
 def _samples(raw: Any, where: str, what: str) -> tuple[tuple[float, float, float, float, float], ...]:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chinchilla_cli.architecture import Architecture, sketch
+from chinchilla_cli.frontier import Allocation, optimal_allocation
 from chinchilla_cli.hardware import SECONDS_PER_DAY, Cluster
-from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law, LossTerms, load_law
+from chinchilla_cli.laws import Law, LossTerms, load_law
 
 # Mixed-precision Adam: bf16 weights (2) + bf16 grads (2) + fp32 master, m, v (12).
 TRAIN_BYTES_PER_PARAM = 16
@@ -21,34 +22,6 @@ CROSSCHECK_LAWS = (
     "besiroglu2024",
     "kaplan2020",
 )
-
-
-@dataclass(frozen=True)
-class Allocation:
-    params: float
-    tokens: float
-
-    @property
-    def flops(self) -> float:
-        return FLOPS_PER_PARAM_TOKEN * self.params * self.tokens
-
-    @property
-    def tokens_per_param(self) -> float:
-        return self.tokens / self.params
-
-    def to_dict(self) -> dict[str, float]:
-        return {
-            "params": self.params,
-            "tokens": self.tokens,
-            "tokens_per_param": self.tokens_per_param,
-            "flops": self.flops,
-        }
-
-
-def optimal_allocation(law: Law, flops: float) -> Allocation:
-    """The law's compute-optimal split of `flops`, with 6 N D = flops exactly."""
-    params = law.optimal_params(flops)
-    return Allocation(params, flops / (FLOPS_PER_PARAM_TOKEN * params))
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def compare_figure(plt: Any, comparison: Any) -> Any:
     import numpy as np
 
     from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN as K
-    from chinchilla_cli.plan import optimal_allocation
+    from chinchilla_cli.frontier import optimal_allocation
 
     law, rows = comparison.law, comparison.rows
     ns = [r.config.params for r in rows] + [r.optimal.params for r in rows]

@@ -72,3 +72,10 @@ def read_yaml_file(path: str | Path, what: str) -> Any:
         if "python/" in str(e):
             problem = "Python object tags are refused (files are read with yaml.safe_load)"
         raise InputError(f"{what}: {where}: not valid YAML: {problem}") from None
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML in the presets' style: keys in order, short lists (sample rows) on one line."""
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100, allow_unicode=True)

@@ -28,7 +28,7 @@ def print_json(data: Any) -> None:
 def kv_table(title: str, rows: Iterable[tuple[str, str, str]]) -> Table:
     """A two- or three-column table: quantity, value, how it was obtained."""
     t = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
-              show_header=False, pad_edge=False)
+              show_header=False, pad_edge=False, min_width=len(title) + 1)
     t.add_column("quantity", style="cyan", no_wrap=True)
     t.add_column("value", justify="right", no_wrap=True)
     t.add_column("note", style="dim")

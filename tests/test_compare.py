@@ -17,15 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chinchilla_cli.compare import (
-    Config,
-    bisect_flops_for_loss,
-    compare,
-    flops_for_loss,
-    frontier_loss,
-    parse_config,
-    preset_config,
-)
+from chinchilla_cli.compare import Config, compare, parse_config, preset_config
+from chinchilla_cli.frontier import bisect_flops_for_loss, flops_for_loss, frontier_loss
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.laws import load_law
 from chinchilla_cli.presets import load_presets
@@ -145,7 +138,7 @@ def test_file(run_json, tmp_path):
 def test_all_laws_columns(run_json, run):
     d = run_json("compare", "gopher", "chinchilla", "--all-laws", "--law", "hoffmann2022")
     assert d["loss_laws"] == ["besiroglu2024", "hoffmann2022", "hoffmann2022-unrounded",
-                              "kaplan2020"]
+                              "kaplan2020", "muennighoff2023"]
     c = by_name(d)["chinchilla"]["losses"]
     assert c["hoffmann2022"] == pytest.approx(1.9366, abs=1e-4)
     assert c["hoffmann2022-unrounded"] == pytest.approx(1.9208, abs=1e-4)

@@ -1,11 +1,11 @@
-"""The laws against the numbers printed in the papers (tests/data/REFERENCE.md)."""
+"""The laws against the numbers printed in Hoffmann et al. 2022 and Besiroglu et al. 2024."""
 
 import numpy as np
 import pytest
 
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.laws import DEFAULT_LAW, load_law, preset_law_names
-from chinchilla_cli.plan import optimal_allocation
+from chinchilla_cli.frontier import optimal_allocation
 
 GOPHER_BUDGET = 5.76e23
 

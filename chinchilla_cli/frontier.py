@@ -1,0 +1,115 @@
+"""The compute-optimal frontier of a law: the split of a budget C = 6 N D that
+minimises the predicted loss, the loss along it, and its inverse (the least compute
+that reaches a loss)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law
+
+
+@dataclass(frozen=True)
+class Allocation:
+    params: float
+    tokens: float
+
+    @property
+    def flops(self) -> float:
+        return FLOPS_PER_PARAM_TOKEN * self.params * self.tokens
+
+    @property
+    def tokens_per_param(self) -> float:
+        return self.tokens / self.params
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "params": self.params,
+            "tokens": self.tokens,
+            "tokens_per_param": self.tokens_per_param,
+            "flops": self.flops,
+        }
+
+
+def optimal_allocation(law: Law, flops: float) -> Allocation:
+    """The law's compute-optimal split of `flops`, with 6 N D = flops exactly."""
+    params = law.optimal_params(flops)
+    return Allocation(params, flops / (FLOPS_PER_PARAM_TOKEN * params))
+
+
+def frontier_loss(law: Law, flops: float) -> float | None:
+    """L*(C): the predicted loss of the law's compute-optimal run of `flops`."""
+    if not law.predicts_loss:
+        return None
+    alloc = optimal_allocation(law, flops)
+    terms = law.loss(alloc.params, alloc.tokens)
+    return None if terms is None else terms.total
+
+
+def loss_floor(law: Law) -> float | None:
+    """The loss the frontier approaches as C -> inf (E; 0 for Kaplan's law)."""
+    if law.kind == "parametric":
+        return law.E  # type: ignore[union-attr]
+    return 0.0 if law.predicts_loss else None
+
+
+def flops_for_loss(law: Law, loss: float) -> float | None:
+    """C*: the least compute whose compute-optimal run reaches `loss`; None if none does."""
+    floor = loss_floor(law)
+    if floor is None or not math.isfinite(loss) or loss <= floor:
+        return None
+    if law.kind == "parametric":
+        return _parametric_flops_for_loss(law, loss)
+    return bisect_flops_for_loss(law, loss)
+
+
+def _parametric_flops_for_loss(law: Any, loss: float) -> float | None:
+    # L*(C) = E + K x^-g with x = C/6, g = alpha beta / (alpha + beta): x = (K / (L - E))^(1/g)
+    g = law.alpha * law.beta / (law.alpha + law.beta)
+    k = law.A * law.G ** -law.alpha + law.B * law.G**law.beta
+    try:
+        log_x = (math.log(k) - math.log(loss - law.E)) / g
+        flops = FLOPS_PER_PARAM_TOKEN * math.exp(log_x)
+    except (OverflowError, ValueError):
+        return None
+    return flops if math.isfinite(flops) and flops > 0 else None
+
+
+def bisect_flops_for_loss(law: Law, loss: float, start: float = 1e23) -> float | None:
+    """C* by bisection in log C on the decreasing L*(C); None when it is out of float range."""
+
+    def above(log_c: float) -> bool:  # L*(C) > loss: C is too small
+        value = frontier_loss(law, math.exp(log_c))
+        return value is not None and value > loss
+
+    lo = hi = math.log(start)
+    step = math.log(10.0)
+    limit = math.log(1e300)
+    while above(hi):
+        lo, hi = hi, hi + step
+        if hi > limit:
+            return None
+    while not above(lo):
+        hi, lo = lo, lo - step
+        if lo < -limit:
+            return None
+    for _ in range(200):  # width 2.3 / 2^200: far below float resolution
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        if above(mid):
+            lo = mid
+        else:
+            hi = mid
+    return math.exp(0.5 * (lo + hi))
+
+
+def data_ceiling(law: Law, tokens: float) -> float | None:
+    """L(inf, D): the lowest loss any model size reaches on `tokens` tokens."""
+    if law.kind == "parametric":
+        return law.data_ceiling(tokens)  # type: ignore[union-attr]
+    if law.kind == "kaplan":
+        return (law.D_c / tokens) ** law.alpha_D  # type: ignore[union-attr]
+    return None

@@ -1,0 +1,98 @@
+"""The figure of `chinchilla fit --plot`: observed against predicted loss, IsoFLOP slices
+with the fitted law, and the compute-optimal frontier it implies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from chinchilla_cli.fitting import FitReport
+from chinchilla_cli.isoflop import group_budgets
+from chinchilla_cli.plotting import pyplot
+
+
+def plot_fit(report: FitReport, path: str | Path, flops_tolerance: float = 0.10) -> None:
+    plt = pyplot()
+    runs = report.runs
+    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(16, 5.2), constrained_layout=True)
+    cmap = plt.get_cmap("viridis")
+    logc = np.log10(runs.flops)
+    norm = plt.Normalize(logc.min(), logc.max() if logc.max() > logc.min() else logc.min() + 1)
+    law = report.law
+
+    # 1. observed against predicted
+    if law is not None:
+        pred = np.array([law.loss(n, d).total for n, d in zip(runs.params, runs.tokens)])
+        sc = ax0.scatter(pred, runs.loss, c=logc, cmap=cmap, norm=norm, s=14)
+        lo, hi = min(pred.min(), runs.loss.min()), max(pred.max(), runs.loss.max())
+        ax0.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--", label="observed = predicted")
+        ax0.set_xlabel("predicted loss (nats/token)")
+        ax0.set_title(f"Observed vs predicted (RMSE of log loss {report.parametric.rmse_log_loss:.4f})"
+                      if report.parametric else "Observed vs predicted")
+    else:
+        sc = ax0.scatter(runs.params, runs.loss, c=logc, cmap=cmap, norm=norm, s=14)
+        ax0.set_xscale("log")
+        ax0.set_xlabel("parameters N")
+        ax0.set_title("Runs (Approach 2 predicts no loss)")
+    ax0.set_ylabel("observed loss (nats/token)")
+    if law is not None:
+        ax0.legend(loc="upper left", fontsize=8)
+    fig.colorbar(sc, ax=ax0, label="log10 training FLOPs")
+
+    # 2. IsoFLOP slices: runs grouped by budget, with the law's curve at each budget
+    labels = group_budgets(runs.flops, flops_tolerance)
+    shown = 0
+    for g in range(labels.max() + 1):
+        m = labels == g
+        if m.sum() < 3:
+            continue
+        c = float(np.exp(np.mean(np.log(runs.flops[m]))))
+        color = cmap(norm(np.log10(c)))
+        ax1.scatter(runs.params[m], runs.loss[m], color=color, s=14)
+        if law is not None:
+            n = np.geomspace(runs.params[m].min() / 2, runs.params[m].max() * 2, 100)
+            ax1.plot(n, [law.loss(x, c / (6 * x)).total for x in n], color=color, lw=1.2,
+                     label=f"{c:.1e} FLOPs" if shown < 8 else None)
+        shown += 1
+    if report.isoflop is not None:
+        mins = report.isoflop.minima
+        ax1.scatter([m.params for m in mins], [m.loss for m in mins], marker="x", color="crimson",
+                    s=40, label="parabola minima", zorder=5)
+    ax1.set_xscale("log")
+    ax1.set_xlabel("parameters N")
+    ax1.set_ylabel("loss (nats/token)")
+    ax1.set_title("IsoFLOP slices" + (" with the fitted law" if law is not None else ""))
+    if ax1.get_legend_handles_labels()[0]:
+        ax1.legend(fontsize=8, loc="upper right")
+
+    # 3. frontier N_opt(C), with the bootstrap band where there is one
+    c = np.geomspace(min(runs.flops.min(), 1e18), max(runs.flops.max() * 1e4, 1e25), 200)
+    if law is not None:
+        ax2.plot(c, [law.optimal_params(x) for x in c], color="black",
+                 label=f"fitted: N_opt ∝ C^{law.a:.3f}")
+        cols = report.derived_samples()
+        if cols:
+            curves = cols["G"][:, None] * (c[None, :] / 6) ** cols["a"][:, None]
+            tail = (100 - report.ci_level) / 2
+            lo, hi = np.percentile(curves, [tail, 100 - tail], axis=0)
+            ax2.fill_between(c, lo, hi, color="0.6", alpha=0.35, label=f"{report.ci_level:g}% bootstrap band")
+    if report.isoflop is not None:
+        iso = report.isoflop
+        ax2.plot(c, iso.k * c**iso.a, color="black", label=f"fitted: N_opt = {iso.k:.3g} C^{iso.a:.3f}")
+        ax2.scatter([m.flops for m in iso.minima], [m.params for m in iso.minima], color="crimson",
+                    marker="x", label="IsoFLOP minima", zorder=5)
+    ax2.scatter(runs.flops, runs.params, c=logc, cmap=cmap, norm=norm, s=8, alpha=0.5,
+                label="runs (their own N)")
+    ax2.scatter([5.76e23], [70e9], marker="*", s=160, color="gold", edgecolor="black",
+                label="Chinchilla (70B at 5.76e23)", zorder=6)
+    ax2.set_xscale("log")
+    ax2.set_yscale("log")
+    ax2.set_xlabel("training compute C (FLOPs)")
+    ax2.set_ylabel("compute-optimal parameters N_opt")
+    ax2.set_title("Compute-optimal frontier")
+    ax2.legend(fontsize=8, loc="upper left")
+    for ax in (ax0, ax1, ax2):
+        ax.grid(True, which="major", alpha=0.3)
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)

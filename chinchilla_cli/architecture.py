@@ -154,11 +154,14 @@ def sketch(
         else:
             hi = mid
     best: tuple[float, Architecture] | None = None
-    for step in (64, 128):
+    # llama: whole groups of kv_heads query heads, so widths step by head size x kv heads
+    group = kv_heads if family == "llama" else 1
+    for hd in (64, 128):
+        step = hd * group
         base = round(lo / step)
         for m in range(max(1, base - 3), base + 4):
             d = m * step
-            if head_dim_for(d) != step:
+            if head_dim_for(d) != hd:
                 continue
             one_layer = shape(1, d, vocab, seq_len, family, kv_heads)
             per_layer = one_layer.params - shape(0, d, vocab, seq_len, family, kv_heads).params

@@ -66,17 +66,20 @@ def load_accelerator(name: str, what: str = "--accelerator") -> Accelerator:
 
 @dataclass(frozen=True)
 class Cluster:
-    """The hardware a run uses: `chips` accelerators at `mfu` of `peak_flops_per_second`."""
+    """The hardware a run uses: `chips` accelerators at `mfu` of `peak_flops_per_second`,
+    training for a `goodput` fraction of the wall-clock (the rest: failures, restarts,
+    checkpoints)."""
 
     accelerator: Accelerator
     chips: int
     peak_flops_per_second: float
     mfu: float
+    goodput: float = 1.0
 
     @property
     def flops_per_second(self) -> float:
-        """Delivered (not peak) FLOP/s of the whole cluster."""
-        return self.chips * self.peak_flops_per_second * self.mfu
+        """Delivered (not peak) training FLOP/s of the whole cluster, over wall-clock."""
+        return self.chips * self.peak_flops_per_second * self.mfu * self.goodput
 
     @property
     def memory_bytes(self) -> float:
@@ -90,5 +93,5 @@ class Cluster:
 
     def chips_for(self, flops: float, seconds: float) -> int:
         """Chips needed to deliver `flops` within `seconds`, rounded up."""
-        per_chip = self.peak_flops_per_second * self.mfu * seconds
+        per_chip = self.peak_flops_per_second * self.mfu * self.goodput * seconds
         return max(1, math.ceil(flops / per_chip - 1e-9))

@@ -4,13 +4,18 @@ predicts, an architecture of that size, and whether it fits the hardware."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from chinchilla_cli.architecture import Architecture, sketch
-from chinchilla_cli.frontier import Allocation, optimal_allocation
+from chinchilla_cli.constrained import ConstrainedPlan, optimal_constrained
+from chinchilla_cli.costs import Cost, Energy
+from chinchilla_cli.frontier import Allocation, frontier_loss, optimal_allocation
 from chinchilla_cli.hardware import SECONDS_PER_DAY, Cluster
-from chinchilla_cli.laws import Law, LossTerms, load_law
+from chinchilla_cli.inference import InferencePlan, inference_optimal
+from chinchilla_cli.laws import DeepSeekLaw, Law, LossTerms, ParametricLaw, load_law
+from chinchilla_cli.quantity import human
+from chinchilla_cli.tradeoff import TradeoffRow, tradeoff
 
 # Mixed-precision Adam: bf16 weights (2) + bf16 grads (2) + fp32 master, m, v (12).
 TRAIN_BYTES_PER_PARAM = 16
@@ -21,7 +26,10 @@ CROSSCHECK_LAWS = (
     "hoffmann2022-unrounded",
     "besiroglu2024",
     "kaplan2020",
+    "llama3-2024",
+    "deepseek2024",
 )
+DISAGREEMENT = 2.0  # say so when the cross-check's N_opt spans more than this factor
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,7 @@ class Budget:
     """How much compute, where it came from, and the cluster it runs on (if known)."""
 
     flops: float
-    source: str  # "flops" | "hardware" | "params" | "tokens"
+    source: str  # "flops" | "hardware" | "params" | "tokens" | "target-loss" | "deadline"
     cluster: Cluster | None = None
     seconds: float | None = None  # wall-clock on the cluster, given or derived
 
@@ -42,6 +50,7 @@ class Budget:
             "chips": c.chips if c else None,
             "peak_flops_per_second": c.peak_flops_per_second if c else None,
             "mfu": c.mfu if c else None,
+            "goodput": c.goodput if c else None,
             "seconds": self.seconds,
             "days": None if self.seconds is None else self.seconds / SECONDS_PER_DAY,
         }
@@ -112,6 +121,88 @@ def crosscheck(flops: float, names: tuple[str, ...] = CROSSCHECK_LAWS) -> tuple[
     return tuple(rows)
 
 
+def disagreement(rows: tuple[CrossCheck, ...]) -> str | None:
+    """A sentence when the laws' N_opt differ by more than DISAGREEMENT x."""
+    lo = min(rows, key=lambda r: r.params)
+    hi = max(rows, key=lambda r: r.params)
+    if hi.params <= DISAGREEMENT * lo.params:
+        return None
+    return (f"the laws disagree by {hi.params / lo.params:.1f}x on N_opt at this budget: from "
+            f"{human(lo.params)} ({lo.law}) to {human(hi.params)} ({hi.law}); the choice of law "
+            "matters more than the precision of any one of them")
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+
+    def to_list(self) -> list[float]:
+        return [self.low, self.high]
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """Percentile intervals over the bootstrap samples a law carries."""
+
+    level: float
+    samples: int
+    params: Interval  # N_opt(C)
+    tokens: Interval  # D_opt(C)
+    loss: Interval  # L at the plan's (N, D)
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "samples": self.samples, "params": self.params.to_list(),
+                "tokens": self.tokens.to_list(), "loss": self.loss.to_list(), "source": self.source}
+
+
+def uncertainty(law: ParametricLaw, flops: float, alloc: Allocation, level: float = 95.0) -> Uncertainty | None:
+    laws = law.sample_laws()
+    if not laws:
+        return None
+
+    def interval(values: list[float]) -> Interval:
+        values = sorted(values)
+        tail = (100.0 - level) / 200.0
+
+        def q(p: float) -> float:  # linear interpolation, as numpy.percentile's default
+            x = p * (len(values) - 1)
+            i = int(x)
+            j = min(i + 1, len(values) - 1)
+            return values[i] + (values[j] - values[i]) * (x - i)
+
+        return Interval(q(tail), q(1.0 - tail))
+
+    return Uncertainty(
+        level, len(laws),
+        interval([s.optimal_params(flops) for s in laws]),
+        interval([s.optimal_tokens(flops) for s in laws]),
+        interval([s.loss(alloc.params, alloc.tokens).total for s in laws]),
+        law.samples_source,
+    )
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """DeepSeek LLM's learning-rate and batch-size laws at this budget (suggestions)."""
+
+    learning_rate: float
+    batch_tokens: float
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"learning_rate": self.learning_rate, "batch_tokens": self.batch_tokens,
+                "source": self.source}
+
+
+def hyperparameters(flops: float) -> Hyperparameters:
+    ds = load_law("deepseek2024")
+    assert isinstance(ds, DeepSeekLaw)
+    return Hyperparameters(ds.learning_rate(flops), ds.batch_tokens(flops),
+                           "DeepSeek LLM (arXiv 2401.02954): eta = 0.3118 C^-0.125, B = 0.2920 C^0.3271")
+
+
 @dataclass(frozen=True)
 class Plan:
     law: Law
@@ -122,7 +213,15 @@ class Plan:
     feasibility: Feasibility
     crosscheck: tuple[CrossCheck, ...]
     assumptions: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+    constrained: ConstrainedPlan | None = None
+    inference: InferencePlan | None = None
+    tradeoff: tuple[TradeoffRow, ...] = ()
+    uncertainty: Uncertainty | None = None
+    cost: Cost | None = None
+    energy: Energy | None = None
+    hyperparameters: Hyperparameters | None = None
 
     def to_dict(self) -> dict[str, Any]:
         loss = self.loss.to_dict() if self.loss else dict.fromkeys(
@@ -134,10 +233,29 @@ class Plan:
             "loss": loss,
             "architecture": self.architecture.to_dict(),
             "feasibility": self.feasibility.to_dict(),
+            "cost": self.cost.to_dict() if self.cost else None,
+            "energy": self.energy.to_dict() if self.energy else None,
+            "uncertainty": self.uncertainty.to_dict() if self.uncertainty else None,
+            "data_constrained": self.constrained.to_dict() if self.constrained else None,
+            "inference": self.inference.to_dict() if self.inference else None,
+            "tradeoff": [r.to_dict() for r in self.tradeoff],
+            "hyperparameters": self.hyperparameters.to_dict() if self.hyperparameters else None,
             "crosscheck": [c.to_dict() for c in self.crosscheck],
+            "findings": list(self.findings),
             "assumptions": list(self.assumptions),
             "warnings": list(self.warnings),
         }
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How to sketch the architecture."""
+
+    family: str = "chinchilla"
+    vocab_size: int | None = None  # None: the family's default
+    seq_len: int = 2048
+    aspect_ratio: float = 100.0
+    kv_heads: int = 8
 
 
 def make_plan(
@@ -145,22 +263,36 @@ def make_plan(
     budget: Budget,
     allocation: Allocation | None = None,
     *,
-    vocab_size: int | None = None,
-    seq_len: int = 2048,
-    aspect_ratio: float = 100.0,
-    family: str = "chinchilla",
-    kv_heads: int = 8,
+    shape: Shape = Shape(),
+    unique_tokens: float | None = None,
+    inference_tokens: float | None = None,
+    target_loss: float | None = None,
+    costs: tuple[Cost, Energy] | None = None,
     assumptions: tuple[str, ...] = (),
 ) -> Plan:
     """Everything `chinchilla plan` reports for one budget.
 
     `allocation` overrides the law's optimum (a plan from --params or --tokens passes the
     exact size the user asked for rather than a round trip through the frontier).
+    With `unique_tokens` the plan's split is the data-constrained optimum.
     """
     alloc = allocation or optimal_allocation(law, budget.flops)
-    arch = sketch(alloc.params, vocab_size, seq_len, aspect_ratio, family, kv_heads)
-    feas = feasibility(alloc.params, alloc.tokens, budget)
     warnings = list(law.notes)
+    findings = []
+    constrained = inference = None
+    parametric = isinstance(law, ParametricLaw)
+    if unique_tokens is not None:
+        assert parametric
+        constrained = optimal_constrained(law, budget.flops, unique_tokens)
+        alloc = Allocation(constrained.params, constrained.tokens)
+    if inference_tokens is not None:
+        assert parametric
+        goal = target_loss if target_loss is not None else law.loss(alloc.params, alloc.tokens).total
+        inference = inference_optimal(law, goal, inference_tokens)
+
+    arch = sketch(alloc.params, shape.vocab_size, shape.seq_len, shape.aspect_ratio, shape.family,
+                  shape.kv_heads)
+    feas = feasibility(alloc.params, alloc.tokens, budget)
     if feas.fits is False:
         c = budget.cluster
         assert c is not None
@@ -170,5 +302,29 @@ def make_plan(
             f"of accelerator memory even fully sharded; it needs at least "
             f"{feas.min_chips_for_memory} x {c.accelerator.name}"
         )
-    return Plan(law, budget, alloc, law.loss(alloc.params, alloc.tokens), arch, feas,
-                crosscheck(budget.flops), assumptions, tuple(warnings))
+    checks = crosscheck(budget.flops)
+    spread = disagreement(checks)
+    if spread:
+        findings.append(spread)
+    terms = law.loss(alloc.params, alloc.tokens)
+    return Plan(
+        law, budget, alloc, terms, arch, feas, checks, assumptions, tuple(warnings), tuple(findings),
+        constrained, inference,
+        tradeoff(law, alloc.params, alloc.tokens) if parametric and constrained is None else (),
+        uncertainty(law, budget.flops, alloc) if parametric else None,
+        costs[0] if costs else None, costs[1] if costs else None,
+        hyperparameters(budget.flops),
+    )
+
+
+def frontier_rows(law: Law, budgets: list[float]) -> list[dict[str, Any]]:
+    """One row per budget along the law's frontier (for --budget-range)."""
+    rows = []
+    for c in budgets:
+        a = optimal_allocation(law, c)
+        row = {**a.to_dict(), "loss": frontier_loss(law, c)}
+        if isinstance(law, ParametricLaw):
+            u = uncertainty(law, c, a)
+            row["uncertainty"] = u.to_dict() if u else None
+        rows.append(row)
+    return rows

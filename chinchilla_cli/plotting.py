@@ -66,10 +66,7 @@ def compare_figure(plt: Any, comparison: Any) -> Any:
     """The runs as points on the law's loss landscape over (N, D), with IsoFLOP lines
     (C = 6ND) and the compute-optimal frontier; each run is joined to the optimum of its
     compute along its IsoFLOP line."""
-    import numpy as np
 
-    from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN as K
-    from chinchilla_cli.frontier import optimal_allocation
 
     law, rows = comparison.law, comparison.rows
     ns = [r.config.params for r in rows] + [r.optimal.params for r in rows]
@@ -77,57 +74,11 @@ def compare_figure(plt: Any, comparison: Any) -> Any:
     n_lo, n_hi = _span(min(ns), max(ns))
     d_lo, d_hi = _span(min(ds), max(ds))
 
+    seen = [r.loss.total for r in rows if r.loss is not None]
+    seen += [r.optimal_loss for r in rows if r.optimal_loss is not None]
     fig, ax = plt.subplots(figsize=(10, 7.5), layout="constrained")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(n_lo, n_hi)
-    ax.set_ylim(d_lo, d_hi)
-
-    flat = True
-    if law.predicts_loss:
-        n_grid = np.geomspace(n_lo, n_hi, 300)
-        d_grid = np.geomspace(d_lo, d_hi, 300)
-        nn, dd = np.meshgrid(n_grid, d_grid)
-        z = np.asarray(law.loss(nn, dd).total, dtype=float)
-        seen = [r.loss.total for r in rows if r.loss is not None]
-        seen += [r.optimal_loss for r in rows if r.optimal_loss is not None]
-        z_lo = float(np.nanmin(z))
-        z_hi = min(float(np.nanmax(z)), z_lo + 3.0 * (max(seen) - z_lo))
-        flat = not (np.isfinite(z_lo) and np.isfinite(z_hi) and z_hi > z_lo * (1 + 1e-9))
-    if law.predicts_loss and not flat:
-        levels = np.linspace(z_lo, z_hi, 16)
-        filled = ax.contourf(nn, dd, z, levels=levels, cmap="viridis_r", extend="max", alpha=0.85)
-        lines = ax.contour(nn, dd, z, levels=levels[::3], colors="white", linewidths=0.6,
-                           alpha=0.8)
-        ax.clabel(lines, fmt="%.2f", fontsize=7, inline=True)
-        bar = fig.colorbar(filled, ax=ax, pad=0.01)
-        bar.set_ticks(levels[::3])
-        bar.ax.yaxis.set_major_formatter("{x:.2f}")
-        bar.set_label(f"predicted loss L(N, D) under {law.name} (nats per token)")
-
-    # IsoFLOP lines: one per decade of C (every other decade when there are many)
-    c_lo = int(np.floor(np.log10(K * n_lo * d_lo)))
-    c_hi = int(np.ceil(np.log10(K * n_hi * d_hi)))
-    step = 1 if c_hi - c_lo <= 12 else 2
-    n_line = np.geomspace(n_lo, n_hi, 200)
-    iso_label = "IsoFLOP line, C = 6ND (FLOPs)"
-    for e in range(c_lo, c_hi + 1, step):
-        c = 10.0**e
-        d_line = c / (K * n_line)
-        inside = (d_line >= d_lo) & (d_line <= d_hi)
-        if inside.sum() < 2:
-            continue
-        ax.plot(n_line, d_line, color="0.25", lw=0.7, ls=(0, (4, 3)), label=iso_label)
-        iso_label = "_nolegend_"
-        k = np.flatnonzero(inside)[int(inside.sum() * 0.12)]
-        ax.annotate(f"1e{e}", (n_line[k], d_line[k]), fontsize=7, color="0.15",
-                    rotation=-35, rotation_mode="anchor", ha="left", va="bottom")
-
-    # the compute-optimal frontier across the visible compute range
-    cs = np.geomspace(K * n_lo * d_lo / 100, K * n_hi * d_hi * 100, 400)
-    fr = [optimal_allocation(law, float(c)) for c in cs]
-    ax.plot([a.params for a in fr], [a.tokens for a in fr], color="crimson", lw=2.2,
-            label=f"compute-optimal frontier ({law.name})")
+    flat = draw_landscape(fig, ax, law, (n_lo, n_hi), (d_lo, d_hi), seen)
+    draw_frontier(ax, law, (n_lo, n_hi), (d_lo, d_hi), color="crimson", lw=2.2)
 
     colours = plt.get_cmap("tab10" if len(rows) <= 10 else "tab20")
     labels = []
@@ -199,6 +150,118 @@ def _span(
     return lo, hi
 
 
-def plot_fit(report: Any, path: Any) -> None:
-    """Placeholder until the fit figure lands."""
-    raise InputError("--plot: not implemented yet")
+def draw_landscape(fig: Any, ax: Any, law: Any, n_range: tuple[float, float],
+                   d_range: tuple[float, float], seen: list[float]) -> bool:
+    """Log axes over (N, D), filled contours of the law's loss (up to 3x the spread of
+    the `seen` losses above the minimum), and an IsoFLOP line per decade of C = 6ND.
+    Returns True when the landscape is flat to float precision (nothing drawn)."""
+    import numpy as np
+
+    from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN as K
+
+    (n_lo, n_hi), (d_lo, d_hi) = n_range, d_range
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(n_lo, n_hi)
+    ax.set_ylim(d_lo, d_hi)
+    flat = True
+    if law.predicts_loss:
+        nn, dd = np.meshgrid(np.geomspace(n_lo, n_hi, 300), np.geomspace(d_lo, d_hi, 300))
+        z = np.asarray(law.loss(nn, dd).total, dtype=float)
+        z_lo = float(np.nanmin(z))
+        z_hi = float(np.nanmax(z))
+        if seen:
+            z_hi = min(z_hi, z_lo + 3.0 * (max(seen) - z_lo))
+        flat = not (np.isfinite(z_lo) and np.isfinite(z_hi) and z_hi > z_lo * (1 + 1e-9))
+        if not flat:
+            levels = np.linspace(z_lo, z_hi, 16)
+            filled = ax.contourf(nn, dd, z, levels=levels, cmap="viridis_r", extend="max", alpha=0.85)
+            lines = ax.contour(nn, dd, z, levels=levels[::3], colors="white", linewidths=0.6, alpha=0.8)
+            ax.clabel(lines, fmt="%.2f", fontsize=7, inline=True)
+            bar = fig.colorbar(filled, ax=ax, pad=0.01)
+            bar.set_ticks(levels[::3])
+            bar.ax.yaxis.set_major_formatter("{x:.2f}")
+            bar.set_label(f"predicted loss L(N, D) under {law.name} (nats per token)")
+
+    # IsoFLOP lines: one per decade of C (every other decade when there are many)
+    c_lo = int(np.floor(np.log10(K * n_lo * d_lo)))
+    c_hi = int(np.ceil(np.log10(K * n_hi * d_hi)))
+    step = 1 if c_hi - c_lo <= 12 else 2
+    n_line = np.geomspace(n_lo, n_hi, 200)
+    iso_label = "IsoFLOP line, C = 6ND (FLOPs)"
+    for e in range(c_lo, c_hi + 1, step):
+        d_line = 10.0**e / (K * n_line)
+        inside = (d_line >= d_lo) & (d_line <= d_hi)
+        if inside.sum() < 2:
+            continue
+        ax.plot(n_line, d_line, color="0.25", lw=0.7, ls=(0, (4, 3)), label=iso_label)
+        iso_label = "_nolegend_"
+        k = np.flatnonzero(inside)[int(inside.sum() * 0.12)]
+        ax.annotate(f"1e{e}", (n_line[k], d_line[k]), fontsize=7, color="0.15",
+                    rotation=-35, rotation_mode="anchor", ha="left", va="bottom")
+    ax.grid(True, which="major", color="0.5", alpha=0.25, lw=0.5)
+    return flat
+
+
+def draw_frontier(ax: Any, law: Any, n_range: tuple[float, float], d_range: tuple[float, float],
+                  **style: Any) -> None:
+    """The law's compute-optimal frontier across the visible compute range."""
+    import numpy as np
+
+    from chinchilla_cli.frontier import optimal_allocation
+    from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN as K
+
+    cs = np.geomspace(K * n_range[0] * d_range[0] / 100, K * n_range[1] * d_range[1] * 100, 400)
+    fr = [optimal_allocation(law, float(c)) for c in cs]
+    style.setdefault("label", f"compute-optimal frontier ({law.name})")
+    ax.plot([a.params for a in fr], [a.tokens for a in fr], **style)
+
+
+def save_figure(fig: Any, path: str, option: str, force: bool) -> Path:
+    from chinchilla_cli.files import write_atomic
+
+    fmt = plot_format(path, option)
+    plt = pyplot()
+    try:
+        return write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150), option, force)
+    finally:
+        plt.close(fig)
+
+
+def plan_plot(plan: Any, path: str, option: str, force: bool) -> Path:
+    """The plan on the chosen law's landscape, every cross-check law's frontier, and the
+    plan's N_opt and D_opt intervals where the law carries bootstrap samples."""
+    from chinchilla_cli.laws import load_law
+
+    plt = pyplot()
+    o = plan.optimal
+    laws = [load_law(c.law) for c in plan.crosscheck]
+    n_lo, n_hi = _span(min(o.params, *(c.params for c in plan.crosscheck)),
+                       max(o.params, *(c.params for c in plan.crosscheck)))
+    d_lo, d_hi = _span(min(o.tokens, *(c.tokens for c in plan.crosscheck)),
+                       max(o.tokens, *(c.tokens for c in plan.crosscheck)))
+    fig, ax = plt.subplots(figsize=(10, 7.5), layout="constrained")
+    seen = [plan.loss.total] if plan.loss is not None else []
+    draw_landscape(fig, ax, plan.law, (n_lo, n_hi), (d_lo, d_hi), seen)
+    # tab10 without its red, which marks the chosen law
+    colours = [plt.get_cmap("tab10")(i) for i in (0, 1, 2, 4, 5, 6, 7, 8, 9)]
+    for i, law in enumerate(laws):
+        chosen = law.name == plan.law.name
+        draw_frontier(ax, law, (n_lo, n_hi), (d_lo, d_hi),
+                      color="crimson" if chosen else colours[i % len(colours)],
+                      lw=2.4 if chosen else 1.2, ls="-" if chosen else "--",
+                      label=f"frontier: {law.name}" + (" (chosen)" if chosen else ""))
+    u = plan.uncertainty
+    if u is not None:
+        ax.errorbar([o.params], [o.tokens],
+                    xerr=[[o.params - u.params.low], [u.params.high - o.params]],
+                    yerr=[[o.tokens - u.tokens.low], [u.tokens.high - o.tokens]],
+                    fmt="none", ecolor="black", elinewidth=1.2, capsize=4, zorder=6,
+                    label=f"{u.level:g}% interval of N_opt, D_opt ({u.samples} bootstrap fits)")
+    ax.scatter([o.params], [o.tokens], marker="*", s=260, color="gold", edgecolors="black", zorder=7,
+               label=f"the plan: {o.params / 1e9:.3g}B parameters, {o.tokens / 1e12:.3g}T tokens")
+    ax.set_xlabel("parameters N (log scale)")
+    ax.set_ylabel("training tokens D (log scale)")
+    ax.set_title(f"Plan for {plan.budget.flops:.3g} FLOPs on the {plan.law.name} landscape")
+    fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+    return save_figure(fig, path, option, force)

@@ -59,3 +59,33 @@ def _sig(x: float, digits: int) -> str:
     if len(out.replace("-", "").replace(".", "")) > digits + 1 and "." in out:
         out = f"{x:.{max(0, decimals - 1)}f}"
     return out
+
+
+def parse_budgets(text: str, what: str) -> list[float]:
+    """`START:STOP:COUNT` (COUNT values spaced evenly in log, both ends included) or a
+    comma-separated list of values."""
+    accepted = "START:STOP:COUNT (e.g. 1e21:1e26:6) or a comma list (e.g. 6e18,1e19,3e19)"
+    s = str(text).strip()
+    if ":" in s:
+        parts = s.split(":")
+        if len(parts) != 3:
+            raise InputError(f"{what}: {text!r} is not a range; expected {accepted}")
+        start, stop = (parse_quantity(p, what) for p in parts[:2])
+        try:
+            count = int(parts[2])
+        except ValueError:
+            raise InputError(f"{what}: count {parts[2]!r} is not a whole number; expected {accepted}") from None
+        if count < 1 or count > 10_000:
+            raise InputError(f"{what}: count {count} is out of range; expected 1 to 10000")
+        if start <= 0 or stop <= 0:
+            raise InputError(f"{what}: budgets must be positive; expected {accepted}")
+        if count == 1:
+            return [start]
+        step = (math.log(stop) - math.log(start)) / (count - 1)
+        return [math.exp(math.log(start) + i * step) for i in range(count - 1)] + [stop]
+    values = [parse_quantity(p, what) for p in s.split(",") if p.strip()] if s else []
+    if not values:
+        raise InputError(f"{what}: no budgets in {text!r}; expected {accepted}")
+    if any(v <= 0 for v in values):
+        raise InputError(f"{what}: budgets must be positive; expected {accepted}")
+    return values

@@ -299,7 +299,7 @@ def test_plan_does_not_import_compare():
                         "--flops", "1e23"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     imported = {line.split("|")[-1].strip() for line in r.stderr.splitlines() if "|" in line}
-    assert "chinchilla_cli.cmd_compare" in imported
+    assert "chinchilla_cli.plan" in imported  # the check sees real imports
     assert not {"chinchilla_cli.compare", "chinchilla_cli.render_compare"} & imported
 
 

@@ -1,0 +1,206 @@
+"""The figure of `chinchilla sweep --plot`: the planned runs on the law's loss landscape
+over (N, D), each budget's IsoFLOP line and the compute-optimal frontier; beside it, when
+the law predicts loss, the IsoFLOP profiles the sweep should find (loss against N)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from chinchilla_cli.errors import InputError
+from chinchilla_cli.plotting import plot_format, pyplot
+from chinchilla_cli.sweep import Sweep
+
+DPI = 150
+MAX_LEGEND_BUDGETS = 10  # more budgets than this: a colour bar instead of legend entries
+
+
+def sweep_plot(sweep: Sweep, path: str, option: str, force: bool) -> Path:
+    """Write the figure atomically (format from the extension); returns the path written."""
+    from chinchilla_cli.files import write_atomic
+
+    fmt = plot_format(path, option)
+    plt = pyplot()
+    try:
+        fig = sweep_figure(plt, sweep)
+    except (ValueError, OverflowError, FloatingPointError) as e:
+        plt.close("all")
+        raise InputError(f"{option}: cannot draw this sweep ({e})") from None
+    try:
+        return write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=DPI), option, force)
+    finally:
+        plt.close(fig)
+
+
+def _span(
+    lo: float, hi: float, margin: float = 3.0, min_decades: float = 1.5
+) -> tuple[float, float]:
+    """A log-axis range around [lo, hi], `margin` each side, at least `min_decades` wide."""
+    lo, hi = lo / margin, hi * margin
+    short = min_decades - math.log10(hi / lo)
+    if short > 0:
+        f = 10 ** (short / 2)
+        lo, hi = lo / f, hi * f
+    return lo, hi
+
+
+def _losses(law: Any, n: Any, d: Any) -> Any:
+    """law.loss over arrays, element by element if the law does not take arrays."""
+    import numpy as np
+
+    try:
+        z = np.asarray(law.loss(n, d).total, dtype=float)
+        if z.shape == np.shape(n):
+            return z
+    except (TypeError, ValueError, AttributeError):
+        pass
+    pairs = zip(np.ravel(n), np.ravel(d), strict=True)
+    flat = [law.loss(float(a), float(b)).total for a, b in pairs]
+    return np.asarray(flat, dtype=float).reshape(np.shape(n))
+
+
+def _human_log_axis(axis: Any, lo: float, hi: float) -> None:
+    """Ticks labelled 20M, 500M, 1B (minor ticks unlabelled): at 1, 2 and 5 per decade
+    over a short range, fewer over a long one so the labels never touch."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    from chinchilla_cli.quantity import human
+
+    decades = math.log10(hi / lo)
+    subs = (1.0, 2.0, 5.0) if decades <= 2.6 else (1.0, 3.0) if decades <= 4 else (1.0,)
+    axis.set_major_locator(LogLocator(base=10, subs=subs))
+    def label(x: float, _: Any) -> str:
+        return human(x, 2).replace(".0", "") if x > 0 else ""  # 1.0B -> 1B, 2.5B stays
+
+    axis.set_major_formatter(FuncFormatter(label))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _budget_label(flops: float) -> str:
+    mant, exp = f"{flops:.2e}".split("e")
+    return f"C = {mant.rstrip('0').rstrip('.')}e{int(exp)} FLOPs"
+
+
+def sweep_figure(plt: Any, sw: Sweep) -> Any:
+    import numpy as np
+
+    from chinchilla_cli.frontier import optimal_allocation
+    from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN as K
+
+    law = sw.law
+    predicts = law.predicts_loss and any(r.loss is not None for r in sw.runs)
+    runs = sw.runs
+    ns = [r.params for r in runs] + [b.centre_params for b in sw.budgets]
+    ds = [r.tokens for r in runs] + [b.centre_tokens for b in sw.budgets]
+    n_lo, n_hi = _span(min(ns), max(ns))
+    d_lo, d_hi = _span(min(ds), max(ds))
+
+    if predicts:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(15, 7), layout="constrained",
+                                      gridspec_kw={"width_ratios": [1.25, 1]})
+    else:
+        fig, ax = plt.subplots(figsize=(10, 7.5), layout="constrained")
+        ax2 = None
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(n_lo, n_hi)
+    ax.set_ylim(d_lo, d_hi)
+
+    # the landscape: filled contours of the predicted loss
+    if predicts:
+        nn, dd = np.meshgrid(np.geomspace(n_lo, n_hi, 240), np.geomspace(d_lo, d_hi, 240))
+        z = _losses(law, nn, dd)
+        seen = [r.loss for r in runs if r.loss is not None]
+        z_lo = float(np.nanmin(z))
+        # shade the losses the runs see, and a margin above them; beyond that, one colour
+        margin = max(0.5 * (max(seen) - min(seen)), 0.25 * (max(seen) - z_lo))
+        z_hi = min(float(np.nanmax(z)), max(seen) + margin)
+        if np.isfinite(z_lo) and np.isfinite(z_hi) and z_hi > z_lo * (1 + 1e-9):
+            levels = np.linspace(z_lo, z_hi, 16)
+            filled = ax.contourf(nn, dd, z, levels=levels, cmap="Greys", extend="max", alpha=0.4)
+            lines = ax.contour(nn, dd, z, levels=levels[::3], colors="0.35", linewidths=0.5)
+            ax.clabel(lines, fmt="%.2f", fontsize=7, inline=True)
+            bar = fig.colorbar(filled, ax=ax, pad=0.01, shrink=0.9)
+            bar.set_ticks(levels[::3])
+            bar.ax.yaxis.set_major_formatter("{x:.2f}")
+            bar.set_label(f"predicted loss L(N, D) under {law.name} (nats per token)")
+
+    # the compute-optimal frontier across the visible compute range
+    cs = np.geomspace(K * n_lo * d_lo / 100, K * n_hi * d_hi * 100, 400)
+    frontier = [optimal_allocation(law, float(c)) for c in cs]
+    ax.plot([a.params for a in frontier], [a.tokens for a in frontier], color="crimson", lw=2.0,
+            label=f"compute-optimal frontier ({law.name})", zorder=3)
+
+    colours = plt.get_cmap("viridis")
+    count = len(sw.budgets)
+
+    def colour(i: int) -> Any:
+        return colours(0.05 + 0.85 * (i / (count - 1) if count > 1 else 0.5))
+
+    legend_each = count <= MAX_LEGEND_BUDGETS
+    n_line = np.geomspace(n_lo, n_hi, 200)
+    for i, b in enumerate(sw.budgets):
+        col = colour(i)
+        label = _budget_label(b.flops) if legend_each else "_nolegend_"
+        ax.plot(n_line, b.flops / (K * n_line), color=col, lw=1.0, ls=(0, (4, 3)), zorder=2)
+        ax.scatter([r.params for r in b.runs], [r.tokens for r in b.runs], s=42, color=col,
+                   edgecolors="black", linewidths=0.7, zorder=5, label=label)
+        ax.scatter([b.centre_params], [b.centre_tokens], s=170, marker="*", color="gold",
+                   edgecolors="black", linewidths=0.8, zorder=6)
+    # legend proxies for what every budget shares
+    ax.plot([], [], color="0.3", lw=1.0, ls=(0, (4, 3)), label="IsoFLOP line of a budget, C = 6ND")
+    ax.scatter([], [], s=170, marker="*", color="gold", edgecolors="black", linewidths=0.8,
+               label=f"{law.name} optimum N*(C): the centre of each budget's sizes")
+    if not legend_each:
+        ax.scatter([], [], s=42, color="0.6", edgecolors="black", linewidths=0.7,
+                   label="planned run (colour: budget)")
+        sm = plt.cm.ScalarMappable(cmap=colours, norm=plt.Normalize(
+            math.log10(sw.budgets[0].flops), math.log10(sw.budgets[-1].flops)))
+        fig.colorbar(sm, ax=ax2 if ax2 is not None else ax, pad=0.01, shrink=0.9,
+                     label="budget, log10 C (FLOPs)")
+
+    _human_log_axis(ax.xaxis, n_lo, n_hi)
+    _human_log_axis(ax.yaxis, d_lo, d_hi)
+    ax.set_xlabel("parameters N (count, log scale; M = 1e6, B = 1e9)")
+    ax.set_ylabel("training tokens D (count, log scale; B = 1e9, T = 1e12)")
+    what = "loss landscape" if predicts else "allocation (this law predicts no loss)"
+    ax.set_title(f"Planned runs on the {law.name} {what}")
+    ax.grid(True, which="major", color="0.5", alpha=0.25, lw=0.5)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncols=2, fontsize=8,
+              frameon=False)
+
+    # the IsoFLOP profiles the sweep should trace: loss against N along each budget's line
+    if ax2 is not None:
+        x_lo, x_hi = math.inf, 0.0
+        for i, b in enumerate(sw.budgets):
+            col = colour(i)
+            half = math.sqrt(sw.span) * 1.6  # a little beyond the sweep on either side
+            lo = min([r.params for r in b.runs] + [b.centre_params / half])
+            hi = max([r.params for r in b.runs] + [b.centre_params * half])
+            x_lo, x_hi = min(x_lo, lo), max(x_hi, hi)
+            n = np.geomspace(lo, hi, 200)
+            ax2.plot(n, _losses(law, n, b.flops / (K * n)), color=col, lw=1.3, zorder=2,
+                     label=_budget_label(b.flops) if legend_each else "_nolegend_")
+            ax2.scatter([r.params for r in b.runs], [r.loss for r in b.runs], s=36, color=col,
+                        edgecolors="black", linewidths=0.7, zorder=4)
+            if b.centre_loss is not None:
+                ax2.scatter([b.centre_params], [b.centre_loss], s=150, marker="*", color="gold",
+                            edgecolors="black", linewidths=0.8, zorder=5)
+        ax2.scatter([], [], s=36, color="0.6", edgecolors="black", linewidths=0.7,
+                    label="planned run")
+        ax2.scatter([], [], s=150, marker="*", color="gold", edgecolors="black", linewidths=0.8,
+                    label="optimum N*(C)")
+        ax2.set_xscale("log")
+        _human_log_axis(ax2.xaxis, x_lo, x_hi)
+        ax2.set_xlabel("parameters N (count, log scale; M = 1e6, B = 1e9)")
+        ax2.set_ylabel(f"predicted loss under {law.name} (nats per token)")
+        ax2.set_title("IsoFLOP profiles the sweep should trace (D = C / 6N)")
+        ax2.grid(True, which="both", color="0.5", alpha=0.25, lw=0.5)
+        ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncols=3, fontsize=8,
+                   frameon=False)
+
+    spanning = f", spanning {sw.span:g}x in N" if sw.sizes > 1 else ""
+    fig.suptitle(f"IsoFLOP sweep: {count} budget{'s' if count != 1 else ''} x "
+                 f"{sw.sizes} size{'s' if sw.sizes != 1 else ''}{spanning}", fontsize=13)
+    return fig

@@ -1,0 +1,367 @@
+"""Design an IsoFLOP experiment (`chinchilla sweep`): for each FLOP budget C, model sizes
+spread evenly in log N and centred on a law's predicted optimum N*(C), each trained on
+D = C / (6 N) tokens, with an architecture sketch and its wall-clock on a cluster.
+
+Centring matters: Approach 2 fits a parabola to loss against log N within each budget,
+and a sweep that sits off the true optimum biases the parabola's vertex towards its
+centre. The law only guesses the optimum, so the span (largest / smallest size) should
+leave room on both sides.
+
+Each run's N is the exact parameter count of its architecture sketch (the model one
+would actually train), not the log-even target it was sketched for; its tokens are
+C / (6 N) for that N, so every run of a budget spends exactly C = 6 N D. The targets
+are kept beside the counts (`target_params`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+from chinchilla_cli.architecture import Architecture, sketch
+from chinchilla_cli.errors import InputError
+from chinchilla_cli.frontier import optimal_allocation
+from chinchilla_cli.hardware import SECONDS_PER_HOUR, Cluster
+from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law
+from chinchilla_cli.plan import TRAIN_BYTES_PER_PARAM
+from chinchilla_cli.quantity import human, parse_quantity, sci
+
+DEFAULT_SIZES = 9
+DEFAULT_SPAN = 16.0
+MIN_PARABOLA_SIZES = 3  # a parabola through loss against log N needs three sizes
+MAX_BUDGETS = 100
+MAX_SIZES = 100
+MAX_BUDGET_FLOPS = 1e30  # ~1e5 x the largest runs of 2024; beyond, the sketches break down
+# `chinchilla fit` puts runs whose FLOPs agree within this fraction into one budget
+# (isoflop.DEFAULT_FLOPS_TOLERANCE; not imported, since isoflop pulls in numpy)
+FIT_FLOPS_TOLERANCE = 0.10
+SKETCH_TOLERANCE = 0.05  # warn when a sketch's count is further than this from its target
+APPENDIX_F_NOTE_RATIO = 1.10  # mention the appendix-F count when it exceeds 6N by this
+
+BUDGET_FORMS = ("start:stop:count (count budgets spaced evenly in log C from start to stop, "
+                "both included; e.g. 1e18:1e20:5) or a comma list (e.g. 6e18,1e19,3e19)")
+CSV_COLUMNS = ("budget_flops", "params", "tokens", "flops", "n_layers", "d_model", "n_heads",
+               "hours", "loss")
+
+
+# ---------------------------------------------------------------- budgets
+
+
+def parse_budgets(text: str, what: str = "--budgets") -> tuple[float, ...]:
+    """The budgets in `text`, ascending: start:stop:count (log-spaced, inclusive) or a
+    comma list. Every problem is one InputError naming `what` and the accepted forms."""
+    s = str(text).strip()
+    if not s:
+        raise InputError(f"{what}: empty; expected {BUDGET_FORMS}")
+    if ":" in s:
+        parts = [p.strip() for p in s.split(":")]
+        if len(parts) != 3 or not all(parts):
+            raise InputError(f"{what}: {text!r} is not a range; expected {BUDGET_FORMS}")
+        start, stop = (_budget(p, text, what) for p in parts[:2])
+        count = _count(parts[2], text, what)
+        if count == 1:
+            if start != stop:
+                raise InputError(
+                    f"{what}: {text!r} asks for 1 budget between two different values; give "
+                    f"a count of 2 or more, or a single budget such as {parts[0]}"
+                )
+            return (start,)
+        if start == stop:
+            raise InputError(f"{what}: {text!r} has start = stop; expected {BUDGET_FORMS}")
+        lo, hi = min(start, stop), max(start, stop)
+        ratio = math.log(hi / lo)
+        values = [lo * math.exp(ratio * i / (count - 1)) for i in range(count)]
+        values[0], values[-1] = lo, hi  # the endpoints exactly as typed
+        return tuple(values)
+    parts = [p.strip() for p in s.split(",")]
+    if not all(parts):
+        raise InputError(f"{what}: {text!r} has an empty item; expected {BUDGET_FORMS}")
+    values = [_budget(p, text, what) for p in parts]
+    if len(values) > MAX_BUDGETS:
+        raise InputError(f"{what}: {len(values)} budgets; at most {MAX_BUDGETS} are allowed")
+    seen: dict[float, str] = {}
+    for p, v in zip(parts, values, strict=True):
+        if v in seen:
+            raise InputError(f"{what}: {text!r} lists the budget {sci(v)} twice "
+                             f"({seen[v]!r} and {p!r}); list each budget once")
+        seen[v] = p
+    return tuple(sorted(values))
+
+
+def _budget(part: str, text: str, what: str) -> float:
+    try:
+        value = parse_quantity(part, what)
+    except InputError:
+        raise InputError(
+            f"{what}: {_quote(part, text)} is not a number of FLOPs (e.g. 1e18 or 6e18); "
+            f"expected {BUDGET_FORMS}"
+        ) from None
+    if value <= 0:
+        raise InputError(f"{what}: {_quote(part, text)} is not positive; a FLOP budget is > 0")
+    if value > MAX_BUDGET_FLOPS:
+        raise InputError(f"{what}: {_quote(part, text)} is above {sci(MAX_BUDGET_FLOPS, 1)} "
+                         "FLOPs, beyond any run the laws or the architecture sketch describe")
+    return value
+
+
+def _quote(part: str, text: str) -> str:
+    return repr(part) if part.strip() == str(text).strip() else f"{part!r} in {text!r}"
+
+
+def _count(part: str, text: str, what: str) -> int:
+    try:
+        value = parse_quantity(part, what)
+    except InputError:
+        value = math.nan
+    if not (1 <= value <= MAX_BUDGETS and value == int(value)):  # NaN fails the first test
+        raise InputError(
+            f"{what}: the count {_quote(part, text)} is not a whole number from 1 to "
+            f"{MAX_BUDGETS}; expected {BUDGET_FORMS}"
+        )
+    return int(value)
+
+
+def target_sizes(centre: float, sizes: int, span: float) -> tuple[float, ...]:
+    """`sizes` values spread evenly in log N, centred on `centre` (in log), with
+    largest / smallest = `span`. One size is the centre itself."""
+    if sizes == 1:
+        return (centre,)
+    return tuple(centre * span ** (i / (sizes - 1) - 0.5) for i in range(sizes))
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """One planned run: the sketched model, its tokens for the budget, its wall-clock."""
+
+    target_params: float  # the log-even size it was sketched for
+    architecture: Architecture
+    tokens: float  # C / (6 N) with N the sketch's exact count
+    flops: float  # the budget: 6 N D
+    seconds: float  # on the cluster, from 6 N D
+    centre_params: float  # the budget's centre, for N/N*
+    loss: float | None  # the law's predicted loss (None if it predicts none)
+
+    @property
+    def params(self) -> int:
+        return self.architecture.params
+
+    @property
+    def hours(self) -> float:
+        return self.seconds / SECONDS_PER_HOUR
+
+    @property
+    def relative_size(self) -> float:
+        """N / N*: the run's size over the budget's centre."""
+        return self.params / self.centre_params
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "params": self.params,
+            "target_params": self.target_params,
+            "relative_size": self.relative_size,
+            "tokens": self.tokens,
+            "tokens_per_param": self.tokens / self.params,
+            "flops": self.flops,
+            "architecture": self.architecture.to_dict(),
+            "hours": self.hours,
+            "predicted_loss": self.loss,
+        }
+
+
+@dataclass(frozen=True)
+class SweepBudget:
+    """The runs of one FLOP budget, centred on the law's optimum N*(C)."""
+
+    flops: float
+    centre_params: float  # N*(C) under the law
+    centre_tokens: float  # C / (6 N*)
+    centre_loss: float | None
+    runs: tuple[SweepRun, ...]
+
+    @property
+    def total_flops(self) -> float:
+        return sum(r.flops for r in self.runs)
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(r.seconds for r in self.runs)
+
+    @property
+    def loss_spread(self) -> float | None:
+        """Predicted loss of the worst run minus that of the best: the curvature the
+        parabola has to find above the noise of the losses."""
+        losses = [r.loss for r in self.runs if r.loss is not None]
+        return max(losses) - min(losses) if losses else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flops": self.flops,
+            "centre_params": self.centre_params,
+            "centre_tokens": self.centre_tokens,
+            "centre_loss": self.centre_loss,
+            "predicted_loss_spread": self.loss_spread,
+            "runs": [r.to_dict() for r in self.runs],
+            "total_flops": self.total_flops,
+            "total_hours": self.total_seconds / SECONDS_PER_HOUR,
+        }
+
+
+@dataclass(frozen=True)
+class Sweep:
+    law: Law
+    cluster: Cluster
+    budgets: tuple[SweepBudget, ...]
+    sizes: int
+    span: float
+    vocab_size: int
+    seq_len: int
+    aspect_ratio: float
+    assumptions: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def runs(self) -> tuple[SweepRun, ...]:
+        return tuple(r for b in self.budgets for r in b.runs)
+
+    @property
+    def total_flops(self) -> float:
+        return sum(b.total_flops for b in self.budgets)
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(b.total_seconds for b in self.budgets)
+
+    @property
+    def total_hours(self) -> float:
+        return self.total_seconds / SECONDS_PER_HOUR
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.cluster
+        return {
+            "law": {"name": self.law.name, "kind": self.law.kind, "source": self.law.source},
+            "hardware": {
+                "accelerator": c.accelerator.name,
+                "chips": c.chips,
+                "peak_flops_per_second": c.peak_flops_per_second,
+                "mfu": c.mfu,
+                "flops_per_second": c.flops_per_second,
+            },
+            "sizes": self.sizes,
+            "span": self.span,
+            "vocab_size": self.vocab_size,
+            "seq_len": self.seq_len,
+            "aspect_ratio": self.aspect_ratio,
+            "budgets": [b.to_dict() for b in self.budgets],
+            "n_runs": len(self.runs),
+            "total_flops": self.total_flops,
+            "total_hours": self.total_hours,
+            "assumptions": list(self.assumptions),
+            "warnings": list(self.warnings),
+        }
+
+    def csv_text(self) -> str:
+        """The grid as CSV for `chinchilla fit`: fill in the loss column, then fit it."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for b in self.budgets:
+            for r in b.runs:
+                a = r.architecture
+                writer.writerow([f"{b.flops:.10g}", r.params, f"{round(r.tokens)}",
+                                 f"{r.flops:.10g}", a.n_layers, a.d_model, a.n_heads,
+                                 f"{r.hours:.6g}", ""])
+        return out.getvalue()
+
+
+# ---------------------------------------------------------------- the design
+
+
+def make_sweep(
+    law: Law,
+    budgets: tuple[float, ...],
+    cluster: Cluster,
+    *,
+    sizes: int = DEFAULT_SIZES,
+    span: float = DEFAULT_SPAN,
+    vocab_size: int = 32_000,
+    seq_len: int = 2048,
+    aspect_ratio: float = 100.0,
+    assumptions: tuple[str, ...] = (),
+) -> Sweep:
+    """The runs of an IsoFLOP sweep over `budgets` (FLOPs), `sizes` per budget spread over
+    a factor `span` in N around the law's optimum, on `cluster`."""
+    if not budgets:
+        raise InputError(f"--budgets: no budgets; expected {BUDGET_FORMS}")
+    if not 1 <= sizes <= MAX_SIZES:
+        raise InputError(f"--sizes: {sizes} is out of range; expected a whole number from 1 "
+                         f"to {MAX_SIZES} (3 or more for a parabola)")
+    if not (span > 1 and math.isfinite(span)):
+        raise InputError(f"--span: {span:g} is out of range; expected a number > 1 "
+                         "(largest over smallest model size)")
+    planned = []
+    for c in budgets:
+        centre = optimal_allocation(law, c)
+        runs = []
+        for target in target_sizes(centre.params, sizes, span):
+            arch = sketch(target, vocab_size, seq_len, aspect_ratio)
+            tokens = c / (FLOPS_PER_PARAM_TOKEN * arch.params)
+            terms = law.loss(arch.params, tokens)
+            runs.append(SweepRun(target, arch, tokens, c, cluster.seconds_for(c), centre.params,
+                                 None if terms is None else terms.total))
+        centre_terms = law.loss(centre.params, centre.tokens)
+        planned.append(SweepBudget(c, centre.params, centre.tokens,
+                                   None if centre_terms is None else centre_terms.total,
+                                   tuple(runs)))
+    result = Sweep(law, cluster, tuple(planned), sizes, span, vocab_size, seq_len,
+                   aspect_ratio, assumptions)
+    return replace(result, warnings=tuple(_warnings(result)))
+
+
+def _warnings(sw: Sweep) -> list[str]:
+    out = list(sw.law.notes)
+    if sw.sizes < MIN_PARABOLA_SIZES:
+        out.append(f"--sizes {sw.sizes}: a parabola through loss against log N needs at least "
+                   f"{MIN_PARABOLA_SIZES} sizes per budget; `chinchilla fit --approach isoflop` "
+                   "will skip these budgets")
+    if len(sw.budgets) == 1:
+        out.append("one budget gives one IsoFLOP minimum; fitting how N_opt grows with C "
+                   "needs at least 2 budgets (3 or more to see a trend)")
+    for lo, hi in zip(sw.budgets, sw.budgets[1:], strict=False):
+        if hi.flops <= lo.flops * (1 + FIT_FLOPS_TOLERANCE):
+            out.append(f"budgets {sci(lo.flops)} and {sci(hi.flops)} are within "
+                       f"{FIT_FLOPS_TOLERANCE:.0%} of each other: `chinchilla fit` would read "
+                       "them as one budget (see its --flops-tolerance)")
+    for b in sw.budgets:
+        off = [r for r in b.runs if abs(r.params / r.target_params - 1) > SKETCH_TOLERANCE]
+        if off:
+            worst = max(off, key=lambda r: abs(math.log(r.params / r.target_params)))
+            out.append(
+                f"budget {sci(b.flops)}: {len(off)} of {len(b.runs)} sketches miss their target "
+                f"size by more than {SKETCH_TOLERANCE:.0%} (worst: {human(worst.target_params)} "
+                f"-> {human(worst.params)}); at these sizes the {sw.vocab_size:,}-token embedding "
+                "dominates the count: lower --vocab or raise the budget"
+            )
+        distinct = {r.params for r in b.runs}
+        if len(distinct) < len(b.runs):
+            out.append(f"budget {sci(b.flops)}: only {len(distinct)} distinct model sizes among "
+                       f"its {len(b.runs)} runs (several targets got the same sketch)")
+    memory = sw.cluster.memory_bytes
+    too_big = [r for r in sw.runs if TRAIN_BYTES_PER_PARAM * r.params > memory]
+    if too_big:
+        biggest = max(r.params for r in too_big)
+        out.append(f"{len(too_big)} run(s) (up to {human(biggest)} parameters) need more than the "
+                   f"cluster's {memory / 1e12:,.2f} TB of accelerator memory for weights, "
+                   f"gradients and Adam ({TRAIN_BYTES_PER_PARAM} bytes/param); add --chips")
+    ratio = max(r.architecture.flops_per_token / (FLOPS_PER_PARAM_TOKEN * r.params)
+                for r in sw.runs)
+    if ratio > APPENDIX_F_NOTE_RATIO:
+        out.append(f"hours count C = 6ND; the sketches' full count (Hoffmann et al. appendix F: "
+                   f"attention over {sw.seq_len:,}-token sequences and the output logits) is up "
+                   f"to {ratio:.2f}x that at the smallest sizes, and the wall-clock with it")
+    return out

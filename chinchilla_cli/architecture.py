@@ -141,7 +141,7 @@ def sketch(
 
     Solve vocab·d + 13·d³/r = N for the width, then try nearby legal widths (multiples
     of the head size) with the depth that best fits N, and keep the closest count;
-    a small penalty on the aspect ratio breaks near-ties toward the requested shape.
+    a penalty on the aspect ratio keeps neighbouring sizes from jumping between shapes.
     """
     vocab = vocab_size if vocab_size is not None else DEFAULT_VOCAB[family]
     emb = 1 if family != "llama" else 2
@@ -168,7 +168,7 @@ def sketch(
             fixed = one_layer.params - per_layer
             layers = max(1, round((params - fixed) / per_layer))
             arch = shape(layers, d, vocab, seq_len, family, kv_heads)
-            score = abs(math.log(arch.params / params)) + 0.02 * abs(
+            score = abs(math.log(arch.params / params)) + 0.1 * abs(
                 math.log((d / layers) / aspect_ratio)
             )
             if best is None or score < best[0]:

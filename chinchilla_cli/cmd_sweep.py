@@ -70,10 +70,11 @@ def sweep(
     from chinchilla_cli import sweep as core
     from chinchilla_cli.errors import InputError
     from chinchilla_cli.laws import DEFAULT_LAW, load_law
+    from chinchilla_cli.quantity import BUDGET_FORMS, parse_budgets
 
     if budgets is None:
-        raise InputError(f"sweep: no budgets; give --budgets as {core.BUDGET_FORMS}")
-    planned = core.parse_budgets(budgets)
+        raise InputError(f"sweep: no budgets; give --budgets as {BUDGET_FORMS}")
+    planned = parse_budgets(budgets)
     if sizes > core.MAX_SIZES:
         raise InputError(f"--sizes: {sizes} is out of range; expected a whole number from 1 to "
                          f"{core.MAX_SIZES} (3 or more for a parabola)")

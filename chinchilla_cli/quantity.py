@@ -61,31 +61,82 @@ def _sig(x: float, digits: int) -> str:
     return out
 
 
-def parse_budgets(text: str, what: str) -> list[float]:
-    """`START:STOP:COUNT` (COUNT values spaced evenly in log, both ends included) or a
-    comma-separated list of values."""
-    accepted = "START:STOP:COUNT (e.g. 1e21:1e26:6) or a comma list (e.g. 6e18,1e19,3e19)"
+
+MAX_BUDGETS = 100
+MAX_BUDGET_FLOPS = 1e30  # ~1e5 x the largest runs of 2024; beyond, the sketches break down
+BUDGET_FORMS = ("start:stop:count (count budgets spaced evenly in log C from start to stop, "
+                "both included; e.g. 1e18:1e20:5) or a comma list (e.g. 6e18,1e19,3e19)")
+
+
+def parse_budgets(text: str, what: str = "--budgets") -> tuple[float, ...]:
+    """The budgets in `text`, ascending: start:stop:count (log-spaced, inclusive) or a
+    comma list. Every problem is one InputError naming `what` and the accepted forms."""
     s = str(text).strip()
+    if not s:
+        raise InputError(f"{what}: empty; expected {BUDGET_FORMS}")
     if ":" in s:
-        parts = s.split(":")
-        if len(parts) != 3:
-            raise InputError(f"{what}: {text!r} is not a range; expected {accepted}")
-        start, stop = (parse_quantity(p, what) for p in parts[:2])
-        try:
-            count = int(parts[2])
-        except ValueError:
-            raise InputError(f"{what}: count {parts[2]!r} is not a whole number; expected {accepted}") from None
-        if count < 1 or count > 10_000:
-            raise InputError(f"{what}: count {count} is out of range; expected 1 to 10000")
-        if start <= 0 or stop <= 0:
-            raise InputError(f"{what}: budgets must be positive; expected {accepted}")
+        parts = [p.strip() for p in s.split(":")]
+        if len(parts) != 3 or not all(parts):
+            raise InputError(f"{what}: {text!r} is not a range; expected {BUDGET_FORMS}")
+        start, stop = (_budget(p, text, what) for p in parts[:2])
+        count = _count(parts[2], text, what)
         if count == 1:
-            return [start]
-        step = (math.log(stop) - math.log(start)) / (count - 1)
-        return [math.exp(math.log(start) + i * step) for i in range(count - 1)] + [stop]
-    values = [parse_quantity(p, what) for p in s.split(",") if p.strip()] if s else []
-    if not values:
-        raise InputError(f"{what}: no budgets in {text!r}; expected {accepted}")
-    if any(v <= 0 for v in values):
-        raise InputError(f"{what}: budgets must be positive; expected {accepted}")
-    return values
+            if start != stop:
+                raise InputError(
+                    f"{what}: {text!r} asks for 1 budget between two different values; give "
+                    f"a count of 2 or more, or a single budget such as {parts[0]}"
+                )
+            return (start,)
+        if start == stop:
+            raise InputError(f"{what}: {text!r} has start = stop; expected {BUDGET_FORMS}")
+        lo, hi = min(start, stop), max(start, stop)
+        ratio = math.log(hi / lo)
+        values = [lo * math.exp(ratio * i / (count - 1)) for i in range(count)]
+        values[0], values[-1] = lo, hi  # the endpoints exactly as typed
+        return tuple(values)
+    parts = [p.strip() for p in s.split(",")]
+    if not all(parts):
+        raise InputError(f"{what}: {text!r} has an empty item; expected {BUDGET_FORMS}")
+    values = [_budget(p, text, what) for p in parts]
+    if len(values) > MAX_BUDGETS:
+        raise InputError(f"{what}: {len(values)} budgets; at most {MAX_BUDGETS} are allowed")
+    seen: dict[float, str] = {}
+    for p, v in zip(parts, values, strict=True):
+        if v in seen:
+            raise InputError(f"{what}: {text!r} lists the budget {sci(v)} twice "
+                             f"({seen[v]!r} and {p!r}); list each budget once")
+        seen[v] = p
+    return tuple(sorted(values))
+
+
+def _budget(part: str, text: str, what: str) -> float:
+    try:
+        value = parse_quantity(part, what)
+    except InputError:
+        raise InputError(
+            f"{what}: {_quote(part, text)} is not a number of FLOPs (e.g. 1e18 or 6e18); "
+            f"expected {BUDGET_FORMS}"
+        ) from None
+    if value <= 0:
+        raise InputError(f"{what}: {_quote(part, text)} is not positive; a FLOP budget is > 0")
+    if value > MAX_BUDGET_FLOPS:
+        raise InputError(f"{what}: {_quote(part, text)} is above {sci(MAX_BUDGET_FLOPS, 1)} "
+                         "FLOPs, beyond any run the laws or the architecture sketch describe")
+    return value
+
+
+def _quote(part: str, text: str) -> str:
+    return repr(part) if part.strip() == str(text).strip() else f"{part!r} in {text!r}"
+
+
+def _count(part: str, text: str, what: str) -> int:
+    try:
+        value = parse_quantity(part, what)
+    except InputError:
+        value = math.nan
+    if not (1 <= value <= MAX_BUDGETS and value == int(value)):  # NaN fails the first test
+        raise InputError(
+            f"{what}: the count {_quote(part, text)} is not a whole number from 1 to "
+            f"{MAX_BUDGETS}; expected {BUDGET_FORMS}"
+        )
+    return int(value)

@@ -27,101 +27,23 @@ from chinchilla_cli.frontier import optimal_allocation
 from chinchilla_cli.hardware import SECONDS_PER_HOUR, Cluster
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law
 from chinchilla_cli.plan import TRAIN_BYTES_PER_PARAM
-from chinchilla_cli.quantity import human, parse_quantity, sci
+from chinchilla_cli.quantity import BUDGET_FORMS, human, sci
 
 DEFAULT_SIZES = 9
 DEFAULT_SPAN = 16.0
 MIN_PARABOLA_SIZES = 3  # a parabola through loss against log N needs three sizes
-MAX_BUDGETS = 100
 MAX_SIZES = 100
-MAX_BUDGET_FLOPS = 1e30  # ~1e5 x the largest runs of 2024; beyond, the sketches break down
 # `chinchilla fit` puts runs whose FLOPs agree within this fraction into one budget
 # (isoflop.DEFAULT_FLOPS_TOLERANCE; not imported, since isoflop pulls in numpy)
 FIT_FLOPS_TOLERANCE = 0.10
 SKETCH_TOLERANCE = 0.05  # warn when a sketch's count is further than this from its target
 APPENDIX_F_NOTE_RATIO = 1.10  # mention the appendix-F count when it exceeds 6N by this
 
-BUDGET_FORMS = ("start:stop:count (count budgets spaced evenly in log C from start to stop, "
-                "both included; e.g. 1e18:1e20:5) or a comma list (e.g. 6e18,1e19,3e19)")
 CSV_COLUMNS = ("budget_flops", "params", "tokens", "flops", "n_layers", "d_model", "n_heads",
                "hours", "loss")
 
 
 # ---------------------------------------------------------------- budgets
-
-
-def parse_budgets(text: str, what: str = "--budgets") -> tuple[float, ...]:
-    """The budgets in `text`, ascending: start:stop:count (log-spaced, inclusive) or a
-    comma list. Every problem is one InputError naming `what` and the accepted forms."""
-    s = str(text).strip()
-    if not s:
-        raise InputError(f"{what}: empty; expected {BUDGET_FORMS}")
-    if ":" in s:
-        parts = [p.strip() for p in s.split(":")]
-        if len(parts) != 3 or not all(parts):
-            raise InputError(f"{what}: {text!r} is not a range; expected {BUDGET_FORMS}")
-        start, stop = (_budget(p, text, what) for p in parts[:2])
-        count = _count(parts[2], text, what)
-        if count == 1:
-            if start != stop:
-                raise InputError(
-                    f"{what}: {text!r} asks for 1 budget between two different values; give "
-                    f"a count of 2 or more, or a single budget such as {parts[0]}"
-                )
-            return (start,)
-        if start == stop:
-            raise InputError(f"{what}: {text!r} has start = stop; expected {BUDGET_FORMS}")
-        lo, hi = min(start, stop), max(start, stop)
-        ratio = math.log(hi / lo)
-        values = [lo * math.exp(ratio * i / (count - 1)) for i in range(count)]
-        values[0], values[-1] = lo, hi  # the endpoints exactly as typed
-        return tuple(values)
-    parts = [p.strip() for p in s.split(",")]
-    if not all(parts):
-        raise InputError(f"{what}: {text!r} has an empty item; expected {BUDGET_FORMS}")
-    values = [_budget(p, text, what) for p in parts]
-    if len(values) > MAX_BUDGETS:
-        raise InputError(f"{what}: {len(values)} budgets; at most {MAX_BUDGETS} are allowed")
-    seen: dict[float, str] = {}
-    for p, v in zip(parts, values, strict=True):
-        if v in seen:
-            raise InputError(f"{what}: {text!r} lists the budget {sci(v)} twice "
-                             f"({seen[v]!r} and {p!r}); list each budget once")
-        seen[v] = p
-    return tuple(sorted(values))
-
-
-def _budget(part: str, text: str, what: str) -> float:
-    try:
-        value = parse_quantity(part, what)
-    except InputError:
-        raise InputError(
-            f"{what}: {_quote(part, text)} is not a number of FLOPs (e.g. 1e18 or 6e18); "
-            f"expected {BUDGET_FORMS}"
-        ) from None
-    if value <= 0:
-        raise InputError(f"{what}: {_quote(part, text)} is not positive; a FLOP budget is > 0")
-    if value > MAX_BUDGET_FLOPS:
-        raise InputError(f"{what}: {_quote(part, text)} is above {sci(MAX_BUDGET_FLOPS, 1)} "
-                         "FLOPs, beyond any run the laws or the architecture sketch describe")
-    return value
-
-
-def _quote(part: str, text: str) -> str:
-    return repr(part) if part.strip() == str(text).strip() else f"{part!r} in {text!r}"
-
-
-def _count(part: str, text: str, what: str) -> int:
-    try:
-        value = parse_quantity(part, what)
-    except InputError:
-        value = math.nan
-    if not (1 <= value <= MAX_BUDGETS and value == int(value)):  # NaN fails the first test
-        raise InputError(
-            f"{what}: the count {_quote(part, text)} is not a whole number from 1 to "
-            f"{MAX_BUDGETS}; expected {BUDGET_FORMS}"
-        )
-    return int(value)
 
 
 def target_sizes(centre: float, sizes: int, span: float) -> tuple[float, ...]:

@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.frontier import optimal_allocation
 from chinchilla_cli.laws import ParametricLaw, load_law
+from chinchilla_cli.quantity import parse_budgets
 from chinchilla_cli.runs import read_runs
-from chinchilla_cli.sweep import CSV_COLUMNS, parse_budgets, target_sizes
+from chinchilla_cli.sweep import CSV_COLUMNS, target_sizes
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH = ParametricLaw("truth", 1.69, 406.4, 410.7, 0.34, 0.28)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from chinchilla_cli.errors import InputError
-from chinchilla_cli.quantity import parse_quantity
+from chinchilla_cli.quantity import check_magnitude, parse_quantity
 
 
 def quantity(
@@ -33,9 +33,15 @@ def quantity(
             raise typer.BadParameter(str(e).removeprefix("value: ")) from None
         if minimum is not None and (value < minimum or (value == minimum and not inclusive)):
             op = ">=" if inclusive else ">"
-            raise typer.BadParameter(f"{text!r} is out of range; expected a number {op} {minimum:g}")
+            raise typer.BadParameter(
+                f"{text!r} is out of range; expected a number {op} {minimum:g}"
+            )
         if maximum is not None and value > maximum:
             raise typer.BadParameter(f"{text!r} is out of range; expected a number <= {maximum:g}")
+        try:
+            check_magnitude(value, text, "value")
+        except InputError as e:
+            raise typer.BadParameter(str(e).removeprefix("value: ")) from None
         if integer:
             if value != math.floor(value):
                 raise typer.BadParameter(f"{text!r} is not a whole number")
@@ -53,6 +59,11 @@ FRACTION = quantity(maximum=1.0)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON (stable keys) for scripts.")]
 LawOpt = Annotated[
     str,
-    typer.Option("--law", help="Scaling law: a preset name (see `chinchilla presets laws`) or a law YAML file."),
+    typer.Option(
+        "--law",
+        help="Scaling law: a preset name (see `chinchilla presets laws`) or a law YAML file.",
+    ),
 ]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite output files that already exist.")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Overwrite output files that already exist.")
+]

@@ -71,7 +71,9 @@ class LogRuns:
         return LogRuns(self.log_params, self.log_tokens, self.log_loss, weights)
 
 
-def objective(theta: np.ndarray, runs: LogRuns, delta: float = HUBER_DELTA) -> tuple[float, np.ndarray]:
+def objective(
+    theta: np.ndarray, runs: LogRuns, delta: float = HUBER_DELTA
+) -> tuple[float, np.ndarray]:
     """Sum of Huber losses of log-loss residuals, and its gradient in theta."""
     a, b, e, alpha, beta = theta
     t1 = a - alpha * runs.log_params
@@ -87,8 +89,9 @@ def objective(theta: np.ndarray, runs: LogRuns, delta: float = HUBER_DELTA) -> t
         h = h * runs.weights
         g = g * runs.weights
     g1, g2 = g * x1, g * x2
-    grad = np.array([g1.sum(), g2.sum(), (g * x3).sum(),
-                     -(g1 @ runs.log_params), -(g2 @ runs.log_tokens)])
+    grad = np.array(
+        [g1.sum(), g2.sum(), (g * x3).sum(), -(g1 @ runs.log_params), -(g2 @ runs.log_tokens)]
+    )
     return float(h.sum()), grad
 
 
@@ -99,14 +102,14 @@ def objective_many(thetas: np.ndarray, runs: LogRuns, delta: float = HUBER_DELTA
     step = max(1, SCREEN_CELLS // max(n, 1))
     lp, lt, ll = runs.log_params[None, :], runs.log_tokens[None, :], runs.log_loss[None, :]
     for i in range(0, len(thetas), step):
-        th = thetas[i:i + step]
+        th = thetas[i : i + step]
         t1 = th[:, 0:1] - th[:, 3:4] * lp
         t2 = th[:, 1:2] - th[:, 4:5] * lt
         t3 = th[:, 2:3]
         r = np.logaddexp(np.logaddexp(t1, t2), t3) - ll
         c = np.clip(r, -delta, delta)
         h = c * (r - 0.5 * c)
-        out[i:i + step] = (h if runs.weights is None else h * runs.weights).sum(axis=1)
+        out[i : i + step] = (h if runs.weights is None else h * runs.weights).sum(axis=1)
     return out
 
 
@@ -127,7 +130,9 @@ def _scaled(theta: np.ndarray, runs: LogRuns, delta: float) -> tuple[float, np.n
     return f / delta, g / delta
 
 
-def polish(theta0: np.ndarray, runs: LogRuns, delta: float = HUBER_DELTA, plain: bool = False) -> Polished:
+def polish(
+    theta0: np.ndarray, runs: LogRuns, delta: float = HUBER_DELTA, plain: bool = False
+) -> Polished:
     """L-BFGS-B from one start: to convergence on the scale-free objective, or (plain)
     with scipy's defaults on the raw sum, as the unaccelerated recipe runs it."""
     from scipy.optimize import minimize
@@ -136,10 +141,14 @@ def polish(theta0: np.ndarray, runs: LogRuns, delta: float = HUBER_DELTA, plain:
         r = minimize(objective, theta0, args=(runs, delta), jac=True, method="L-BFGS-B")
         return Polished(np.asarray(r.x), float(r.fun), bool(r.success), str(r.message), int(r.nit))
     r = minimize(_scaled, theta0, args=(runs, delta), jac=True, method="L-BFGS-B", options=TIGHT)
-    return Polished(np.asarray(r.x), float(r.fun) * delta, bool(r.success), str(r.message), int(r.nit))
+    return Polished(
+        np.asarray(r.x), float(r.fun) * delta, bool(r.success), str(r.message), int(r.nit)
+    )
 
 
-def select_starts(grid: np.ndarray, values: np.ndarray, n_best: int = 8, per_exponents: int = 1) -> np.ndarray:
+def select_starts(
+    grid: np.ndarray, values: np.ndarray, n_best: int = 8, per_exponents: int = 1
+) -> np.ndarray:
     """Indices of the starts worth polishing: the best overall, and the best few for
     every (alpha, beta) pair of the grid (so no region of exponent space is skipped)."""
     chosen = list(np.argsort(values, kind="stable")[:n_best])
@@ -161,8 +170,12 @@ def screen_runs(runs: LogRuns, limit: int = SCREEN_ROWS) -> LogRuns:
     return runs.subset(np.linspace(0, n - 1, limit).round().astype(int))
 
 
-def best_of_grid(runs: LogRuns, delta: float = HUBER_DELTA, grid: np.ndarray | None = None,
-                 extra_starts: np.ndarray | None = None) -> tuple[Polished, np.ndarray, int]:
+def best_of_grid(
+    runs: LogRuns,
+    delta: float = HUBER_DELTA,
+    grid: np.ndarray | None = None,
+    extra_starts: np.ndarray | None = None,
+) -> tuple[Polished, np.ndarray, int]:
     """Screen the grid, polish the promising starts, return (best, its start, polished)."""
     grid = paper_grid() if grid is None else grid
     small = screen_runs(runs)
@@ -200,7 +213,7 @@ class ParametricFit:
         there the grid did not bracket the answer and a wider one might find a better fit.
         (Most grid starts lie on some edge, so the start itself says little.)"""
         out = []
-        for name, value in zip(("a", "b", "e", "alpha", "beta"), self.theta):
+        for name, value in zip(("a", "b", "e", "alpha", "beta"), self.theta, strict=True):
             lo, hi = GRID_AXES[name][0], GRID_AXES[name][-1]
             if value <= lo + 1e-6 or value >= hi - 1e-6:
                 out.append(f"{name} = {value:.4g} (grid {lo:g} to {hi:g})")
@@ -215,7 +228,9 @@ class ParametricFit:
             "rmse_log_loss": self.rmse_log_loss,
             "huber_delta": self.huber_delta,
             "starts_polished": self.starts_polished,
-            "start": dict(zip(("a", "b", "e", "alpha", "beta"), map(float, self.start))),
+            "start": dict(
+                zip(("a", "b", "e", "alpha", "beta"), map(float, self.start), strict=True)
+            ),
         }
 
 
@@ -224,16 +239,30 @@ def law_from_theta(theta: np.ndarray, name: str = "fit", source: str = "") -> Pa
     return ParametricLaw(name, math.exp(e), math.exp(a), math.exp(b), alpha, beta, source)
 
 
-def fit_parametric(params: np.ndarray, tokens: np.ndarray, loss: np.ndarray, *,
-                   delta: float = HUBER_DELTA, name: str = "fit", source: str = "") -> ParametricFit:
+def fit_parametric(
+    params: np.ndarray,
+    tokens: np.ndarray,
+    loss: np.ndarray,
+    *,
+    delta: float = HUBER_DELTA,
+    name: str = "fit",
+    source: str = "",
+) -> ParametricFit:
     """Hoffmann et al.'s Approach 3 on these runs. Raises FitError if no start converges."""
     runs = LogRuns.of(params, tokens, loss)
     best, start, polished = best_of_grid(runs, delta)
     return _result(best, start, polished, runs, delta, name, source)
 
 
-def _result(best: Polished, start: np.ndarray, polished: int, runs: LogRuns, delta: float,
-            name: str, source: str) -> ParametricFit:
+def _result(
+    best: Polished,
+    start: np.ndarray,
+    polished: int,
+    runs: LogRuns,
+    delta: float,
+    name: str,
+    source: str,
+) -> ParametricFit:
     theta = best.theta
     if not np.all(np.isfinite(theta)) or theta[3] <= 0 or theta[4] <= 0:
         raise FitError(
@@ -242,15 +271,31 @@ def _result(best: Polished, start: np.ndarray, polished: int, runs: LogRuns, del
         )
     converged = best.converged or polish(theta, runs, delta, plain=True).converged
     law = law_from_theta(theta, name, source)
-    pred = np.array([law.loss(n, d).total for n, d in
-                     zip(np.exp(runs.log_params), np.exp(runs.log_tokens))])
+    pred = np.array(
+        [
+            law.loss(n, d).total
+            for n, d in zip(np.exp(runs.log_params), np.exp(runs.log_tokens), strict=True)
+        ]
+    )
     rmse = float(np.sqrt(np.mean((np.log(pred) - runs.log_loss) ** 2)))
-    return ParametricFit(law, theta, best.objective, converged, best.message, best.iterations,
-                         len(runs.log_loss), rmse, start, polished, delta)
+    return ParametricFit(
+        law,
+        theta,
+        best.objective,
+        converged,
+        best.message,
+        best.iterations,
+        len(runs.log_loss),
+        rmse,
+        start,
+        polished,
+        delta,
+    )
 
 
-def fit_plain_loop(params: np.ndarray, tokens: np.ndarray, loss: np.ndarray,
-                   delta: float = HUBER_DELTA) -> ParametricFit:
+def fit_plain_loop(
+    params: np.ndarray, tokens: np.ndarray, loss: np.ndarray, delta: float = HUBER_DELTA
+) -> ParametricFit:
     """The unaccelerated recipe: L-BFGS-B from all 4,500 starts. For benchmarks."""
     runs = LogRuns.of(params, tokens, loss)
     grid = paper_grid()
@@ -259,9 +304,15 @@ def fit_plain_loop(params: np.ndarray, tokens: np.ndarray, loss: np.ndarray,
     return _result(results[i], grid[i], len(grid), runs, delta, "plain-loop", "")
 
 
-def bootstrap_parametric(fit: ParametricFit, params: np.ndarray, tokens: np.ndarray,
-                         loss: np.ndarray, resamples: int, seed: int = 0,
-                         progress: Callable[[int], None] | None = None) -> np.ndarray:
+def bootstrap_parametric(
+    fit: ParametricFit,
+    params: np.ndarray,
+    tokens: np.ndarray,
+    loss: np.ndarray,
+    resamples: int,
+    seed: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
     """Refit on `resamples` bootstrap resamples of the runs; rows of (E, A, B, alpha, beta).
 
     A resample is the runs drawn with replacement, i.e. the same runs with integer
@@ -281,4 +332,3 @@ def bootstrap_parametric(fit: ParametricFit, params: np.ndarray, tokens: np.ndar
         if progress is not None:
             progress(k + 1)
     return out
-

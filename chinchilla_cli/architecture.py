@@ -26,6 +26,7 @@ DEFAULT_VOCAB = {"chinchilla": 32_000, "llama": 128_256}
 DEFAULT_SEQ_LEN = 2_048
 DEFAULT_KV_HEADS = 8
 FAMILIES = ("chinchilla", "llama", "gpt")
+SKETCH_FAMILIES = ("chinchilla", "llama")  # what sketch() shapes: `plan --arch`
 
 
 @dataclass(frozen=True)
@@ -175,5 +176,3 @@ def sketch(
                 best = (score, arch)
     assert best is not None
     return best[1]
-
-

@@ -20,8 +20,9 @@ class _OneLineErrors(TyperGroup):
     """
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = super().main(*args, **kwargs)
         except typer.TyperException as e:  # Click's usage errors
             ctx = getattr(e, "ctx", None)
             if type(e).__name__ == "NoArgsIsHelpError" and ctx is not None:  # bare `chinchilla`
@@ -35,9 +36,19 @@ class _OneLineErrors(TyperGroup):
             _fail(f"chinchilla: error: {e}", e.exit_code)
         except (typer.Abort, KeyboardInterrupt):
             _fail("chinchilla: interrupted", 130)
+        except Exception as e:  # a bug: still one line (typer would print a long traceback)
+            _fail(
+                f"chinchilla: internal error (a bug; please report it): {type(e).__name__}: {e}", 70
+            )
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # typer would make it a silent exit 130
+            raise typer.Abort() from None
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -70,7 +81,10 @@ def _root(
 
 @app.command()
 def presets(
-    kind: Annotated[str | None, typer.Argument(help="hardware, models or laws; all when omitted.", show_default=False)] = None,
+    kind: Annotated[
+        str | None,
+        typer.Argument(help="hardware, models or laws; all when omitted.", show_default=False),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """List the presets (accelerators, famous models, scaling laws) with their sources."""

@@ -21,21 +21,32 @@ def compare(
     ] = None,
     file: Annotated[
         str | None,
-        typer.Option("--file", help="YAML file with a list of runs, each with name, params "
-                     "(parameters), tokens (training tokens) and optionally reported_flops "
-                     "(FLOPs) and architecture.", show_default=False),
+        typer.Option(
+            "--file",
+            help="YAML file with a list of runs, each with name, params "
+            "(parameters), tokens (training tokens) and optionally reported_flops "
+            "(FLOPs) and architecture.",
+            show_default=False,
+        ),
     ] = None,
     law: LawOpt = "besiroglu2024",
     all_laws: Annotated[
         bool,
-        typer.Option("--all-laws", help="Add one predicted-loss column per law that predicts "
-                     "loss (every preset, plus --law)."),
+        typer.Option(
+            "--all-laws",
+            help="Add one predicted-loss column per law that predicts "
+            "loss (every preset, plus --law).",
+        ),
     ] = False,
     plot: Annotated[
         str | None,
-        typer.Option("--plot", help="Write a PNG (or .svg/.pdf) of the runs on the law's loss "
-                     "landscape over N and D with IsoFLOP lines and the compute-optimal "
-                     "frontier; needs matplotlib (the plot extra).", show_default=False),
+        typer.Option(
+            "--plot",
+            help="Write a PNG (or .svg/.pdf) of the runs on the law's loss "
+            "landscape over N and D with IsoFLOP lines and the compute-optimal "
+            "frontier; needs matplotlib (the plot extra).",
+            show_default=False,
+        ),
     ] = None,
     force: ForceOpt = False,
     json_out: JsonOpt = False,

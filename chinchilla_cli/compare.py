@@ -33,7 +33,7 @@ from chinchilla_cli.frontier import (
 )
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law, LossTerms, load_law, preset_law_names
 from chinchilla_cli.presets import load_presets, read_yaml_file
-from chinchilla_cli.quantity import ACCEPTED, human, parse_quantity, sci
+from chinchilla_cli.quantity import ACCEPTED, check_magnitude, human, parse_quantity, sci
 
 CONFIG_SYNTAX = "N@D or label=N@D (N parameters, D training tokens), e.g. 13B@2.6T or mine=13B@2.6T"
 # Families in presets/models.yaml -> the parameter count that fits them. PaLM's SwiGLU MLP
@@ -105,8 +105,9 @@ def parse_config(text: str, what: str = "CONFIGS") -> Config:
         return preset_config(spec, what)
     label, _, body = spec.rpartition("=") if "=" in spec else ("", "", spec)
     if "=" in spec and not _LABEL.match(label.strip()):
-        raise InputError(f"{what}: {text!r} has an empty or malformed label; "
-                         f"expected {CONFIG_SYNTAX}")
+        raise InputError(
+            f"{what}: {text!r} has an empty or malformed label; expected {CONFIG_SYNTAX}"
+        )
     n_text, at, d_text = body.partition("@")
     if not at or "@" in d_text or not n_text.strip() or not d_text.strip():
         raise InputError(f"{what}: {text!r} is not a configuration; expected {CONFIG_SYNTAX}")
@@ -118,8 +119,10 @@ def parse_config(text: str, what: str = "CONFIGS") -> Config:
 def configs_from_file(path: str, what: str = "--file") -> list[Config]:
     """A YAML list of {name, params, tokens, optional reported_flops, architecture}."""
     data = read_yaml_file(path, what)
-    expected = ("expected a YAML list of configurations, each a mapping with name, params, "
-                "tokens and optionally reported_flops and architecture")
+    expected = (
+        "expected a YAML list of configurations, each a mapping with name, params, "
+        "tokens and optionally reported_flops and architecture"
+    )
     if not isinstance(data, list) or not data:
         if data is None:
             got = "an empty file"
@@ -138,21 +141,26 @@ def configs_from_file(path: str, what: str = "--file") -> list[Config]:
         missing = [k for k in ("params", "tokens") if k not in entry]
         if missing:
             raise InputError(f"{what}: {where} is missing {' and '.join(missing)}; {expected}")
-        unknown = sorted(set(map(str, entry)) - {"name", "params", "tokens", "reported_flops",
-                                                   "architecture", "source"})
+        unknown = sorted(
+            set(map(str, entry))
+            - {"name", "params", "tokens", "reported_flops", "architecture", "source"}
+        )
         if unknown:
             raise InputError(f"{what}: {where}: unknown key {unknown[0]!r}; {expected}")
         arch = entry.get("architecture")
-        out.append(Config(
-            name=str(name).strip(),
-            params=_size(entry["params"], "params", where, what),
-            tokens=_size(entry["tokens"], "tokens", where, what),
-            reported_flops=_optional_size(entry.get("reported_flops"), "reported_flops", where,
-                                          what),
-            architecture=None if arch is None else architecture_from_mapping(arch, where, what),
-            source=str(entry.get("source", "")).strip() or None,
-            origin=str(path),
-        ))
+        out.append(
+            Config(
+                name=str(name).strip(),
+                params=_size(entry["params"], "params", where, what),
+                tokens=_size(entry["tokens"], "tokens", where, what),
+                reported_flops=_optional_size(
+                    entry.get("reported_flops"), "reported_flops", where, what
+                ),
+                architecture=None if arch is None else architecture_from_mapping(arch, where, what),
+                source=str(entry.get("source", "")).strip() or None,
+                origin=str(path),
+            )
+        )
     return out
 
 
@@ -169,32 +177,45 @@ def architecture_from_mapping(raw: Any, where: str, what: str = "--file") -> Arc
         raise InputError(f"{what}: {where}: architecture is missing {', '.join(missing)}")
     unknown = sorted(set(map(str, raw)) - set(_ARCH_INTS) - {"seq_len", "kv_heads", "family"})
     if unknown:
-        raise InputError(f"{what}: {where}: architecture has unknown key {unknown[0]!r}; "
-                         f"expected {keys}")
+        raise InputError(
+            f"{what}: {where}: architecture has unknown key {unknown[0]!r}; expected {keys}"
+        )
     family = str(raw.get("family", "chinchilla"))
     if family not in ARCH_FAMILIES:
-        raise InputError(f"{what}: {where}: architecture family {family!r} is unknown; "
-                         f"expected one of {', '.join(ARCH_FAMILIES)}")
+        raise InputError(
+            f"{what}: {where}: architecture family {family!r} is unknown; "
+            f"expected one of {', '.join(ARCH_FAMILIES)}"
+        )
 
     def whole(key: str) -> int:
         v = raw[key]
         if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-            raise InputError(f"{what}: {where}: architecture {key} must be a positive whole "
-                             f"number, got {v!r}")
+            raise InputError(
+                f"{what}: {where}: architecture {key} must be a positive whole number, got {v!r}"
+            )
         return v
 
     ints = {k: whole(k) for k in _ARCH_INTS}
     seq_len = whole("seq_len") if raw.get("seq_len") is not None else DEFAULT_SEQ_LEN
     kv = whole("kv_heads") if raw.get("kv_heads") is not None else None
-    return Architecture(ints["n_layers"], ints["d_model"], ints["n_heads"], ints["head_dim"],
-                        ints["ffw_size"], ints["vocab_size"], seq_len, kv, ARCH_FAMILIES[family])
+    return Architecture(
+        ints["n_layers"],
+        ints["d_model"],
+        ints["n_heads"],
+        ints["head_dim"],
+        ints["ffw_size"],
+        ints["vocab_size"],
+        seq_len,
+        kv,
+        ARCH_FAMILIES[family],
+    )
 
 
 def _parse_size(text: str, what: str) -> float:
     value = parse_quantity(text, what)
     if value <= 0:
         raise InputError(f"{what} must be positive, got {text.strip()!r}; expected {ACCEPTED}")
-    return value
+    return check_magnitude(value, text, what)
 
 
 def _size(raw: Any, key: str, where: str, what: str = "--file") -> float:
@@ -204,7 +225,7 @@ def _size(raw: Any, key: str, where: str, what: str = "--file") -> float:
         raise InputError(f"{what}: {where}: {key} must be {ACCEPTED}, got {raw!r}")
     if raw <= 0:
         raise InputError(f"{what}: {where}: {key} must be positive, got {raw!r}")
-    return float(raw)
+    return check_magnitude(float(raw), repr(raw), f"{what}: {where}: {key}")
 
 
 def _optional_size(raw: Any, key: str, where: str, what: str = "--file") -> float | None:
@@ -282,8 +303,12 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "law": {"name": self.law.name, "kind": self.law.kind, "source": self.law.source,
-                    "predicts_loss": self.law.predicts_loss},
+            "law": {
+                "name": self.law.name,
+                "kind": self.law.kind,
+                "source": self.law.source,
+                "predicts_loss": self.law.predicts_loss,
+            },
             "efficiency_measure": self.efficiency_measure,
             "loss_laws": list(self.loss_laws),
             "models": [r.to_dict() for r in self.rows],
@@ -329,16 +354,21 @@ def compare(configs: list[Config], law: Law, all_laws: bool = False) -> Comparis
     rows = tuple(make_row(law, c, columns) for c in configs)
     notes = list(law.notes)
     if all_laws and law.kind != "kaplan" and any(x.kind == "kaplan" for x in columns):
-        notes.append("the kaplan2020 column counts parameters without embeddings and is in nats "
-                     "on WebText2: it is not comparable with the other columns")
+        notes.append(
+            "the kaplan2020 column counts parameters without embeddings and is in nats "
+            "on WebText2: it is not comparable with the other columns"
+        )
     for r in rows:
         if r.config.architecture is not None and r.config.origin == "preset":
             raw = load_presets("models")[r.config.name].get("architecture") or {}
             if raw.get("seq_len") is None:
-                notes.append(f"{r.config.name}: context length not published; its architecture's "
-                             f"FLOPs per token assume {DEFAULT_SEQ_LEN}")
-    return Comparison(law, rows, tuple(x.name for x in columns), tuple(findings(law, rows)),
-                      tuple(notes))
+                notes.append(
+                    f"{r.config.name}: context length not published; its architecture's "
+                    f"FLOPs per token assume {DEFAULT_SEQ_LEN}"
+                )
+    return Comparison(
+        law, rows, tuple(x.name for x in columns), tuple(findings(law, rows)), tuple(notes)
+    )
 
 
 # ---------------------------------------------------------------- what a reader concludes
@@ -361,13 +391,21 @@ def findings(law: Law, rows: tuple[Row, ...]) -> list[str]:
         out += _efficiency(law, rows)
     else:
         out += _allocation(law, rows)
-    mismatched = [r for r in rows if r.config.reported_flops is not None
-                  and abs(r.config.reported_flops / r.config.flops - 1) > REPORTED_MISMATCH]
+    mismatched = [
+        r
+        for r in rows
+        if r.config.reported_flops is not None
+        and abs(r.config.reported_flops / r.config.flops - 1) > REPORTED_MISMATCH
+    ]
     if mismatched:
-        parts = [f"{r.config.name} {sci(r.config.reported_flops)} against {sci(r.config.flops)}"
-                 for r in mismatched]
-        out.append(f"Reported training compute differs from 6ND by more than "
-                   f"{REPORTED_MISMATCH:.0%} for {', '.join(parts)}; every figure here uses 6ND.")
+        parts = [
+            f"{r.config.name} {sci(r.config.reported_flops)} against {sci(r.config.flops)}"
+            for r in mismatched
+        ]
+        out.append(
+            f"Reported training compute differs from 6ND by more than "
+            f"{REPORTED_MISMATCH:.0%} for {', '.join(parts)}; every figure here uses 6ND."
+        )
     return out
 
 
@@ -379,10 +417,15 @@ def _same_compute(law: Law, rows: tuple[Row, ...]) -> list[str]:
     out = []
     seen: set[tuple[int, int]] = set()
     for i, a in enumerate(rows):
-        near = [(abs(math.log(b.config.flops / a.config.flops)), j) for j, b in enumerate(rows)
-                if j != i and _ratio_within(a.config.flops, b.config.flops, SAME_COMPUTE)
-                and not _ratio_within(a.config.tokens_per_param, b.config.tokens_per_param,
-                                      DIFFERENT_SPLIT)]
+        near = [
+            (abs(math.log(b.config.flops / a.config.flops)), j)
+            for j, b in enumerate(rows)
+            if j != i
+            and _ratio_within(a.config.flops, b.config.flops, SAME_COMPUTE)
+            and not _ratio_within(
+                a.config.tokens_per_param, b.config.tokens_per_param, DIFFERENT_SPLIT
+            )
+        ]
         if not near:
             continue
         j = min(near)[1]
@@ -411,12 +454,18 @@ def _ceilings(law: Law, rows: tuple[Row, ...]) -> list[str]:
     for a in sorted(rows, key=lambda r: r.loss.total if r.loss else math.inf):
         if a.loss is None:
             continue
-        beaten = [b for b in rows if b is not a and b.data_ceiling_loss is not None
-                  and b.data_ceiling_loss > a.loss.total]
+        beaten = [
+            b
+            for b in rows
+            if b is not a and b.data_ceiling_loss is not None and b.data_ceiling_loss > a.loss.total
+        ]
         if not beaten:
             continue
-        which = ", ".join(f"{b.config.name} ({_loss(b.data_ceiling_loss or 0)} on "
-                          f"{human(b.config.tokens)} tokens)" for b in beaten)
+        which = ", ".join(
+            f"{b.config.name} ({_loss(b.data_ceiling_loss or 0)} on "
+            f"{human(b.config.tokens)} tokens)"
+            for b in beaten
+        )
         plural = "s" if len(beaten) > 1 else ""
         whose = f"{beaten[0].config.name}'s" if len(beaten) == 1 else "those"
         out.append(
@@ -433,9 +482,11 @@ def _efficiency(law: Law, rows: tuple[Row, ...]) -> list[str]:
     rated = [r for r in rows if r.compute_efficiency is not None]
     for r in rows:
         if r.loss is not None and r.compute_efficiency is None:
-            out.append(f"{r.config.name}'s predicted loss ({_loss(r.loss.total)}) is at or below "
-                       f"the floor the {law.name} frontier approaches, so no compute-optimal run "
-                       f"reaches it and its compute efficiency is not defined.")
+            out.append(
+                f"{r.config.name}'s predicted loss ({_loss(r.loss.total)}) is at or below "
+                f"the floor the {law.name} frontier approaches, so no compute-optimal run "
+                f"reaches it and its compute efficiency is not defined."
+            )
     if not rated:
         return out
     worst = min(rated, key=lambda r: r.compute_efficiency or 0.0)
@@ -449,24 +500,34 @@ def _efficiency(law: Law, rows: tuple[Row, ...]) -> list[str]:
     for r, label in picks:
         eff = r.compute_efficiency or 0.0
         c, o = r.config, r.optimal
-        size = (f"{_x(r.params_ratio)} the parameters and {_x(r.tokens_ratio)} the tokens"
-                if r.params_ratio >= 1 else
-                f"{_x(r.tokens_ratio)} the tokens and {_x(r.params_ratio)} the parameters")
-        split = (f"{size} of the {law.name} optimum for its {sci(c.flops)} FLOPs "
-                 f"({human(o.params)} on {human(o.tokens)} tokens)")
+        size = (
+            f"{_x(r.params_ratio)} the parameters and {_x(r.tokens_ratio)} the tokens"
+            if r.params_ratio >= 1
+            else f"{_x(r.tokens_ratio)} the tokens and {_x(r.params_ratio)} the parameters"
+        )
+        split = (
+            f"{size} of the {law.name} optimum for its {sci(c.flops)} FLOPs "
+            f"({human(o.params)} on {human(o.tokens)} tokens)"
+        )
         if abs(eff - 1) < 0.01:
             verdict = "it is compute-optimal to within 1%"
         elif eff > 1:
-            verdict = (f"it beats the law's frontier, whose runs would need {eff:.0%} of its "
-                       f"compute ({sci(r.optimal_flops_for_loss)} FLOPs) to match its predicted "
-                       f"loss")
+            verdict = (
+                f"it beats the law's frontier, whose runs would need {eff:.0%} of its "
+                f"compute ({sci(r.optimal_flops_for_loss)} FLOPs) to match its predicted "
+                f"loss"
+            )
         else:
-            verdict = (f"a compute-optimal run would reach its predicted loss with {eff:.0%} of "
-                       f"the compute ({sci(r.optimal_flops_for_loss)} FLOPs)")
+            verdict = (
+                f"a compute-optimal run would reach its predicted loss with {eff:.0%} of "
+                f"the compute ({sci(r.optimal_flops_for_loss)} FLOPs)"
+            )
         out.append(f"{label}{c.name} (C*/C = {eff:.2f}) has {split}; {verdict}.")
     if law.kind == "kaplan":
-        out.append(f"{law.name}'s allocation is not the minimum of its own loss formula, so a "
-                   f"run can beat its frontier (C*/C above 1).")
+        out.append(
+            f"{law.name}'s allocation is not the minimum of its own loss formula, so a "
+            f"run can beat its frontier (C*/C above 1)."
+        )
     return out
 
 
@@ -482,10 +543,15 @@ def _allocation(law: Law, rows: tuple[Row, ...]) -> list[str]:
     near = min(rows, key=lambda r: r.allocation_distance)
     for r, label in ((far, "Farthest from"), (near, "Closest to")):
         c, o = r.config, r.optimal
-        way = (f"{_x(r.params_ratio)} the parameters" if r.params_ratio >= 1
-               else f"{_x(r.tokens_ratio)} the tokens")
-        out.append(f"{label} the {law.name} allocation: {c.name}, with {way} of the optimum for "
-                   f"its {sci(c.flops)} FLOPs ({human(o.params)} on {human(o.tokens)} tokens).")
+        way = (
+            f"{_x(r.params_ratio)} the parameters"
+            if r.params_ratio >= 1
+            else f"{_x(r.tokens_ratio)} the tokens"
+        )
+        out.append(
+            f"{label} the {law.name} allocation: {c.name}, with {way} of the optimum for "
+            f"its {sci(c.flops)} FLOPs ({human(o.params)} on {human(o.tokens)} tokens)."
+        )
         if far is near:
             break
     return out

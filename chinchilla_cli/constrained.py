@@ -48,13 +48,19 @@ class ConstrainedPlan:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "unique_tokens": self.unique_tokens, "params": self.params, "tokens": self.tokens,
-            "epochs": self.epochs, "effective_tokens": self.effective_tokens,
-            "effective_params": self.effective_params, "loss": self.loss,
+            "unique_tokens": self.unique_tokens,
+            "params": self.params,
+            "tokens": self.tokens,
+            "epochs": self.epochs,
+            "effective_tokens": self.effective_tokens,
+            "effective_params": self.effective_params,
+            "loss": self.loss,
             "unconstrained_params": self.unconstrained_params,
             "unconstrained_tokens": self.unconstrained_tokens,
-            "unconstrained_loss": self.unconstrained_loss, "loss_penalty": self.loss_penalty,
-            "R_D_star": self.R_D_star, "R_N_star": self.R_N_star,
+            "unconstrained_loss": self.unconstrained_loss,
+            "loss_penalty": self.loss_penalty,
+            "R_D_star": self.R_D_star,
+            "R_N_star": self.R_N_star,
         }
 
 
@@ -68,7 +74,9 @@ def constants(law: ParametricLaw) -> tuple[float, float]:
     return (law.R_D_star or R_D_STAR, law.R_N_star or R_N_STAR)
 
 
-def effective(law: ParametricLaw, params: float, tokens: float, unique_tokens: float) -> tuple[float, float]:
+def effective(
+    law: ParametricLaw, params: float, tokens: float, unique_tokens: float
+) -> tuple[float, float]:
     """(N', D'): the parameters and tokens that count, given the unique data."""
     rd, rn = constants(law)
     unique_used = min(unique_tokens, tokens)
@@ -76,7 +84,9 @@ def effective(law: ParametricLaw, params: float, tokens: float, unique_tokens: f
     return _decayed(useful_params, params, rn), _decayed(unique_tokens, tokens, rd)
 
 
-def constrained_loss(law: ParametricLaw, params: float, tokens: float, unique_tokens: float) -> float:
+def constrained_loss(
+    law: ParametricLaw, params: float, tokens: float, unique_tokens: float
+) -> float:
     n_eff, d_eff = effective(law, params, tokens, unique_tokens)
     return law.E + law.A / n_eff**law.alpha + law.B / d_eff**law.beta
 
@@ -97,5 +107,6 @@ def optimal_constrained(law: ParametricLaw, flops: float, unique_tokens: float) 
     n_eff, d_eff = effective(law, n, d, unique_tokens)
     rd, rn = constants(law)
     d0 = flops / (FLOPS_PER_PARAM_TOKEN * n0)
-    return ConstrainedPlan(unique_tokens, n, d, n_eff, d_eff, loss_at(log_n), n0, d0,
-                           law.loss(n0, d0).total, rd, rn)
+    return ConstrainedPlan(
+        unique_tokens, n, d, n_eff, d_eff, loss_at(log_n), n0, d0, law.loss(n0, d0).total, rd, rn
+    )

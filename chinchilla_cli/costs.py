@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_PUE = 1.1  # hyperscale data centres (Google); the industry average is ~1.58 (Uptime 2023)
-DEFAULT_GRID_G_PER_KWH = 475.0  # world average, IEA 2019; the default of CodeCarbon and carbontracker
+DEFAULT_GRID_G_PER_KWH = (
+    475.0  # world average, IEA 2019; the default of CodeCarbon and carbontracker
+)
 GRID_SOURCE = "IEA 2019 world average (CodeCarbon's and carbontracker's default)"
 
 
@@ -25,8 +27,12 @@ class Cost:
         return None if self.usd_per_chip_hour is None else self.chip_hours * self.usd_per_chip_hour
 
     def to_dict(self) -> dict[str, Any]:
-        return {"chip_hours": self.chip_hours, "usd": self.usd,
-                "usd_per_chip_hour": self.usd_per_chip_hour, "price_source": self.price_source}
+        return {
+            "chip_hours": self.chip_hours,
+            "usd": self.usd,
+            "usd_per_chip_hour": self.usd_per_chip_hour,
+            "price_source": self.price_source,
+        }
 
 
 @dataclass(frozen=True)
@@ -49,13 +55,26 @@ class Energy:
         return None if kwh is None else kwh * self.grid_g_per_kwh / 1000.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kwh": self.kwh, "kg_co2e": self.kg_co2e, "tdp_watts": self.tdp_watts,
-                "pue": self.pue, "grid_intensity_g_per_kwh": self.grid_g_per_kwh}
+        return {
+            "kwh": self.kwh,
+            "kg_co2e": self.kg_co2e,
+            "tdp_watts": self.tdp_watts,
+            "pue": self.pue,
+            "grid_intensity_g_per_kwh": self.grid_g_per_kwh,
+        }
 
 
-def run_costs(chips: int, seconds: float, tdp_watts: float | None, usd_per_chip_hour: float | None,
-              price_source: str, pue: float = DEFAULT_PUE,
-              grid_g_per_kwh: float = DEFAULT_GRID_G_PER_KWH) -> tuple[Cost, Energy]:
+def run_costs(
+    chips: int,
+    seconds: float,
+    tdp_watts: float | None,
+    usd_per_chip_hour: float | None,
+    price_source: str,
+    pue: float = DEFAULT_PUE,
+    grid_g_per_kwh: float = DEFAULT_GRID_G_PER_KWH,
+) -> tuple[Cost, Energy]:
     hours = seconds / 3600.0
-    return (Cost(chips * hours, usd_per_chip_hour, price_source),
-            Energy(tdp_watts, chips, hours, pue, grid_g_per_kwh))
+    return (
+        Cost(chips * hours, usd_per_chip_hour, price_source),
+        Energy(tdp_watts, chips, hours, pue, grid_g_per_kwh),
+    )

@@ -25,25 +25,33 @@ def check_writable(path: str | Path, option: str, force: bool) -> Path:
     return p
 
 
-def write_atomic(path: str | Path, write: Callable[[Path], None], option: str, force: bool) -> Path:
+def write_atomic(
+    path: str | Path, write: Callable[[Path], object], option: str, force: bool
+) -> Path:
     """Call `write(tmp)` on a temporary file beside `path`, then rename it into place.
 
-    A crash or Ctrl-C leaves either the old file or none, never a partial one.
+    A crash or Ctrl-C leaves either the old file or none, never a partial one. A failed
+    write (disk full, read-only file system...) is one InputError naming the option.
     """
     p = check_writable(path, option, force)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file a normal file's mode
     try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    except OSError as e:
+        raise InputError(f"{option}: cannot write {str(p)!r}: {e.strerror or e}") from None
+    tmp = Path(tmp_name)
+    try:
+        os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file a normal file's mode
         write(tmp)
         if p.exists() and not force:  # appeared while we computed
             raise InputError(f"{option}: {str(p)!r} already exists; pass --force to overwrite it")
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise InputError(f"{option}: cannot write {str(p)!r}: {e.strerror or e}") from None
         raise
     return p
 

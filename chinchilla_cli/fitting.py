@@ -34,8 +34,12 @@ class Extrapolation:
     mean_abs_error: float
 
     def to_dict(self) -> dict[str, float]:
-        return {"held_out_flops": self.held_out_flops, "n_held_out": self.n_held_out,
-                "rmse_log_loss": self.rmse_log_loss, "mean_abs_loss_error": self.mean_abs_error}
+        return {
+            "held_out_flops": self.held_out_flops,
+            "n_held_out": self.n_held_out,
+            "rmse_log_loss": self.rmse_log_loss,
+            "mean_abs_loss_error": self.mean_abs_error,
+        }
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,12 @@ class FitReport:
         if self.approach == "isoflop":
             c = GOPHER_BUDGET
             n = s[:, 2] * c ** s[:, 0]
-            return {"a": s[:, 0], "b": s[:, 1], "k": s[:, 2],
-                    f"tokens_per_param@{budget_key(c)}": c / (6 * n) / n}
+            return {
+                "a": s[:, 0],
+                "b": s[:, 1],
+                "k": s[:, 2],
+                f"tokens_per_param@{budget_key(c)}": c / (6 * n) / n,
+            }
         E, A, B, alpha, beta = s.T
         a, b = beta / (alpha + beta), alpha / (alpha + beta)
         G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))
@@ -97,8 +105,10 @@ class FitReport:
         if not cols:
             return None
         tail = (100 - self.ci_level) / 2
-        return {k: (float(np.percentile(v, tail)), float(np.percentile(v, 100 - tail)))
-                for k, v in cols.items()}
+        return {
+            k: (float(np.percentile(v, tail)), float(np.percentile(v, 100 - tail)))
+            for k, v in cols.items()
+        }
 
     def to_dict(self) -> dict[str, Any]:
         r = self.runs
@@ -106,8 +116,14 @@ class FitReport:
         d: dict[str, Any] = {
             "approach": self.approach,
             "n_runs": r.n_kept,
-            "runs": {"source": r.source, "read": r.n_read, "dropped": r.n_dropped, "kept": r.n_kept,
-                     "columns": r.columns, "derived": list(r.derived)},
+            "runs": {
+                "source": r.source,
+                "read": r.n_read,
+                "dropped": r.n_dropped,
+                "kept": r.n_kept,
+                "columns": r.columns,
+                "derived": list(r.derived),
+            },
             "params": self.law.parameters() if self.law else None,
             "frontier": self.frontier(),
             "tokens_per_param": self.tokens_per_param(),
@@ -115,7 +131,9 @@ class FitReport:
             "converged": self.parametric.converged if self.parametric else True,
             "rmse_log_loss": self.parametric.rmse_log_loss if self.parametric else None,
             "ci_level": self.ci_level if ci else None,
-            "bootstrap": None if self.samples is None else {"resamples": len(self.samples), "seed": self.seed},
+            "bootstrap": None
+            if self.samples is None
+            else {"resamples": len(self.samples), "seed": self.seed},
             "ci": None if ci is None else {k: list(v) for k, v in ci.items()},
             "extrapolation": self.extrapolation.to_dict() if self.extrapolation else None,
             "warnings": list(self.warnings),
@@ -129,23 +147,40 @@ class FitReport:
     def law_document(self, name: str) -> dict[str, Any]:
         """The fitted law in the schema of presets/laws.yaml (plus name, fit and samples)."""
         r = self.runs
-        how = (f"fitted by `chinchilla fit` ({self.approach}) to {r.n_kept} runs from {r.source}")
+        how = f"fitted by `chinchilla fit` ({self.approach}) to {r.n_kept} runs from {r.source}"
         ci = self.intervals()
         if self.isoflop is not None:
             f = self.isoflop
-            doc: dict[str, Any] = {"name": name, "kind": "allocation", "k": f.k, "a": f.a, "source": how}
+            doc: dict[str, Any] = {
+                "name": name,
+                "kind": "allocation",
+                "k": f.k,
+                "a": f.a,
+                "source": how,
+            }
         else:
             assert self.parametric is not None
             p = self.parametric
-            doc = {"name": name, "kind": "parametric", **p.law.parameters(), "source": how,
-                   "fit": {"objective": p.objective, "converged": p.converged,
-                           "huber_delta": p.huber_delta, "n_runs": p.n_runs,
-                           "rmse_log_loss": p.rmse_log_loss}}
+            doc = {
+                "name": name,
+                "kind": "parametric",
+                **p.law.parameters(),
+                "source": how,
+                "fit": {
+                    "objective": p.objective,
+                    "converged": p.converged,
+                    "huber_delta": p.huber_delta,
+                    "n_runs": p.n_runs,
+                    "rmse_log_loss": p.rmse_log_loss,
+                },
+            }
         if ci is not None and self.samples is not None:
             doc["ci"] = {"level": self.ci_level, **{k: list(v) for k, v in ci.items()}}
             if self.parametric is not None:
-                doc["samples_source"] = (f"{len(self.samples)} bootstrap resamples of the runs "
-                                         f"(seed {self.seed}), each refitted")
+                doc["samples_source"] = (
+                    f"{len(self.samples)} bootstrap resamples of the runs "
+                    f"(seed {self.seed}), each refitted"
+                )
                 doc["samples"] = [[float(x) for x in row] for row in self.samples]
         return _plain(doc)
 
@@ -166,16 +201,22 @@ def diagnostics(runs: Runs, fit: ParametricFit | None) -> list[str]:
     for label, values, exponent in (("N", runs.params, "alpha"), ("D", runs.tokens, "beta")):
         span = float(values.max() / values.min())
         if span < 10:
-            out.append(f"{label} spans only {span:.1f}x (less than a decade): {exponent} is poorly "
-                       "determined and alpha and beta are not separable; widen the sweep")
+            out.append(
+                f"{label} spans only {span:.1f}x (less than a decade): {exponent} is poorly "
+                "determined and alpha and beta are not separable; widen the sweep"
+            )
     if fit is not None:
         edge = fit.beyond_grid()
         if edge:
-            out.append("the optimum lies on or beyond the boundary of the paper's initialisation "
-                       f"grid ({'; '.join(edge)}); the fit may be degenerate or need a wider grid")
+            out.append(
+                "the optimum lies on or beyond the boundary of the paper's initialisation "
+                f"grid ({'; '.join(edge)}); the fit may be degenerate or need a wider grid"
+            )
         if fit.law.E > float(runs.loss.min()):
-            out.append(f"the fitted E = {fit.law.E:.4f} exceeds the lowest observed loss "
-                       f"{float(runs.loss.min()):.4f}: the irreducible loss is overestimated")
+            out.append(
+                f"the fitted E = {fit.law.E:.4f} exceeds the lowest observed loss "
+                f"{float(runs.loss.min()):.4f}: the irreducible loss is overestimated"
+            )
     return out
 
 
@@ -195,17 +236,29 @@ def extrapolation_error(runs: Runs, fit: ParametricFit, tolerance: float) -> Ext
         return None
     train = LogRuns.of(runs.params[~top], runs.tokens[~top], runs.loss[~top])
     law = law_from_theta(polish(fit.theta, train, fit.huber_delta).theta)
-    pred = np.array([law.loss(n, d).total for n, d in zip(runs.params[top], runs.tokens[top])])
+    pred = np.array(
+        [law.loss(n, d).total for n, d in zip(runs.params[top], runs.tokens[top], strict=True)]
+    )
     err = np.log(pred) - np.log(runs.loss[top])
-    return Extrapolation(float(np.exp(np.mean(np.log(runs.flops[top])))), int(top.sum()),
-                         float(np.sqrt(np.mean(err**2))),
-                         float(np.mean(np.abs(pred - runs.loss[top]))))
+    return Extrapolation(
+        float(np.exp(np.mean(np.log(runs.flops[top])))),
+        int(top.sum()),
+        float(np.sqrt(np.mean(err**2))),
+        float(np.mean(np.abs(pred - runs.loss[top]))),
+    )
 
 
-def fit_runs(runs: Runs, *, approach: str = "parametric", huber_delta: float = 1e-3,
-             bootstrap: int = 0, seed: int = 0, ci_level: float = 95.0,
-             flops_tolerance: float = DEFAULT_FLOPS_TOLERANCE,
-             progress: Callable[[int], None] | None = None) -> FitReport:
+def fit_runs(
+    runs: Runs,
+    *,
+    approach: str = "parametric",
+    huber_delta: float = 1e-3,
+    bootstrap: int = 0,
+    seed: int = 0,
+    ci_level: float = 95.0,
+    flops_tolerance: float = DEFAULT_FLOPS_TOLERANCE,
+    progress: Callable[[int], None] | None = None,
+) -> FitReport:
     from chinchilla_cli.approach3 import bootstrap_parametric
     from chinchilla_cli.isoflop import bootstrap_isoflop
 
@@ -213,17 +266,30 @@ def fit_runs(runs: Runs, *, approach: str = "parametric", huber_delta: float = 1
     if approach == "isoflop":
         iso = fit_isoflop(runs.params, runs.flops, runs.loss, flops_tolerance)
         if bootstrap:
-            samples = bootstrap_isoflop(runs.params, runs.flops, runs.loss, bootstrap,
-                                        flops_tolerance, seed, progress)
-        return FitReport(approach, runs, None, iso, samples, ci_level, seed, None,
-                         tuple(diagnostics(runs, None)) + iso.warnings)
+            samples = bootstrap_isoflop(
+                runs.params, runs.flops, runs.loss, bootstrap, flops_tolerance, seed, progress
+            )
+        return FitReport(
+            approach,
+            runs,
+            None,
+            iso,
+            samples,
+            ci_level,
+            seed,
+            None,
+            tuple(diagnostics(runs, None)) + iso.warnings,
+        )
     fit = fit_parametric(runs.params, runs.tokens, runs.loss, delta=huber_delta)
     if bootstrap:
-        samples = bootstrap_parametric(fit, runs.params, runs.tokens, runs.loss, bootstrap, seed, progress)
+        samples = bootstrap_parametric(
+            fit, runs.params, runs.tokens, runs.loss, bootstrap, seed, progress
+        )
     if not fit.converged:
-        raise FitError(f"the fit did not converge (L-BFGS-B: {fit.message}); check the runs "
-                       "for outliers or try --huber-delta")
+        raise FitError(
+            f"the fit did not converge (L-BFGS-B: {fit.message}); check the runs "
+            "for outliers or try --huber-delta"
+        )
     warnings = diagnostics(runs, fit)
     extrap = extrapolation_error(runs, fit, flops_tolerance)
     return FitReport(approach, runs, fit, None, samples, ci_level, seed, extrap, tuple(warnings))
-

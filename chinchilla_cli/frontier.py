@@ -68,7 +68,7 @@ def flops_for_loss(law: Law, loss: float) -> float | None:
 def _parametric_flops_for_loss(law: Any, loss: float) -> float | None:
     # L*(C) = E + K x^-g with x = C/6, g = alpha beta / (alpha + beta): x = (K / (L - E))^(1/g)
     g = law.alpha * law.beta / (law.alpha + law.beta)
-    k = law.A * law.G ** -law.alpha + law.B * law.G**law.beta
+    k = law.A * law.G**-law.alpha + law.B * law.G**law.beta
     try:
         log_x = (math.log(k) - math.log(loss - law.E)) / g
         flops = FLOPS_PER_PARAM_TOKEN * math.exp(log_x)

@@ -6,7 +6,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from chinchilla_cli.errors import InputError
 from chinchilla_cli.presets import load_presets, lookup
 
 DEFAULT_ACCELERATOR = "h100-sxm"

@@ -30,8 +30,10 @@ class InferencePlan:
 
     @staticmethod
     def lifetime(params: float, tokens: float, inference_tokens: float) -> float:
-        return (FLOPS_PER_PARAM_TOKEN * params * tokens
-                + INFERENCE_FLOPS_PER_PARAM_TOKEN * params * inference_tokens)
+        return (
+            FLOPS_PER_PARAM_TOKEN * params * tokens
+            + INFERENCE_FLOPS_PER_PARAM_TOKEN * params * inference_tokens
+        )
 
     @property
     def training_flops(self) -> float:
@@ -51,27 +53,39 @@ class InferencePlan:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "inference_tokens": self.inference_tokens, "target_loss": self.target_loss,
-            "params": self.params, "tokens": self.tokens,
+            "inference_tokens": self.inference_tokens,
+            "target_loss": self.target_loss,
+            "params": self.params,
+            "tokens": self.tokens,
             "tokens_per_param": self.tokens / self.params,
-            "training_flops": self.training_flops, "lifetime_flops": self.lifetime_flops,
-            "chinchilla_params": self.chinchilla_params, "chinchilla_tokens": self.chinchilla_tokens,
+            "training_flops": self.training_flops,
+            "lifetime_flops": self.lifetime_flops,
+            "chinchilla_params": self.chinchilla_params,
+            "chinchilla_tokens": self.chinchilla_tokens,
             "chinchilla_lifetime_flops": self.chinchilla_lifetime_flops,
             "lifetime_flops_saved": self.chinchilla_lifetime_flops - self.lifetime_flops,
             "lifetime_saved_fraction": self.saved_fraction,
         }
 
 
-def inference_optimal(law: ParametricLaw, target_loss: float, inference_tokens: float) -> InferencePlan:
+def inference_optimal(
+    law: ParametricLaw, target_loss: float, inference_tokens: float
+) -> InferencePlan:
     if target_loss <= law.E:
-        raise InputError(f"--target-loss: {target_loss:g} is at or below the irreducible loss "
-                         f"E = {law.E:g} of {law.name}: no model reaches it")
+        raise InputError(
+            f"--target-loss: {target_loss:g} is at or below the irreducible loss "
+            f"E = {law.E:g} of {law.name}: no model reaches it"
+        )
     E, A, B, alpha, beta = law.E, law.A, law.B, law.alpha, law.beta
 
     def f(log_d: float) -> float:
         d = math.exp(log_d)
-        return ((beta * B / alpha + B) * d**-beta
-                + (inference_tokens * beta * B / (3 * alpha)) * d ** (-beta - 1) + E - target_loss)
+        return (
+            (beta * B / alpha + B) * d**-beta
+            + (inference_tokens * beta * B / (3 * alpha)) * d ** (-beta - 1)
+            + E
+            - target_loss
+        )
 
     # f falls from +inf (tiny D) to E - l < 0 (huge D): one root
     log_d = bisect(f, math.log(1.0), math.log(1e30))

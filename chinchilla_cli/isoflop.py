@@ -30,8 +30,14 @@ class BudgetMinimum:
     inside: bool  # the vertex lies within the sampled sizes (not extrapolated)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"flops": self.flops, "n_runs": self.n_runs, "params": self.params,
-                "tokens": self.tokens, "loss": self.loss, "inside_sampled_range": self.inside}
+        return {
+            "flops": self.flops,
+            "n_runs": self.n_runs,
+            "params": self.params,
+            "tokens": self.tokens,
+            "loss": self.loss,
+            "inside_sampled_range": self.inside,
+        }
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,10 @@ class IsoflopFit:
         return self.k * flops**self.a
 
     def to_dict(self) -> dict[str, Any]:
-        return {"minima": [m.to_dict() for m in self.minima],
-                "frontier": {"a": self.a, "b": self.b, "k": self.k, "k_tokens": self.k_tokens}}
+        return {
+            "minima": [m.to_dict() for m in self.minima],
+            "frontier": {"a": self.a, "b": self.b, "k": self.k, "k_tokens": self.k_tokens},
+        }
 
 
 def group_budgets(flops: np.ndarray, tolerance: float = DEFAULT_FLOPS_TOLERANCE) -> np.ndarray:
@@ -80,8 +88,12 @@ def budget_minimum(params: np.ndarray, flops: np.ndarray, loss: np.ndarray) -> B
     return BudgetMinimum(c, len(x), n_opt, c / (6 * n_opt), float(p0 - p1**2 / (4 * p2)), inside)
 
 
-def fit_isoflop(params: np.ndarray, flops: np.ndarray, loss: np.ndarray,
-                tolerance: float = DEFAULT_FLOPS_TOLERANCE) -> IsoflopFit:
+def fit_isoflop(
+    params: np.ndarray,
+    flops: np.ndarray,
+    loss: np.ndarray,
+    tolerance: float = DEFAULT_FLOPS_TOLERANCE,
+) -> IsoflopFit:
     labels = group_budgets(flops, tolerance)
     minima, warnings = [], []
     for g in range(labels.max() + 1):
@@ -91,8 +103,10 @@ def fit_isoflop(params: np.ndarray, flops: np.ndarray, loss: np.ndarray,
             warnings.append(found)
             continue
         if not found.inside:
-            warnings.append(f"budget {found.flops:.3g} FLOPs: the minimum lies outside the sampled "
-                            "sizes (extrapolated); centre the sweep on the optimum")
+            warnings.append(
+                f"budget {found.flops:.3g} FLOPs: the minimum lies outside the sampled "
+                "sizes (extrapolated); centre the sweep on the optimum"
+            )
         minima.append(found)
     if len(minima) < 2:
         raise FitError(
@@ -103,13 +117,26 @@ def fit_isoflop(params: np.ndarray, flops: np.ndarray, loss: np.ndarray,
     c = np.log([m.flops for m in minima])
     a, log_k = np.polyfit(c, np.log([m.params for m in minima]), 1)
     b, log_kt = np.polyfit(c, np.log([m.tokens for m in minima]), 1)
-    return IsoflopFit(tuple(minima), float(a), float(np.exp(log_k)), float(b), float(np.exp(log_kt)),
-                      len(loss), tuple(warnings))
+    return IsoflopFit(
+        tuple(minima),
+        float(a),
+        float(np.exp(log_k)),
+        float(b),
+        float(np.exp(log_kt)),
+        len(loss),
+        tuple(warnings),
+    )
 
 
-def bootstrap_isoflop(params: np.ndarray, flops: np.ndarray, loss: np.ndarray, resamples: int,
-                      tolerance: float = DEFAULT_FLOPS_TOLERANCE, seed: int = 0,
-                      progress: Callable[[int], None] | None = None) -> np.ndarray:
+def bootstrap_isoflop(
+    params: np.ndarray,
+    flops: np.ndarray,
+    loss: np.ndarray,
+    resamples: int,
+    tolerance: float = DEFAULT_FLOPS_TOLERANCE,
+    seed: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
     """Rows of (a, b, k, k_tokens), resampling runs with replacement within each budget
     (so every budget keeps its number of runs). Degenerate resamples are skipped."""
     labels = group_budgets(flops, tolerance)

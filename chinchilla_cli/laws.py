@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.presets import load_presets, read_yaml_file
@@ -98,7 +98,9 @@ class ParametricLaw:
     def parameters(self) -> dict[str, float]:
         return {"E": self.E, "A": self.A, "B": self.B, "alpha": self.alpha, "beta": self.beta}
 
-    def with_parameters(self, E: float, A: float, B: float, alpha: float, beta: float) -> ParametricLaw:
+    def with_parameters(
+        self, E: float, A: float, B: float, alpha: float, beta: float
+    ) -> ParametricLaw:
         return ParametricLaw(self.name, E, A, B, alpha, beta, self.source)
 
     def sample_laws(self) -> list[ParametricLaw]:
@@ -165,12 +167,15 @@ class KaplanLaw(AllocationLaw):
 
     def loss(self, params: float, tokens: float) -> LossTerms:
         # Not a sum of terms: N and D interact inside the power.
-        total = ((self.N_c / params) ** (self.alpha_N / self.alpha_D) + self.D_c / tokens) ** self.alpha_D
+        total = (
+            (self.N_c / params) ** (self.alpha_N / self.alpha_D) + self.D_c / tokens
+        ) ** self.alpha_D
         return LossTerms(total)
 
 
-def _solve_increasing(f: Callable[[float], float], target: float, lo: float = 1.0,
-                      hi: float = 1e40) -> float:
+def _solve_increasing(
+    f: Callable[[float], float], target: float, lo: float = 1.0, hi: float = 1e40
+) -> float:
     """x with f(x) = target for an increasing f, by bisection in log x."""
     a, b = math.log(lo), math.log(hi)
     for _ in range(200):
@@ -247,7 +252,7 @@ class DeepSeekLaw:
         return None
 
 
-Law = Union[ParametricLaw, AllocationLaw, KaplanLaw, DeepSeekLaw]
+Law = ParametricLaw | AllocationLaw | KaplanLaw | DeepSeekLaw
 
 KAPLAN_NOTE = (
     "kaplan2020 counts parameters without embeddings and its losses are in nats on "
@@ -266,14 +271,19 @@ def load_law(spec: str, what: str = "--law") -> Law:
     key = spec.strip()
     if key.lower() in presets:
         return law_from_mapping(key.lower(), presets[key.lower()], where=f"presets/laws.yaml:{key}")
-    looks_like_path = key.endswith((".yaml", ".yml")) or "/" in key or "\\" in key or Path(key).exists()
+    looks_like_path = (
+        key.endswith((".yaml", ".yml")) or "/" in key or "\\" in key or Path(key).exists()
+    )
     if not looks_like_path:
         raise InputError(
-            f"{what}: unknown law {spec!r}; known: {', '.join(presets)}, or a path to a law YAML file"
+            f"{what}: unknown law {spec!r}; known: {', '.join(presets)}, or a path to a law "
+            "YAML file"
         )
     data = read_yaml_file(key, what)
     if not isinstance(data, dict):
-        raise InputError(f"{what}: {key}: not a law (expected a mapping with name, E, A, B, alpha, beta)")
+        raise InputError(
+            f"{what}: {key}: not a law (expected a mapping with name, E, A, B, alpha, beta)"
+        )
     name = str(data.get("name") or Path(key).stem)
     return law_from_mapping(name, data, where=key, what=what)
 
@@ -282,17 +292,43 @@ _FIELDS = {
     "parametric": ("E", "A", "B", "alpha", "beta"),
     "allocation": ("a",),
     "kaplan": ("a", "N_c", "D_c", "alpha_N", "alpha_D"),
-    "deepseek": ("k_scale", "a_scale", "k_tokens", "a_tokens", "k_lr", "a_lr", "k_batch", "a_batch"),
+    "deepseek": (
+        "k_scale",
+        "a_scale",
+        "k_tokens",
+        "a_tokens",
+        "k_lr",
+        "a_lr",
+        "k_batch",
+        "a_batch",
+    ),
 }
-_OPTIONAL = {"name", "kind", "source", "k", "anchor_flops", "anchor_params", "samples",
-             "samples_source", "ci", "fit", "basis", "R_D_star", "R_N_star", "seq_len",
-             "vocab_size", "aspect_ratio"}
+_OPTIONAL = {
+    "name",
+    "kind",
+    "source",
+    "k",
+    "anchor_flops",
+    "anchor_params",
+    "samples",
+    "samples_source",
+    "ci",
+    "fit",
+    "basis",
+    "R_D_star",
+    "R_N_star",
+    "seq_len",
+    "vocab_size",
+    "aspect_ratio",
+}
 
 
 def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "--law") -> Law:
     kind = str(data.get("kind", "parametric"))
     if kind not in _FIELDS:
-        raise InputError(f"{what}: {where}: unknown kind {kind!r}; expected one of {', '.join(_FIELDS)}")
+        raise InputError(
+            f"{what}: {where}: unknown kind {kind!r}; expected one of {', '.join(_FIELDS)}"
+        )
     missing = [f for f in _FIELDS[kind] if f not in data]
     if missing:
         raise InputError(
@@ -316,18 +352,40 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "-
     source = str(data.get("source", "")).strip()
     if kind == "parametric":
         samples = _samples(data.get("samples"), where, what)
-        return ParametricLaw(name, num("E", allow_zero=True),
-                             num("A"), num("B"), num("alpha"), num("beta"), source, notes,
-                             samples, str(data.get("samples_source", "")).strip(),
-                             opt_num("R_D_star"), opt_num("R_N_star"))
+        return ParametricLaw(
+            name,
+            num("E", allow_zero=True),
+            num("A"),
+            num("B"),
+            num("alpha"),
+            num("beta"),
+            source,
+            notes,
+            samples,
+            str(data.get("samples_source", "")).strip(),
+            opt_num("R_D_star"),
+            opt_num("R_N_star"),
+        )
     if kind == "deepseek":
         return DeepSeekLaw(
-            name, num("k_scale"), num("a_scale"), num("k_tokens"), num("a_tokens"), num("k_lr"),
-            num("a_lr", signed=True), num("k_batch"), num("a_batch", signed=True),
-            int(opt_num("seq_len") or 4096), int(opt_num("vocab_size") or 102_400),
-            opt_num("aspect_ratio") or 100.0, source,
-            notes + (f"{name} gives model scale in non-embedding FLOPs per token; N here is "
-                     "converted through a dense shape and D = C / (6N)",),
+            name,
+            num("k_scale"),
+            num("a_scale"),
+            num("k_tokens"),
+            num("a_tokens"),
+            num("k_lr"),
+            num("a_lr", signed=True),
+            num("k_batch"),
+            num("a_batch", signed=True),
+            int(opt_num("seq_len") or 4096),
+            int(opt_num("vocab_size") or 102_400),
+            opt_num("aspect_ratio") or 100.0,
+            source,
+            notes
+            + (
+                f"{name} gives model scale in non-embedding FLOPs per token; N here is "
+                "converted through a dense shape and D = C / (6N)",
+            ),
         )
     a = num("a")
     if a >= 1:
@@ -342,17 +400,33 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "-
         basis = str(data.get("basis", "params"))
         if basis not in ("params", "tokens"):
             raise InputError(f"{what}: {where}: basis must be params or tokens, got {basis!r}")
-        return AllocationLaw(name, k, a, source, notes + (ALLOCATION_NOTE.format(name=name),), basis)
-    return KaplanLaw(name, k, a, source, notes + (KAPLAN_NOTE,), N_c=num("N_c"), D_c=num("D_c"),
-                     alpha_N=num("alpha_N"), alpha_D=num("alpha_D"))
+        return AllocationLaw(
+            name, k, a, source, notes + (ALLOCATION_NOTE.format(name=name),), basis
+        )
+    return KaplanLaw(
+        name,
+        k,
+        a,
+        source,
+        notes + (KAPLAN_NOTE,),
+        N_c=num("N_c"),
+        D_c=num("D_c"),
+        alpha_N=num("alpha_N"),
+        alpha_D=num("alpha_D"),
+    )
 
 
-def _samples(raw: Any, where: str, what: str) -> tuple[tuple[float, float, float, float, float], ...]:
+def _samples(
+    raw: Any, where: str, what: str
+) -> tuple[tuple[float, float, float, float, float], ...]:
     if raw is None:
         return ()
     ok = isinstance(raw, list) and all(
-        isinstance(r, list) and len(r) == 5
-        and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in r)
+        isinstance(r, list)
+        and len(r) == 5
+        and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in r
+        )
         for r in raw
     )
     if not ok:

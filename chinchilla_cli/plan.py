@@ -4,6 +4,7 @@ predicts, an architecture of that size, and whether it fits the hardware."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,8 +107,14 @@ class CrossCheck:
     loss: float | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"law": self.law, "kind": self.kind, "params": self.params, "tokens": self.tokens,
-                "tokens_per_param": self.tokens / self.params, "loss": self.loss}
+        return {
+            "law": self.law,
+            "kind": self.kind,
+            "params": self.params,
+            "tokens": self.tokens,
+            "tokens_per_param": self.tokens / self.params,
+            "loss": self.loss,
+        }
 
 
 def crosscheck(flops: float, names: tuple[str, ...] = CROSSCHECK_LAWS) -> tuple[CrossCheck, ...]:
@@ -116,20 +123,31 @@ def crosscheck(flops: float, names: tuple[str, ...] = CROSSCHECK_LAWS) -> tuple[
         law = load_law(name)
         alloc = optimal_allocation(law, flops)
         terms = law.loss(alloc.params, alloc.tokens)
-        rows.append(CrossCheck(name, law.kind, alloc.params, alloc.tokens,
-                               None if terms is None else terms.total))
+        rows.append(
+            CrossCheck(
+                name, law.kind, alloc.params, alloc.tokens, None if terms is None else terms.total
+            )
+        )
     return tuple(rows)
 
 
 def disagreement(rows: tuple[CrossCheck, ...]) -> str | None:
-    """A sentence when the laws' N_opt differ by more than DISAGREEMENT x."""
-    lo = min(rows, key=lambda r: r.params)
-    hi = max(rows, key=lambda r: r.params)
+    """A sentence when the laws' N_opt differ by more than DISAGREEMENT x.
+
+    Kaplan's law is left out: it counts parameters without embeddings and its allocation
+    is the one the Chinchilla paper overturned, so it would always be the outlier."""
+    modern = [r for r in rows if r.kind != "kaplan"]
+    if len(modern) < 2:
+        return None
+    lo = min(modern, key=lambda r: r.params)
+    hi = max(modern, key=lambda r: r.params)
     if hi.params <= DISAGREEMENT * lo.params:
         return None
-    return (f"the laws disagree by {hi.params / lo.params:.1f}x on N_opt at this budget: from "
-            f"{human(lo.params)} ({lo.law}) to {human(hi.params)} ({hi.law}); the choice of law "
-            "matters more than the precision of any one of them")
+    return (
+        f"the laws disagree by {hi.params / lo.params:.1f}x on N_opt at this budget: from "
+        f"{human(lo.params)} ({lo.law}) to {human(hi.params)} ({hi.law}), kaplan2020 aside; "
+        "the choice of law matters more than the precision of any one of them"
+    )
 
 
 @dataclass(frozen=True)
@@ -153,11 +171,19 @@ class Uncertainty:
     source: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"level": self.level, "samples": self.samples, "params": self.params.to_list(),
-                "tokens": self.tokens.to_list(), "loss": self.loss.to_list(), "source": self.source}
+        return {
+            "level": self.level,
+            "samples": self.samples,
+            "params": self.params.to_list(),
+            "tokens": self.tokens.to_list(),
+            "loss": self.loss.to_list(),
+            "source": self.source,
+        }
 
 
-def uncertainty(law: ParametricLaw, flops: float, alloc: Allocation, level: float = 95.0) -> Uncertainty | None:
+def uncertainty(
+    law: ParametricLaw, flops: float, alloc: Allocation, level: float = 95.0
+) -> Uncertainty | None:
     laws = law.sample_laws()
     if not laws:
         return None
@@ -175,7 +201,8 @@ def uncertainty(law: ParametricLaw, flops: float, alloc: Allocation, level: floa
         return Interval(q(tail), q(1.0 - tail))
 
     return Uncertainty(
-        level, len(laws),
+        level,
+        len(laws),
         interval([s.optimal_params(flops) for s in laws]),
         interval([s.optimal_tokens(flops) for s in laws]),
         interval([s.loss(alloc.params, alloc.tokens).total for s in laws]),
@@ -192,15 +219,21 @@ class Hyperparameters:
     source: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"learning_rate": self.learning_rate, "batch_tokens": self.batch_tokens,
-                "source": self.source}
+        return {
+            "learning_rate": self.learning_rate,
+            "batch_tokens": self.batch_tokens,
+            "source": self.source,
+        }
 
 
 def hyperparameters(flops: float) -> Hyperparameters:
     ds = load_law("deepseek2024")
     assert isinstance(ds, DeepSeekLaw)
-    return Hyperparameters(ds.learning_rate(flops), ds.batch_tokens(flops),
-                           "DeepSeek LLM (arXiv 2401.02954): eta = 0.3118 C^-0.125, B = 0.2920 C^0.3271")
+    return Hyperparameters(
+        ds.learning_rate(flops),
+        ds.batch_tokens(flops),
+        "DeepSeek LLM (arXiv 2401.02954): eta = 0.3118 C^-0.125, B = 0.2920 C^0.3271",
+    )
 
 
 @dataclass(frozen=True)
@@ -224,8 +257,11 @@ class Plan:
     hyperparameters: Hyperparameters | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        loss = self.loss.to_dict() if self.loss else dict.fromkeys(
-            ("total", "irreducible", "params_term", "data_term"))
+        loss = (
+            self.loss.to_dict()
+            if self.loss
+            else dict.fromkeys(("total", "irreducible", "params_term", "data_term"))
+        )
         return {
             "law": {"name": self.law.name, "kind": self.law.kind, "source": self.law.source},
             "budget": self.budget.to_dict(),
@@ -280,25 +316,32 @@ def make_plan(
     warnings = list(law.notes)
     findings = []
     constrained = inference = None
-    parametric = isinstance(law, ParametricLaw)
     if unique_tokens is not None:
-        assert parametric
+        assert isinstance(law, ParametricLaw)
         constrained = optimal_constrained(law, budget.flops, unique_tokens)
         alloc = Allocation(constrained.params, constrained.tokens)
     if inference_tokens is not None:
-        assert parametric
-        goal = target_loss if target_loss is not None else law.loss(alloc.params, alloc.tokens).total
+        assert isinstance(law, ParametricLaw)
+        goal = (
+            target_loss if target_loss is not None else law.loss(alloc.params, alloc.tokens).total
+        )
         inference = inference_optimal(law, goal, inference_tokens)
 
-    arch = sketch(alloc.params, shape.vocab_size, shape.seq_len, shape.aspect_ratio, shape.family,
-                  shape.kv_heads)
+    arch = sketch(
+        alloc.params,
+        shape.vocab_size,
+        shape.seq_len,
+        shape.aspect_ratio,
+        shape.family,
+        shape.kv_heads,
+    )
     feas = feasibility(alloc.params, alloc.tokens, budget)
     if feas.fits is False:
         c = budget.cluster
         assert c is not None
         warnings.append(
             f"training state ({feas.train_memory_bytes / 1e12:.2f} TB at {TRAIN_BYTES_PER_PARAM} "
-            f"bytes/param) does not fit in the cluster's {feas.cluster_memory_bytes / 1e12:.2f} TB "
+            f"bytes/param) does not fit in the cluster's {c.memory_bytes / 1e12:.2f} TB "
             f"of accelerator memory even fully sharded; it needs at least "
             f"{feas.min_chips_for_memory} x {c.accelerator.name}"
         )
@@ -307,22 +350,38 @@ def make_plan(
     if spread:
         findings.append(spread)
     terms = law.loss(alloc.params, alloc.tokens)
+    if constrained is not None and isinstance(law, ParametricLaw):
+        # with repeated data the loss is the law's at the effective N' and D'
+        terms = law.loss(constrained.effective_params, constrained.effective_tokens)
     return Plan(
-        law, budget, alloc, terms, arch, feas, checks, assumptions, tuple(warnings), tuple(findings),
-        constrained, inference,
-        tradeoff(law, alloc.params, alloc.tokens) if parametric and constrained is None else (),
-        uncertainty(law, budget.flops, alloc) if parametric else None,
-        costs[0] if costs else None, costs[1] if costs else None,
+        law,
+        budget,
+        alloc,
+        terms,
+        arch,
+        feas,
+        checks,
+        assumptions,
+        tuple(warnings),
+        tuple(findings),
+        constrained,
+        inference,
+        tradeoff(law, alloc.params, alloc.tokens)
+        if isinstance(law, ParametricLaw) and constrained is None
+        else (),
+        uncertainty(law, budget.flops, alloc) if isinstance(law, ParametricLaw) else None,
+        costs[0] if costs else None,
+        costs[1] if costs else None,
         hyperparameters(budget.flops),
     )
 
 
-def frontier_rows(law: Law, budgets: list[float]) -> list[dict[str, Any]]:
+def frontier_rows(law: Law, budgets: Sequence[float]) -> list[dict[str, Any]]:
     """One row per budget along the law's frontier (for --budget-range)."""
     rows = []
     for c in budgets:
         a = optimal_allocation(law, c)
-        row = {**a.to_dict(), "loss": frontier_loss(law, c)}
+        row: dict[str, Any] = {**a.to_dict(), "loss": frontier_loss(law, c)}
         if isinstance(law, ParametricLaw):
             u = uncertainty(law, c, a)
             row["uncertainty"] = u.to_dict() if u else None

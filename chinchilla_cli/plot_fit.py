@@ -23,13 +23,18 @@ def plot_fit(report: FitReport, path: str | Path, flops_tolerance: float = 0.10)
 
     # 1. observed against predicted
     if law is not None:
-        pred = np.array([law.loss(n, d).total for n, d in zip(runs.params, runs.tokens)])
+        pred = np.array(
+            [law.loss(n, d).total for n, d in zip(runs.params, runs.tokens, strict=True)]
+        )
         sc = ax0.scatter(pred, runs.loss, c=logc, cmap=cmap, norm=norm, s=14)
         lo, hi = min(pred.min(), runs.loss.min()), max(pred.max(), runs.loss.max())
         ax0.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--", label="observed = predicted")
         ax0.set_xlabel("predicted loss (nats/token)")
-        ax0.set_title(f"Observed vs predicted (RMSE of log loss {report.parametric.rmse_log_loss:.4f})"
-                      if report.parametric else "Observed vs predicted")
+        ax0.set_title(
+            f"Observed vs predicted (RMSE of log loss {report.parametric.rmse_log_loss:.4f})"
+            if report.parametric
+            else "Observed vs predicted"
+        )
     else:
         sc = ax0.scatter(runs.params, runs.loss, c=logc, cmap=cmap, norm=norm, s=14)
         ax0.set_xscale("log")
@@ -47,18 +52,30 @@ def plot_fit(report: FitReport, path: str | Path, flops_tolerance: float = 0.10)
         m = labels == g
         if m.sum() < 3:
             continue
-        c = float(np.exp(np.mean(np.log(runs.flops[m]))))
-        color = cmap(norm(np.log10(c)))
+        budget = float(np.exp(np.mean(np.log(runs.flops[m]))))
+        color = cmap(norm(np.log10(budget)))
         ax1.scatter(runs.params[m], runs.loss[m], color=color, s=14)
         if law is not None:
             n = np.geomspace(runs.params[m].min() / 2, runs.params[m].max() * 2, 100)
-            ax1.plot(n, [law.loss(x, c / (6 * x)).total for x in n], color=color, lw=1.2,
-                     label=f"{c:.1e} FLOPs" if shown < 8 else None)
+            ax1.plot(
+                n,
+                [law.loss(x, budget / (6 * x)).total for x in n],
+                color=color,
+                lw=1.2,
+                label=f"{budget:.1e} FLOPs" if shown < 8 else None,
+            )
         shown += 1
     if report.isoflop is not None:
         mins = report.isoflop.minima
-        ax1.scatter([m.params for m in mins], [m.loss for m in mins], marker="x", color="crimson",
-                    s=40, label="parabola minima", zorder=5)
+        ax1.scatter(
+            [m.params for m in mins],
+            [m.loss for m in mins],
+            marker="x",
+            color="crimson",
+            s=40,
+            label="parabola minima",
+            zorder=5,
+        )
     ax1.set_xscale("log")
     ax1.set_xlabel("parameters N")
     ax1.set_ylabel("loss (nats/token)")
@@ -69,23 +86,53 @@ def plot_fit(report: FitReport, path: str | Path, flops_tolerance: float = 0.10)
     # 3. frontier N_opt(C), with the bootstrap band where there is one
     c = np.geomspace(min(runs.flops.min(), 1e18), max(runs.flops.max() * 1e4, 1e25), 200)
     if law is not None:
-        ax2.plot(c, [law.optimal_params(x) for x in c], color="black",
-                 label=f"fitted: N_opt ∝ C^{law.a:.3f}")
+        ax2.plot(
+            c,
+            [law.optimal_params(x) for x in c],
+            color="black",
+            label=f"fitted: N_opt ∝ C^{law.a:.3f}",
+        )
         cols = report.derived_samples()
         if cols:
             curves = cols["G"][:, None] * (c[None, :] / 6) ** cols["a"][:, None]
             tail = (100 - report.ci_level) / 2
             lo, hi = np.percentile(curves, [tail, 100 - tail], axis=0)
-            ax2.fill_between(c, lo, hi, color="0.6", alpha=0.35, label=f"{report.ci_level:g}% bootstrap band")
+            ax2.fill_between(
+                c, lo, hi, color="0.6", alpha=0.35, label=f"{report.ci_level:g}% bootstrap band"
+            )
     if report.isoflop is not None:
         iso = report.isoflop
-        ax2.plot(c, iso.k * c**iso.a, color="black", label=f"fitted: N_opt = {iso.k:.3g} C^{iso.a:.3f}")
-        ax2.scatter([m.flops for m in iso.minima], [m.params for m in iso.minima], color="crimson",
-                    marker="x", label="IsoFLOP minima", zorder=5)
-    ax2.scatter(runs.flops, runs.params, c=logc, cmap=cmap, norm=norm, s=8, alpha=0.5,
-                label="runs (their own N)")
-    ax2.scatter([5.76e23], [70e9], marker="*", s=160, color="gold", edgecolor="black",
-                label="Chinchilla (70B at 5.76e23)", zorder=6)
+        ax2.plot(
+            c, iso.k * c**iso.a, color="black", label=f"fitted: N_opt = {iso.k:.3g} C^{iso.a:.3f}"
+        )
+        ax2.scatter(
+            [m.flops for m in iso.minima],
+            [m.params for m in iso.minima],
+            color="crimson",
+            marker="x",
+            label="IsoFLOP minima",
+            zorder=5,
+        )
+    ax2.scatter(
+        runs.flops,
+        runs.params,
+        c=logc,
+        cmap=cmap,
+        norm=norm,
+        s=8,
+        alpha=0.5,
+        label="runs (their own N)",
+    )
+    ax2.scatter(
+        [5.76e23],
+        [70e9],
+        marker="*",
+        s=160,
+        color="gold",
+        edgecolor="black",
+        label="Chinchilla (70B at 5.76e23)",
+        zorder=6,
+    )
     ax2.set_xscale("log")
     ax2.set_yscale("log")
     ax2.set_xlabel("training compute C (FLOPs)")

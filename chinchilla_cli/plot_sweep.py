@@ -70,6 +70,7 @@ def _human_log_axis(axis: Any, lo: float, hi: float) -> None:
     decades = math.log10(hi / lo)
     subs = (1.0, 2.0, 5.0) if decades <= 2.6 else (1.0, 3.0) if decades <= 4 else (1.0,)
     axis.set_major_locator(LogLocator(base=10, subs=subs))
+
     def label(x: float, _: Any) -> str:
         return human(x, 2).replace(".0", "") if x > 0 else ""  # 1.0B -> 1B, 2.5B stays
 
@@ -97,8 +98,9 @@ def sweep_figure(plt: Any, sw: Sweep) -> Any:
     d_lo, d_hi = _span(min(ds), max(ds))
 
     if predicts:
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(15, 7), layout="constrained",
-                                      gridspec_kw={"width_ratios": [1.25, 1]})
+        fig, (ax, ax2) = plt.subplots(
+            1, 2, figsize=(15, 7), layout="constrained", gridspec_kw={"width_ratios": [1.25, 1]}
+        )
     else:
         fig, ax = plt.subplots(figsize=(10, 7.5), layout="constrained")
         ax2 = None
@@ -129,8 +131,14 @@ def sweep_figure(plt: Any, sw: Sweep) -> Any:
     # the compute-optimal frontier across the visible compute range
     cs = np.geomspace(K * n_lo * d_lo / 100, K * n_hi * d_hi * 100, 400)
     frontier = [optimal_allocation(law, float(c)) for c in cs]
-    ax.plot([a.params for a in frontier], [a.tokens for a in frontier], color="crimson", lw=2.0,
-            label=f"compute-optimal frontier ({law.name})", zorder=3)
+    ax.plot(
+        [a.params for a in frontier],
+        [a.tokens for a in frontier],
+        color="crimson",
+        lw=2.0,
+        label=f"compute-optimal frontier ({law.name})",
+        zorder=3,
+    )
 
     colours = plt.get_cmap("viridis")
     count = len(sw.budgets)
@@ -144,21 +152,59 @@ def sweep_figure(plt: Any, sw: Sweep) -> Any:
         col = colour(i)
         label = _budget_label(b.flops) if legend_each else "_nolegend_"
         ax.plot(n_line, b.flops / (K * n_line), color=col, lw=1.0, ls=(0, (4, 3)), zorder=2)
-        ax.scatter([r.params for r in b.runs], [r.tokens for r in b.runs], s=42, color=col,
-                   edgecolors="black", linewidths=0.7, zorder=5, label=label)
-        ax.scatter([b.centre_params], [b.centre_tokens], s=170, marker="*", color="gold",
-                   edgecolors="black", linewidths=0.8, zorder=6)
+        ax.scatter(
+            [r.params for r in b.runs],
+            [r.tokens for r in b.runs],
+            s=42,
+            color=col,
+            edgecolors="black",
+            linewidths=0.7,
+            zorder=5,
+            label=label,
+        )
+        ax.scatter(
+            [b.centre_params],
+            [b.centre_tokens],
+            s=170,
+            marker="*",
+            color="gold",
+            edgecolors="black",
+            linewidths=0.8,
+            zorder=6,
+        )
     # legend proxies for what every budget shares
     ax.plot([], [], color="0.3", lw=1.0, ls=(0, (4, 3)), label="IsoFLOP line of a budget, C = 6ND")
-    ax.scatter([], [], s=170, marker="*", color="gold", edgecolors="black", linewidths=0.8,
-               label=f"{law.name} optimum N*(C): the centre of each budget's sizes")
+    ax.scatter(
+        [],
+        [],
+        s=170,
+        marker="*",
+        color="gold",
+        edgecolors="black",
+        linewidths=0.8,
+        label=f"{law.name} optimum N*(C): the centre of each budget's sizes",
+    )
     if not legend_each:
-        ax.scatter([], [], s=42, color="0.6", edgecolors="black", linewidths=0.7,
-                   label="planned run (colour: budget)")
-        sm = plt.cm.ScalarMappable(cmap=colours, norm=plt.Normalize(
-            math.log10(sw.budgets[0].flops), math.log10(sw.budgets[-1].flops)))
-        fig.colorbar(sm, ax=ax2 if ax2 is not None else ax, pad=0.01, shrink=0.9,
-                     label="budget, log10 C (FLOPs)")
+        ax.scatter(
+            [],
+            [],
+            s=42,
+            color="0.6",
+            edgecolors="black",
+            linewidths=0.7,
+            label="planned run (colour: budget)",
+        )
+        sm = plt.cm.ScalarMappable(
+            cmap=colours,
+            norm=plt.Normalize(math.log10(sw.budgets[0].flops), math.log10(sw.budgets[-1].flops)),
+        )
+        fig.colorbar(
+            sm,
+            ax=ax2 if ax2 is not None else ax,
+            pad=0.01,
+            shrink=0.9,
+            label="budget, log10 C (FLOPs)",
+        )
 
     _human_log_axis(ax.xaxis, n_lo, n_hi)
     _human_log_axis(ax.yaxis, d_lo, d_hi)
@@ -167,8 +213,7 @@ def sweep_figure(plt: Any, sw: Sweep) -> Any:
     what = "loss landscape" if predicts else "allocation (this law predicts no loss)"
     ax.set_title(f"Planned runs on the {law.name} {what}")
     ax.grid(True, which="major", color="0.5", alpha=0.25, lw=0.5)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncols=2, fontsize=8,
-              frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncols=2, fontsize=8, frameon=False)
 
     # the IsoFLOP profiles the sweep should trace: loss against N along each budget's line
     if ax2 is not None:
@@ -180,27 +225,61 @@ def sweep_figure(plt: Any, sw: Sweep) -> Any:
             hi = max([r.params for r in b.runs] + [b.centre_params * half])
             x_lo, x_hi = min(x_lo, lo), max(x_hi, hi)
             n = np.geomspace(lo, hi, 200)
-            ax2.plot(n, _losses(law, n, b.flops / (K * n)), color=col, lw=1.3, zorder=2,
-                     label=_budget_label(b.flops) if legend_each else "_nolegend_")
-            ax2.scatter([r.params for r in b.runs], [r.loss for r in b.runs], s=36, color=col,
-                        edgecolors="black", linewidths=0.7, zorder=4)
+            ax2.plot(
+                n,
+                _losses(law, n, b.flops / (K * n)),
+                color=col,
+                lw=1.3,
+                zorder=2,
+                label=_budget_label(b.flops) if legend_each else "_nolegend_",
+            )
+            ax2.scatter(
+                [r.params for r in b.runs],
+                [r.loss for r in b.runs],
+                s=36,
+                color=col,
+                edgecolors="black",
+                linewidths=0.7,
+                zorder=4,
+            )
             if b.centre_loss is not None:
-                ax2.scatter([b.centre_params], [b.centre_loss], s=150, marker="*", color="gold",
-                            edgecolors="black", linewidths=0.8, zorder=5)
-        ax2.scatter([], [], s=36, color="0.6", edgecolors="black", linewidths=0.7,
-                    label="planned run")
-        ax2.scatter([], [], s=150, marker="*", color="gold", edgecolors="black", linewidths=0.8,
-                    label="optimum N*(C)")
+                ax2.scatter(
+                    [b.centre_params],
+                    [b.centre_loss],
+                    s=150,
+                    marker="*",
+                    color="gold",
+                    edgecolors="black",
+                    linewidths=0.8,
+                    zorder=5,
+                )
+        ax2.scatter(
+            [], [], s=36, color="0.6", edgecolors="black", linewidths=0.7, label="planned run"
+        )
+        ax2.scatter(
+            [],
+            [],
+            s=150,
+            marker="*",
+            color="gold",
+            edgecolors="black",
+            linewidths=0.8,
+            label="optimum N*(C)",
+        )
         ax2.set_xscale("log")
         _human_log_axis(ax2.xaxis, x_lo, x_hi)
         ax2.set_xlabel("parameters N (count, log scale; M = 1e6, B = 1e9)")
         ax2.set_ylabel(f"predicted loss under {law.name} (nats per token)")
         ax2.set_title("IsoFLOP profiles the sweep should trace (D = C / 6N)")
         ax2.grid(True, which="both", color="0.5", alpha=0.25, lw=0.5)
-        ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncols=3, fontsize=8,
-                   frameon=False)
+        ax2.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.09), ncols=3, fontsize=8, frameon=False
+        )
 
     spanning = f", spanning {sw.span:g}x in N" if sw.sizes > 1 else ""
-    fig.suptitle(f"IsoFLOP sweep: {count} budget{'s' if count != 1 else ''} x "
-                 f"{sw.sizes} size{'s' if sw.sizes != 1 else ''}{spanning}", fontsize=13)
+    fig.suptitle(
+        f"IsoFLOP sweep: {count} budget{'s' if count != 1 else ''} x "
+        f"{sw.sizes} size{'s' if sw.sizes != 1 else ''}{spanning}",
+        fontsize=13,
+    )
     return fig

@@ -31,8 +31,10 @@ def plot_format(path: str, option: str) -> str:
     """The file format from the name's extension, or a one-line InputError."""
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in PLOT_FORMATS:
-        raise InputError(f"{option}: {path!r} has no known image extension; expected a file name "
-                         f"ending in {', '.join('.' + f for f in PLOT_FORMATS)}")
+        raise InputError(
+            f"{option}: {path!r} has no known image extension; expected a file name "
+            f"ending in {', '.join('.' + f for f in PLOT_FORMATS)}"
+        )
     return suffix
 
 
@@ -67,7 +69,6 @@ def compare_figure(plt: Any, comparison: Any) -> Any:
     (C = 6ND) and the compute-optimal frontier; each run is joined to the optimum of its
     compute along its IsoFLOP line."""
 
-
     law, rows = comparison.law, comparison.rows
     ns = [r.config.params for r in rows] + [r.optimal.params for r in rows]
     ds = [r.config.tokens for r in rows] + [r.optimal.tokens for r in rows]
@@ -89,14 +90,30 @@ def compare_figure(plt: Any, comparison: Any) -> Any:
         ax.plot([n, on], [d, od], color=col, lw=1.2, ls=":", zorder=3)
         ax.scatter([on], [od], s=45, facecolors="white", edgecolors=col, linewidths=1.6, zorder=4)
         ax.scatter([n], [d], s=70, color=col, edgecolors="black", linewidths=0.8, zorder=5)
-        labels.append(ax.annotate(
-            r.config.name, (n, d), xytext=(6, 5), textcoords="offset points", fontsize=9,
-            fontweight="bold", color="black", zorder=6,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": col, "alpha": 0.85}))
+        labels.append(
+            ax.annotate(
+                r.config.name,
+                (n, d),
+                xytext=(6, 5),
+                textcoords="offset points",
+                fontsize=9,
+                fontweight="bold",
+                color="black",
+                zorder=6,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": col, "alpha": 0.85},
+            )
+        )
     # legend proxies in neutral colours (the runs' own colours only tell them apart)
     ax.scatter([], [], s=70, color="0.6", edgecolors="black", linewidths=0.8, label="run (N, D)")
-    ax.scatter([], [], s=45, facecolors="white", edgecolors="0.3", linewidths=1.6,
-               label="optimum of the same compute (dotted: along its IsoFLOP line)")
+    ax.scatter(
+        [],
+        [],
+        s=45,
+        facecolors="white",
+        edgecolors="0.3",
+        linewidths=1.6,
+        label="optimum of the same compute (dotted: along its IsoFLOP line)",
+    )
 
     without = f"; {law.name} reads N without embeddings" if law.kind == "kaplan" else ""
     ax.set_xlabel(f"parameters N (log scale{without})")
@@ -112,8 +129,20 @@ def compare_figure(plt: Any, comparison: Any) -> Any:
     return fig
 
 
-_OFFSETS = ((6, 5), (6, -14), (-6, 5), (-6, -14), (0, 12), (0, -22), (14, 16), (14, -26),
-            (-14, 16), (-14, -26), (24, -4), (-24, -4))
+_OFFSETS = (
+    (6, 5),
+    (6, -14),
+    (-6, 5),
+    (-6, -14),
+    (0, 12),
+    (0, -22),
+    (14, 16),
+    (14, -26),
+    (-14, 16),
+    (-14, -26),
+    (24, -4),
+    (-24, -4),
+)
 
 
 def _spread_labels(fig: Any, labels: list[Any]) -> None:
@@ -150,8 +179,14 @@ def _span(
     return lo, hi
 
 
-def draw_landscape(fig: Any, ax: Any, law: Any, n_range: tuple[float, float],
-                   d_range: tuple[float, float], seen: list[float]) -> bool:
+def draw_landscape(
+    fig: Any,
+    ax: Any,
+    law: Any,
+    n_range: tuple[float, float],
+    d_range: tuple[float, float],
+    seen: list[float],
+) -> bool:
     """Log axes over (N, D), filled contours of the law's loss (up to 3x the spread of
     the `seen` losses above the minimum), and an IsoFLOP line per decade of C = 6ND.
     Returns True when the landscape is flat to float precision (nothing drawn)."""
@@ -175,8 +210,12 @@ def draw_landscape(fig: Any, ax: Any, law: Any, n_range: tuple[float, float],
         flat = not (np.isfinite(z_lo) and np.isfinite(z_hi) and z_hi > z_lo * (1 + 1e-9))
         if not flat:
             levels = np.linspace(z_lo, z_hi, 16)
-            filled = ax.contourf(nn, dd, z, levels=levels, cmap="viridis_r", extend="max", alpha=0.85)
-            lines = ax.contour(nn, dd, z, levels=levels[::3], colors="white", linewidths=0.6, alpha=0.8)
+            filled = ax.contourf(
+                nn, dd, z, levels=levels, cmap="viridis_r", extend="max", alpha=0.85
+            )
+            lines = ax.contour(
+                nn, dd, z, levels=levels[::3], colors="white", linewidths=0.6, alpha=0.8
+            )
             ax.clabel(lines, fmt="%.2f", fontsize=7, inline=True)
             bar = fig.colorbar(filled, ax=ax, pad=0.01)
             bar.set_ticks(levels[::3])
@@ -197,14 +236,23 @@ def draw_landscape(fig: Any, ax: Any, law: Any, n_range: tuple[float, float],
         ax.plot(n_line, d_line, color="0.25", lw=0.7, ls=(0, (4, 3)), label=iso_label)
         iso_label = "_nolegend_"
         k = np.flatnonzero(inside)[int(inside.sum() * 0.12)]
-        ax.annotate(f"1e{e}", (n_line[k], d_line[k]), fontsize=7, color="0.15",
-                    rotation=-35, rotation_mode="anchor", ha="left", va="bottom")
+        ax.annotate(
+            f"1e{e}",
+            (n_line[k], d_line[k]),
+            fontsize=7,
+            color="0.15",
+            rotation=-35,
+            rotation_mode="anchor",
+            ha="left",
+            va="bottom",
+        )
     ax.grid(True, which="major", color="0.5", alpha=0.25, lw=0.5)
     return flat
 
 
-def draw_frontier(ax: Any, law: Any, n_range: tuple[float, float], d_range: tuple[float, float],
-                  **style: Any) -> None:
+def draw_frontier(
+    ax: Any, law: Any, n_range: tuple[float, float], d_range: tuple[float, float], **style: Any
+) -> None:
     """The law's compute-optimal frontier across the visible compute range."""
     import numpy as np
 
@@ -236,10 +284,14 @@ def plan_plot(plan: Any, path: str, option: str, force: bool) -> Path:
     plt = pyplot()
     o = plan.optimal
     laws = [load_law(c.law) for c in plan.crosscheck]
-    n_lo, n_hi = _span(min(o.params, *(c.params for c in plan.crosscheck)),
-                       max(o.params, *(c.params for c in plan.crosscheck)))
-    d_lo, d_hi = _span(min(o.tokens, *(c.tokens for c in plan.crosscheck)),
-                       max(o.tokens, *(c.tokens for c in plan.crosscheck)))
+    n_lo, n_hi = _span(
+        min(o.params, *(c.params for c in plan.crosscheck)),
+        max(o.params, *(c.params for c in plan.crosscheck)),
+    )
+    d_lo, d_hi = _span(
+        min(o.tokens, *(c.tokens for c in plan.crosscheck)),
+        max(o.tokens, *(c.tokens for c in plan.crosscheck)),
+    )
     fig, ax = plt.subplots(figsize=(10, 7.5), layout="constrained")
     seen = [plan.loss.total] if plan.loss is not None else []
     draw_landscape(fig, ax, plan.law, (n_lo, n_hi), (d_lo, d_hi), seen)
@@ -247,19 +299,40 @@ def plan_plot(plan: Any, path: str, option: str, force: bool) -> Path:
     colours = [plt.get_cmap("tab10")(i) for i in (0, 1, 2, 4, 5, 6, 7, 8, 9)]
     for i, law in enumerate(laws):
         chosen = law.name == plan.law.name
-        draw_frontier(ax, law, (n_lo, n_hi), (d_lo, d_hi),
-                      color="crimson" if chosen else colours[i % len(colours)],
-                      lw=2.4 if chosen else 1.2, ls="-" if chosen else "--",
-                      label=f"frontier: {law.name}" + (" (chosen)" if chosen else ""))
+        draw_frontier(
+            ax,
+            law,
+            (n_lo, n_hi),
+            (d_lo, d_hi),
+            color="crimson" if chosen else colours[i % len(colours)],
+            lw=2.4 if chosen else 1.2,
+            ls="-" if chosen else "--",
+            label=f"frontier: {law.name}" + (" (chosen)" if chosen else ""),
+        )
     u = plan.uncertainty
     if u is not None:
-        ax.errorbar([o.params], [o.tokens],
-                    xerr=[[o.params - u.params.low], [u.params.high - o.params]],
-                    yerr=[[o.tokens - u.tokens.low], [u.tokens.high - o.tokens]],
-                    fmt="none", ecolor="black", elinewidth=1.2, capsize=4, zorder=6,
-                    label=f"{u.level:g}% interval of N_opt, D_opt ({u.samples} bootstrap fits)")
-    ax.scatter([o.params], [o.tokens], marker="*", s=260, color="gold", edgecolors="black", zorder=7,
-               label=f"the plan: {o.params / 1e9:.3g}B parameters, {o.tokens / 1e12:.3g}T tokens")
+        ax.errorbar(
+            [o.params],
+            [o.tokens],
+            xerr=[[o.params - u.params.low], [u.params.high - o.params]],
+            yerr=[[o.tokens - u.tokens.low], [u.tokens.high - o.tokens]],
+            fmt="none",
+            ecolor="black",
+            elinewidth=1.2,
+            capsize=4,
+            zorder=6,
+            label=f"{u.level:g}% interval of N_opt, D_opt ({u.samples} bootstrap fits)",
+        )
+    ax.scatter(
+        [o.params],
+        [o.tokens],
+        marker="*",
+        s=260,
+        color="gold",
+        edgecolors="black",
+        zorder=7,
+        label=f"the plan: {o.params / 1e9:.3g}B parameters, {o.tokens / 1e12:.3g}T tokens",
+    )
     ax.set_xlabel("parameters N (log scale)")
     ax.set_ylabel("training tokens D (log scale)")
     ax.set_title(f"Plan for {plan.budget.flops:.3g} FLOPs on the {plan.law.name} landscape")

@@ -16,7 +16,7 @@ KINDS = ("hardware", "laws", "models")
 def _preset_text(kind: str) -> str:
     # Installed wheels carry presets/ inside the package (hatch force-include); a source
     # checkout (tests run in place, editable installs) has it beside the package.
-    packaged = resources.files("chinchilla_cli").joinpath("presets", f"{kind}.yaml")
+    packaged = resources.files("chinchilla_cli") / "presets" / f"{kind}.yaml"
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
     return (Path(__file__).resolve().parent.parent / "presets" / f"{kind}.yaml").read_text(
@@ -114,4 +114,6 @@ def dump_yaml(data: Any) -> str:
     """YAML in the presets' style: keys in order, short lists (sample rows) on one line."""
     import yaml
 
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100, allow_unicode=True)
+    return yaml.safe_dump(
+        data, sort_keys=False, default_flow_style=None, width=100, allow_unicode=True
+    )

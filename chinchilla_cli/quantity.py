@@ -10,6 +10,9 @@ from chinchilla_cli.errors import InputError
 _SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15}
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)([kmbgtp]?)$", re.IGNORECASE)
 ACCEPTED = "a number such as 5.76e23, 1e24, 70B, 400M, 1.4T or 2k"
+# Every quantity the tool models (FLOPs, parameters, tokens, chips, seconds, watts...) lies
+# far inside this window; outside it float64 arithmetic overflows or underflows to 0.
+MIN_MAGNITUDE, MAX_MAGNITUDE = 1e-9, 1e30
 
 
 def parse_quantity(text: str, what: str = "value") -> float:
@@ -24,6 +27,16 @@ def parse_quantity(text: str, what: str = "value") -> float:
     value = float(m.group(1)) * _SUFFIXES.get(m.group(2).lower(), 1.0)
     if not math.isfinite(value):
         raise InputError(f"{what}: {text!r} is not finite; expected {ACCEPTED}")
+    return value
+
+
+def check_magnitude(value: float, text: str, what: str) -> float:
+    """`value` if it is 0 or its magnitude lies in [MIN_MAGNITUDE, MAX_MAGNITUDE]."""
+    if value != 0 and not MIN_MAGNITUDE <= abs(value) <= MAX_MAGNITUDE:
+        raise InputError(
+            f"{what}: {str(text).strip()!r} is out of range; expected a magnitude from "
+            f"{sci(MIN_MAGNITUDE, 1)} to {sci(MAX_MAGNITUDE, 1)}"
+        )
     return value
 
 
@@ -46,6 +59,8 @@ def sci(value: float | None, digits: int = 3) -> str:
     """5.76e23 -> '5.76e23' (no '+' or leading zeros in the exponent)."""
     if value is None:
         return "—"
+    if not math.isfinite(value):
+        return str(value)
     mant, exp = f"{value:.{digits - 1}e}".split("e")
     return f"{mant}e{int(exp)}"
 
@@ -61,11 +76,12 @@ def _sig(x: float, digits: int) -> str:
     return out
 
 
-
 MAX_BUDGETS = 100
 MAX_BUDGET_FLOPS = 1e30  # ~1e5 x the largest runs of 2024; beyond, the sketches break down
-BUDGET_FORMS = ("start:stop:count (count budgets spaced evenly in log C from start to stop, "
-                "both included; e.g. 1e18:1e20:5) or a comma list (e.g. 6e18,1e19,3e19)")
+BUDGET_FORMS = (
+    "start:stop:count (count budgets spaced evenly in log C from start to stop, "
+    "both included; e.g. 1e18:1e20:5) or a comma list (e.g. 6e18,1e19,3e19)"
+)
 
 
 def parse_budgets(text: str, what: str = "--budgets") -> tuple[float, ...]:
@@ -103,8 +119,10 @@ def parse_budgets(text: str, what: str = "--budgets") -> tuple[float, ...]:
     seen: dict[float, str] = {}
     for p, v in zip(parts, values, strict=True):
         if v in seen:
-            raise InputError(f"{what}: {text!r} lists the budget {sci(v)} twice "
-                             f"({seen[v]!r} and {p!r}); list each budget once")
+            raise InputError(
+                f"{what}: {text!r} lists the budget {sci(v)} twice "
+                f"({seen[v]!r} and {p!r}); list each budget once"
+            )
         seen[v] = p
     return tuple(sorted(values))
 
@@ -119,9 +137,13 @@ def _budget(part: str, text: str, what: str) -> float:
         ) from None
     if value <= 0:
         raise InputError(f"{what}: {_quote(part, text)} is not positive; a FLOP budget is > 0")
+    if value < MIN_MAGNITUDE:
+        raise InputError(f"{what}: {_quote(part, text)} is below {sci(MIN_MAGNITUDE, 1)} FLOPs")
     if value > MAX_BUDGET_FLOPS:
-        raise InputError(f"{what}: {_quote(part, text)} is above {sci(MAX_BUDGET_FLOPS, 1)} "
-                         "FLOPs, beyond any run the laws or the architecture sketch describe")
+        raise InputError(
+            f"{what}: {_quote(part, text)} is above {sci(MAX_BUDGET_FLOPS, 1)} "
+            "FLOPs, beyond any run the laws or the architecture sketch describe"
+        )
     return value
 
 

@@ -27,8 +27,15 @@ def print_json(data: Any) -> None:
 
 def kv_table(title: str, rows: Iterable[tuple[str, str, str]]) -> Table:
     """A two- or three-column table: quantity, value, how it was obtained."""
-    t = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
-              show_header=False, pad_edge=False, min_width=len(title) + 1)
+    t = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_header=False,
+        pad_edge=False,
+        min_width=len(title) + 1,
+    )
     t.add_column("quantity", style="cyan", no_wrap=True)
     t.add_column("value", justify="right", no_wrap=True)
     t.add_column("note", style="dim")
@@ -50,76 +57,166 @@ def plan_view(plan: Plan) -> RenderableType:
     b, o, a, f = plan.budget, plan.optimal, plan.architecture, plan.feasibility
     parts: list[RenderableType] = []
 
-    how = {"flops": "given", "hardware": "chips x peak x MFU x goodput x time",
-           "params": "the optimum for the given N", "tokens": "the optimum for the given D",
-           "target-loss": "the least compute that reaches the target loss"}
+    how = {
+        "flops": "given",
+        "hardware": "chips x peak x MFU x goodput x time",
+        "params": "the optimum for the given N",
+        "tokens": "the optimum for the given D",
+        "target-loss": "the least compute that reaches the target loss",
+    }
     budget_rows = [("compute", f"{sci(b.flops)} FLOPs", how.get(b.source, b.source))]
     if b.cluster is not None:
         c = b.cluster
         budget_rows += [
-            ("hardware", f"{c.chips:,} x {c.accelerator.name}",
-             f"{c.peak_flops_per_second / 1e12:,.1f} TFLOP/s bf16 dense peak each"),
-            ("utilisation", f"MFU {c.mfu:.0%}, goodput {c.goodput:.0%}",
-             f"{sci(c.flops_per_second)} FLOP/s delivered"),
-            ("wall-clock", days(b.seconds), "given" if b.source == "hardware" else "to spend the budget"),
+            (
+                "hardware",
+                f"{c.chips:,} x {c.accelerator.name}",
+                f"{c.peak_flops_per_second / 1e12:,.1f} TFLOP/s bf16 dense peak each",
+            ),
+            (
+                "utilisation",
+                f"MFU {c.mfu:.0%}, goodput {c.goodput:.0%}",
+                f"{sci(c.flops_per_second)} FLOP/s delivered",
+            ),
+            (
+                "wall-clock",
+                days(b.seconds),
+                "given" if b.source == "hardware" else "to spend the budget",
+            ),
         ]
     parts.append(kv_table("Budget", budget_rows))
 
     u = plan.uncertainty
-    title = ("Data-constrained optimal allocation" if plan.constrained else "Compute-optimal allocation")
-    parts.append(kv_table(f"{title} ({plan.law.name})", [
-        ("parameters N", human(o.params),
-         f"{u.level:g}% interval of N_opt {human(u.params.low)} to {human(u.params.high)}" if u else f"{o.params:,.0f}"),
-        ("training tokens D", human(o.tokens),
-         f"{u.level:g}% interval of D_opt {human(u.tokens.low)} to {human(u.tokens.high)}" if u else f"{o.tokens:,.0f}"),
-        ("tokens per parameter", f"{o.tokens_per_param:.1f}", "D / N"),
-        ("compute C = 6ND", f"{sci(o.flops)} FLOPs", ""),
-    ]))
+    title = (
+        "Data-constrained optimal allocation" if plan.constrained else "Compute-optimal allocation"
+    )
+    parts.append(
+        kv_table(
+            f"{title} ({plan.law.name})",
+            [
+                (
+                    "parameters N",
+                    human(o.params),
+                    f"{u.level:g}% interval of N_opt {human(u.params.low)} to "
+                    f"{human(u.params.high)}"
+                    if u
+                    else f"{o.params:,.0f}",
+                ),
+                (
+                    "training tokens D",
+                    human(o.tokens),
+                    f"{u.level:g}% interval of D_opt {human(u.tokens.low)} to "
+                    f"{human(u.tokens.high)}"
+                    if u
+                    else f"{o.tokens:,.0f}",
+                ),
+                ("tokens per parameter", f"{o.tokens_per_param:.1f}", "D / N"),
+                ("compute C = 6ND", f"{sci(o.flops)} FLOPs", ""),
+            ],
+        )
+    )
     if plan.constrained is not None:
         parts.append(constrained_table(plan))
 
     if plan.loss is None:
-        parts.append(Text(f"Predicted loss: {plan.law.name} is an allocation-only law and "
-                          "predicts no loss.", style="dim"))
+        parts.append(
+            Text(
+                f"Predicted loss: {plan.law.name} is an allocation-only law and predicts no loss.",
+                style="dim",
+            )
+        )
     elif plan.loss.irreducible is None:
-        parts.append(kv_table("Predicted loss", [("loss L(N, D)", f"{plan.loss.total:.4f}",
-                                                  "no additive split for this law")]))
+        parts.append(
+            kv_table(
+                "Predicted loss",
+                [("loss L(N, D)", f"{plan.loss.total:.4f}", "no additive split for this law")],
+            )
+        )
     else:
         lt = plan.loss
-        parts.append(kv_table("Predicted loss", [
-            ("loss L(N, D)", f"{lt.total:.4f}",
-             f"{u.level:g}% interval {u.loss.low:.4f} to {u.loss.high:.4f} ({u.samples} bootstrap "
-             "fits)" if u else "E + A/N^alpha + B/D^beta"),
-            ("irreducible E", f"{lt.irreducible:.4f}", "entropy of text"),
-            ("params term A/N^alpha", f"{lt.params_term:.4f}", "finite model"),
-            ("data term B/D^beta", f"{lt.data_term:.4f}", "finite data"),
-        ]))
+        parts.append(
+            kv_table(
+                "Predicted loss",
+                [
+                    (
+                        "loss L(N, D)",
+                        f"{lt.total:.4f}",
+                        f"{u.level:g}% interval {u.loss.low:.4f} to {u.loss.high:.4f} "
+                        f"({u.samples} bootstrap "
+                        "fits)"
+                        if u
+                        else (
+                            "E + A/N'^alpha + B/D'^beta (effective N', D')"
+                            if plan.constrained
+                            else "E + A/N^alpha + B/D^beta"
+                        ),
+                    ),
+                    ("irreducible E", f"{lt.irreducible:.4f}", "entropy of text"),
+                    ("params term A/N^alpha", f"{lt.params_term:.4f}", "finite model"),
+                    ("data term B/D^beta", f"{lt.data_term:.4f}", "finite data"),
+                ],
+            )
+        )
 
-    parts.append(kv_table("Architecture sketch", [
-        ("layers", f"{a.n_layers}", f"d_model / layers = {a.d_model / a.n_layers:.0f}"),
-        ("d_model", f"{a.d_model:,}", ""),
-        ("heads x head size", f"{a.n_heads} x {a.head_dim}",
-         "" if a.n_kv_heads == a.n_heads else f"{a.n_kv_heads} key/value heads"),
-        ("feed-forward", f"{a.ffw_size:,}", "4 x d_model" if a.family == "chinchilla" else "SwiGLU"),
-        ("vocabulary / sequence", f"{a.vocab_size:,} / {a.seq_len:,}", ""),
-        ("parameters", f"{a.params:,}", _params_formula(a.family)),
-        ("non-embedding", f"{a.non_embedding_params:,}",
-         f"{a.non_embedding_params / a.params:.0%} of the total"),
-        ("training FLOPs / token", f"{sci(a.flops_per_token)}",
-         f"appendix F; 6N = {sci(6 * a.params)} ({a.flops_per_token / (6 * a.params):.2f}x)"),
-    ]))
+    parts.append(
+        kv_table(
+            "Architecture sketch",
+            [
+                ("layers", f"{a.n_layers}", f"d_model / layers = {a.d_model / a.n_layers:.0f}"),
+                ("d_model", f"{a.d_model:,}", ""),
+                (
+                    "heads x head size",
+                    f"{a.n_heads} x {a.head_dim}",
+                    "" if a.n_kv_heads == a.n_heads else f"{a.n_kv_heads} key/value heads",
+                ),
+                (
+                    "feed-forward",
+                    f"{a.ffw_size:,}",
+                    "4 x d_model" if a.family == "chinchilla" else "SwiGLU",
+                ),
+                ("vocabulary / sequence", f"{a.vocab_size:,} / {a.seq_len:,}", ""),
+                ("parameters", f"{a.params:,}", _params_formula(a.family)),
+                (
+                    "non-embedding",
+                    f"{a.non_embedding_params:,}",
+                    f"{a.non_embedding_params / a.params:.0%} of the total",
+                ),
+                (
+                    "training FLOPs / token",
+                    f"{sci(a.flops_per_token)}",
+                    f"appendix F; 6N = {sci(6 * a.params)} "
+                    f"({a.flops_per_token / (6 * a.params):.2f}x)",
+                ),
+            ],
+        )
+    )
 
-    feas_rows = [("training memory", f"{f.train_memory_bytes / 1e12:,.2f} TB",
-                  f"{f.bytes_per_param} bytes/param: weights, grads, Adam (activations excluded)")]
+    feas_rows = [
+        (
+            "training memory",
+            f"{f.train_memory_bytes / 1e12:,.2f} TB",
+            f"{f.bytes_per_param} bytes/param: weights, grads, Adam (activations excluded)",
+        )
+    ]
     if f.fits is not None:
         assert f.cluster_memory_bytes is not None
-        feas_rows.append(("cluster memory", f"{f.cluster_memory_bytes / 1e12:,.2f} TB",
-                          "fits, fully sharded" if f.fits else "DOES NOT FIT"))
+        feas_rows.append(
+            (
+                "cluster memory",
+                f"{f.cluster_memory_bytes / 1e12:,.2f} TB",
+                "fits, fully sharded" if f.fits else "DOES NOT FIT",
+            )
+        )
         feas_rows.append(("min chips for memory", f"{f.min_chips_for_memory:,}", ""))
     if f.tokens_per_second is not None:
         assert f.tokens_per_second_per_chip is not None
-        feas_rows.append(("throughput needed", f"{human(f.tokens_per_second)} tokens/s",
-                          f"{f.tokens_per_second_per_chip:,.0f} tokens/s per chip"))
+        feas_rows.append(
+            (
+                "throughput needed",
+                f"{human(f.tokens_per_second)} tokens/s",
+                f"{f.tokens_per_second_per_chip:,.0f} tokens/s per chip",
+            )
+        )
     parts.append(kv_table("Feasibility", feas_rows))
     if plan.cost is not None and plan.energy is not None:
         parts.append(cost_table(plan))
@@ -130,11 +227,20 @@ def plan_view(plan: Plan) -> RenderableType:
         parts.append(tradeoff_table(plan))
     if plan.hyperparameters is not None:
         h = plan.hyperparameters
-        parts.append(kv_table("Suggested hyperparameters (DeepSeek LLM's laws)", [
-            ("peak learning rate", f"{h.learning_rate:.3g}", "0.3118 C^-0.125"),
-            ("batch size", f"{human(h.batch_tokens)} tokens",
-             f"0.2920 C^0.3271; about {h.batch_tokens / plan.architecture.seq_len:,.0f} sequences"),
-        ]))
+        parts.append(
+            kv_table(
+                "Suggested hyperparameters (DeepSeek LLM's laws)",
+                [
+                    ("peak learning rate", f"{h.learning_rate:.3g}", "0.3118 C^-0.125"),
+                    (
+                        "batch size",
+                        f"{human(h.batch_tokens)} tokens",
+                        f"0.2920 C^0.3271; about "
+                        f"{h.batch_tokens / plan.architecture.seq_len:,.0f} sequences",
+                    ),
+                ],
+            )
+        )
     parts.append(crosscheck_table(plan))
     for line in plan.findings:
         parts.append(Text(line[0].upper() + line[1:] + "."))
@@ -149,70 +255,133 @@ def cost_table(plan: Plan) -> Table:
     cost, energy = plan.cost, plan.energy
     assert cost is not None and energy is not None
     usd = "—" if cost.usd is None else f"${cost.usd:,.0f}"
-    price = ("no price in the preset: pass --price-per-hour" if cost.usd_per_chip_hour is None
-             else f"${cost.usd_per_chip_hour:,.2f}/chip-hour"
-             + (" (--price-per-hour)" if cost.price_source == "--price-per-hour"
-                else " (approximate on-demand, 2024-26)"))
-    rows = [("chip-hours", f"{cost.chip_hours:,.0f}", "chips x wall-clock hours"),
-            ("cost", usd, price)]
+    price = (
+        "no price in the preset: pass --price-per-hour"
+        if cost.usd_per_chip_hour is None
+        else f"${cost.usd_per_chip_hour:,.2f}/chip-hour"
+        + (
+            " (--price-per-hour)"
+            if cost.price_source == "--price-per-hour"
+            else " (approximate on-demand, 2024-26)"
+        )
+    )
+    rows = [
+        ("chip-hours", f"{cost.chip_hours:,.0f}", "chips x wall-clock hours"),
+        ("cost", usd, price),
+    ]
     if energy.kwh is None:
         rows.append(("energy", "—", "no TDP for this accelerator: pass --tdp-watts"))
     else:
         assert energy.kg_co2e is not None
-        rows.append(("energy", f"{energy.kwh / 1000:,.1f} MWh",
-                     f"{energy.tdp_watts:g} W x chips x hours x PUE {energy.pue:g}"))
-        rows.append(("emissions", f"{energy.kg_co2e / 1000:,.1f} t CO2e",
-                     f"at {energy.grid_g_per_kwh:g} gCO2e/kWh"))
+        rows.append(
+            (
+                "energy",
+                f"{energy.kwh / 1000:,.1f} MWh",
+                f"{energy.tdp_watts:g} W x chips x hours x PUE {energy.pue:g}",
+            )
+        )
+        rows.append(
+            (
+                "emissions",
+                f"{energy.kg_co2e / 1000:,.1f} t CO2e",
+                f"at {energy.grid_g_per_kwh:g} gCO2e/kWh",
+            )
+        )
     return kv_table("Time, cost and energy (approximate)", rows)
 
 
 def constrained_table(plan: Plan) -> Table:
     c = plan.constrained
     assert c is not None
-    return kv_table("Data-constrained (Muennighoff et al. 2023)", [
-        ("unique tokens", human(c.unique_tokens), ""),
-        ("epochs", f"{c.epochs:.2f}", "D / unique tokens" + ("; returns fall off beyond ~4" if c.epochs > 4 else "")),
-        ("effective tokens D'", human(c.effective_tokens), f"repeats decay with R_D* = {c.R_D_star:.2f}"),
-        ("effective params N'", human(c.effective_params), f"excess size decays with R_N* = {c.R_N_star:.2f}"),
-        ("loss", f"{c.loss:.4f}", "with repeated data"),
-        ("unlimited-data loss", f"{c.unconstrained_loss:.4f}",
-         f"{human(c.unconstrained_params)} on {human(c.unconstrained_tokens)} fresh tokens"),
-        ("loss penalty", f"{c.loss_penalty:+.4f}", "of having only the unique tokens"),
-    ])
+    return kv_table(
+        "Data-constrained (Muennighoff et al. 2023)",
+        [
+            ("unique tokens", human(c.unique_tokens), ""),
+            (
+                "epochs",
+                f"{c.epochs:.2f}",
+                "D / unique tokens" + ("; returns fall off beyond ~4" if c.epochs > 4 else ""),
+            ),
+            (
+                "effective tokens D'",
+                human(c.effective_tokens),
+                f"repeats decay with R_D* = {c.R_D_star:.2f}",
+            ),
+            (
+                "effective params N'",
+                human(c.effective_params),
+                f"excess size decays with R_N* = {c.R_N_star:.2f}",
+            ),
+            ("loss", f"{c.loss:.4f}", "with repeated data"),
+            (
+                "unlimited-data loss",
+                f"{c.unconstrained_loss:.4f}",
+                f"{human(c.unconstrained_params)} on {human(c.unconstrained_tokens)} fresh tokens",
+            ),
+            ("loss penalty", f"{c.loss_penalty:+.4f}", "of having only the unique tokens"),
+        ],
+    )
 
 
 def inference_table(plan: Plan) -> Table:
     i = plan.inference
     assert i is not None
-    return kv_table(f"Inference-aware (Sardana et al. 2024): {human(i.inference_tokens)} tokens served", [
-        ("target loss", f"{i.target_loss:.4f}", "same loss, least lifetime compute"),
-        ("parameters N", human(i.params), f"vs {human(i.chinchilla_params)} compute-optimal"),
-        ("training tokens D", human(i.tokens), f"vs {human(i.chinchilla_tokens)}; "
-                                                  f"{i.tokens / i.params:.0f} tokens per parameter"),
-        ("training compute", f"{sci(i.training_flops)} FLOPs", "6ND"),
-        ("lifetime compute", f"{sci(i.lifetime_flops)} FLOPs",
-         f"6ND + 2N·D_inf; compute-optimal model: {sci(i.chinchilla_lifetime_flops)}"),
-        ("saved", f"{i.saved_fraction:.1%}",
-         f"{sci(i.chinchilla_lifetime_flops - i.lifetime_flops)} FLOPs over the model's life"),
-    ])
+    return kv_table(
+        f"Inference-aware (Sardana et al. 2024): {human(i.inference_tokens)} tokens served",
+        [
+            ("target loss", f"{i.target_loss:.4f}", "same loss, least lifetime compute"),
+            ("parameters N", human(i.params), f"vs {human(i.chinchilla_params)} compute-optimal"),
+            (
+                "training tokens D",
+                human(i.tokens),
+                f"vs {human(i.chinchilla_tokens)}; {i.tokens / i.params:.0f} tokens per parameter",
+            ),
+            ("training compute", f"{sci(i.training_flops)} FLOPs", "6ND"),
+            (
+                "lifetime compute",
+                f"{sci(i.lifetime_flops)} FLOPs",
+                f"6ND + 2N·D_inf; compute-optimal model: {sci(i.chinchilla_lifetime_flops)}",
+            ),
+            (
+                "saved",
+                f"{i.saved_fraction:.1%}",
+                f"{sci(i.chinchilla_lifetime_flops - i.lifetime_flops)} FLOPs over the "
+                "model's life",
+            ),
+        ],
+    )
 
 
 def tradeoff_table(plan: Plan) -> Table:
     title = "Smaller or larger at the same loss (de Vries 2023)"
-    t = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
-              min_width=len(title) + 1)
+    t = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        min_width=len(title) + 1,
+    )
     for col in ("size", "N", "D needed", "compute overhead"):
         t.add_column(col, justify="right")
     for r in plan.tradeoff:
         over = "unreachable" if r.compute_overhead is None else f"{r.compute_overhead:+.1%}"
-        t.add_row(f"{r.size_factor:g}x", human(r.params), human(r.tokens), over,
-                  style="bold" if r.size_factor == 1.0 else None)
+        t.add_row(
+            f"{r.size_factor:g}x",
+            human(r.params),
+            human(r.tokens),
+            over,
+            style="bold" if r.size_factor == 1.0 else None,
+        )
     return t
 
 
 def frontier_view(law: Any, rows: list[dict[str, Any]]) -> RenderableType:
-    t = Table(title=f"Compute-optimal frontier ({law.name})", title_justify="left",
-              title_style="bold", box=box.SIMPLE_HEAD)
+    t = Table(
+        title=f"Compute-optimal frontier ({law.name})",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+    )
     for col in ("C (FLOPs)", "N", "D", "D/N", "loss"):
         t.add_column(col, justify="right")
     banded = any(r.get("uncertainty") for r in rows)
@@ -220,7 +389,13 @@ def frontier_view(law: Any, rows: list[dict[str, Any]]) -> RenderableType:
         t.add_column("N interval", justify="right")
     for r in rows:
         loss = "—" if r["loss"] is None else f"{r['loss']:.4f}"
-        cells = [sci(r["flops"]), human(r["params"]), human(r["tokens"]), f"{r['tokens_per_param']:.1f}", loss]
+        cells = [
+            sci(r["flops"]),
+            human(r["params"]),
+            human(r["tokens"]),
+            f"{r['tokens_per_param']:.1f}",
+            loss,
+        ]
         if banded:
             u = r.get("uncertainty")
             cells.append(f"{human(u['params'][0])} to {human(u['params'][1])}" if u else "")
@@ -235,22 +410,39 @@ def _params_formula(family: str) -> str:
 
 
 def crosscheck_table(plan: Plan) -> Table:
-    t = Table(title=f"Other laws at {sci(plan.budget.flops)} FLOPs", title_justify="left",
-              title_style="bold", box=box.SIMPLE_HEAD)
-    for col, justify in (("law", "left"), ("N", "right"), ("D", "right"),
-                         ("D/N", "right"), ("loss", "right")):
+    t = Table(
+        title=f"Other laws at {sci(plan.budget.flops)} FLOPs",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+    )
+    for col, justify in (
+        ("law", "left"),
+        ("N", "right"),
+        ("D", "right"),
+        ("D/N", "right"),
+        ("loss", "right"),
+    ):
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
     for c in plan.crosscheck:
         style = "bold" if c.law == plan.law.name else None
         loss = "—" if c.loss is None else f"{c.loss:.4f}" + (" *" if c.kind == "kaplan" else "")
-        t.add_row(c.law, human(c.params), human(c.tokens), f"{c.tokens / c.params:.1f}", loss,
-                  style=style)
+        t.add_row(
+            c.law, human(c.params), human(c.tokens), f"{c.tokens / c.params:.1f}", loss, style=style
+        )
+    if any(c.kind == "kaplan" for c in plan.crosscheck):
+        t.caption = "* kaplan2020: N without embeddings, loss in nats on WebText2 (not comparable)"
+        t.caption_justify = "left"
     return t
 
 
 _PRESET_COLUMNS = {
-    "hardware": (("bf16 TFLOP/s", "bf16_tflops"), ("fp8", "fp8_tflops"), ("GB", "memory_gb"),
-                 ("TDP W", "tdp_watts")),
+    "hardware": (
+        ("bf16 TFLOP/s", "bf16_tflops"),
+        ("fp8", "fp8_tflops"),
+        ("GB", "memory_gb"),
+        ("TDP W", "tdp_watts"),
+    ),
     "models": (("params", "params"), ("tokens", "tokens"), ("reported C", "reported_flops")),
     "laws": (("kind", "kind"),),
 }
@@ -259,8 +451,12 @@ _PRESET_COLUMNS = {
 def presets_view(data: dict[str, dict[str, dict[str, Any]]]) -> RenderableType:
     tables = []
     for kind, entries in data.items():
-        t = Table(title=f"{kind} ({len(entries)})", title_justify="left", title_style="bold",
-                  box=box.SIMPLE_HEAD)
+        t = Table(
+            title=f"{kind} ({len(entries)})",
+            title_justify="left",
+            title_style="bold",
+            box=box.SIMPLE_HEAD,
+        )
         t.add_column("name", style="cyan", no_wrap=True)
         for label, _ in _PRESET_COLUMNS[kind]:
             t.add_column(label, justify="right", no_wrap=True)

@@ -15,8 +15,15 @@ DASH = "—"
 
 
 def _table(title: str) -> Table:
-    t = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
-              show_edge=False, collapse_padding=True, pad_edge=False)
+    t = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        collapse_padding=True,
+        pad_edge=False,
+    )
     t.add_column("model", style="cyan", no_wrap=True)
     return t
 
@@ -40,11 +47,15 @@ def _ratio(x: float) -> str:
 
 
 CONFIG_KEY = "C = 6·N·D; reported: the training compute as published (— where none is)"
-ALLOCATION_KEY = ("N/N*, D/D*: the run's split over the optimum's (their product is 1); "
-                  "distance |ln N/N*|: 0 is compute-optimal, 0.69 a factor 2")
-LOSS_KEY = ("N*, D*, L*: the compute-optimal run of the same C; C*/C: the least compute that "
-            "reaches the same loss on the frontier, over C (1 = compute-optimal); L(∞,D): the "
-            "best any model size does on D tokens")
+ALLOCATION_KEY = (
+    "N/N*, D/D*: the run's split over the optimum's (their product is 1); "
+    "distance |ln N/N*|: 0 is compute-optimal, 0.69 a factor 2"
+)
+LOSS_KEY = (
+    "N*, D*, L*: the compute-optimal run of the same C; C*/C: the least compute that "
+    "reaches the same loss on the frontier, over C (1 = compute-optimal); L(∞,D): the "
+    "best any model size does on D tokens"
+)
 LOSSES_KEY = "* kaplan2020: nats on WebText2, N without embeddings; not comparable"
 
 
@@ -53,8 +64,14 @@ def configurations_table(cmp: Comparison) -> Table:
     _num(t, "N params", "D tokens", "D/N", "C FLOPs", "reported")
     for r in cmp.rows:
         c = r.config
-        t.add_row(c.name, human(c.params), human(c.tokens), f"{c.tokens_per_param:.1f}",
-                  sci(c.flops), sci(c.reported_flops))
+        t.add_row(
+            c.name,
+            human(c.params),
+            human(c.tokens),
+            f"{c.tokens_per_param:.1f}",
+            sci(c.flops),
+            sci(c.reported_flops),
+        )
     return t
 
 
@@ -64,14 +81,19 @@ def law_table(cmp: Comparison) -> Table:
         t = _table(f"Under {law.name} (allocation only, no loss): the optimum of the same C")
         _num(t, "optimal N*", "optimal D*", "N/N*", "D/D*", "distance")
         for r in cmp.rows:
-            t.add_row(r.config.name, human(r.optimal.params), human(r.optimal.tokens),
-                      _ratio(r.params_ratio), _ratio(r.tokens_ratio),
-                      f"{r.allocation_distance:.2f}")
+            t.add_row(
+                r.config.name,
+                human(r.optimal.params),
+                human(r.optimal.tokens),
+                _ratio(r.params_ratio),
+                _ratio(r.tokens_ratio),
+                f"{r.allocation_distance:.2f}",
+            )
         return t
 
     additive = law.kind == "parametric"
     if additive:
-        title = (f"Under {law.name}: L = E + A/N^α + B/D^β, E = {law.E:g}")  # type: ignore[union-attr]
+        title = f"Under {law.name}: L = E + A/N^α + B/D^β, E = {law.E:g}"  # type: ignore[union-attr]
     else:
         title = f"Under {law.name} ({law.kind}: no additive split of the loss)"
     t = _table(title)
@@ -82,11 +104,18 @@ def law_table(cmp: Comparison) -> Table:
     for r in cmp.rows:
         cells = [_loss(r.loss.total if r.loss else None)]
         if additive:
-            cells += [_loss(r.loss.params_term if r.loss else None),
-                      _loss(r.loss.data_term if r.loss else None)]
+            cells += [
+                _loss(r.loss.params_term if r.loss else None),
+                _loss(r.loss.data_term if r.loss else None),
+            ]
         eff = r.compute_efficiency
-        cells += [human(r.optimal.params), human(r.optimal.tokens), _loss(r.optimal_loss),
-                  DASH if eff is None else f"{eff:.2f}", _loss(r.data_ceiling_loss)]
+        cells += [
+            human(r.optimal.params),
+            human(r.optimal.tokens),
+            _loss(r.optimal_loss),
+            DASH if eff is None else f"{eff:.2f}",
+            _loss(r.data_ceiling_loss),
+        ]
         t.add_row(r.config.name, *cells)
     return t
 
@@ -116,8 +145,14 @@ def compare_view(
     cmp: Comparison, all_laws: bool = False, plot: str | None = None
 ) -> RenderableType:
     law_key = LOSS_KEY if cmp.law.predicts_loss else ALLOCATION_KEY
-    parts: list[RenderableType] = [configurations_table(cmp), _key(CONFIG_KEY), Text(""),
-                                   law_table(cmp), _key(law_key), Text("")]
+    parts: list[RenderableType] = [
+        configurations_table(cmp),
+        _key(CONFIG_KEY),
+        Text(""),
+        law_table(cmp),
+        _key(law_key),
+        Text(""),
+    ]
     if all_laws and cmp.loss_laws:
         parts += [losses_table(cmp)]
         if "kaplan2020" in cmp.loss_laws:

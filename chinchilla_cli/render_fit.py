@@ -19,10 +19,23 @@ from chinchilla_cli.render import console, kv_table, warnings_block
 @contextlib.contextmanager
 def progress_bar(total: int, quiet: bool = False) -> Iterator[Callable[[int], None]]:
     """A bar on stderr; yields a callback taking the number of resamples done."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(TextColumn("bootstrap"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console(stderr=True), transient=True, disable=quiet) as bar:
+    with Progress(
+        TextColumn("bootstrap"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console(stderr=True),
+        transient=True,
+        disable=quiet,
+    ) as bar:
         task = bar.add_task("bootstrap", total=total)
         yield lambda done: bar.update(task, completed=done)
 
@@ -36,7 +49,9 @@ def _ci(interval: tuple[float, float] | None) -> str:
     return f"[{lo:.4g}, {hi:.4g}]"
 
 
-def fit_view(report: FitReport, saved: Path | None = None, plot: str | None = None) -> RenderableType:
+def fit_view(
+    report: FitReport, saved: Path | None = None, plot: str | None = None
+) -> RenderableType:
     r = report.runs
     ci = report.intervals() or {}
     level = f"{report.ci_level:g}% CI" if ci else ""
@@ -49,8 +64,13 @@ def fit_view(report: FitReport, saved: Path | None = None, plot: str | None = No
     if report.parametric is not None:
         p, law = report.parametric, report.parametric.law
         title = "Approach 3: L(N, D) = E + A/N^alpha + B/D^beta"
-        t = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
-                  min_width=len(title) + 1)
+        t = Table(
+            title=title,
+            title_justify="left",
+            title_style="bold",
+            box=box.SIMPLE_HEAD,
+            min_width=len(title) + 1,
+        )
         t.add_column("parameter", style="cyan")
         t.add_column("estimate", justify="right")
         t.add_column(level or "interval", justify="right")
@@ -58,42 +78,90 @@ def fit_view(report: FitReport, saved: Path | None = None, plot: str | None = No
             t.add_row(k, f"{v:.4g}" if k in ("A", "B") else f"{v:.4f}", _ci(ci.get(k)))
         parts.append(t)
         fr = report.frontier()
-        parts.append(kv_table("Frontier it implies", [
-            ("N_opt ∝ C^a", f"a = {fr['a']:.4f}", _ci(ci.get("a"))),
-            ("D_opt ∝ C^b", f"b = {fr['b']:.4f}", _ci(ci.get("b"))),
-            ("G", f"{fr['G']:.4g}", "N_opt = G (C/6)^a"),
-        ]))
+        parts.append(
+            kv_table(
+                "Frontier it implies",
+                [
+                    ("N_opt ∝ C^a", f"a = {fr['a']:.4f}", _ci(ci.get("a"))),
+                    ("D_opt ∝ C^b", f"b = {fr['b']:.4f}", _ci(ci.get("b"))),
+                    ("G", f"{fr['G']:.4g}", "N_opt = G (C/6)^a"),
+                ],
+            )
+        )
         parts.append(_tokens_table(report, ci))
-        parts.append(kv_table("Goodness of fit", [
-            ("objective", f"{p.objective:.6g}", f"sum of Huber(delta={p.huber_delta:g}) losses"),
-            ("RMSE of log loss", f"{p.rmse_log_loss:.4f}", f"over {p.n_runs} runs"),
-            ("converged", "yes" if p.converged else "NO", f"L-BFGS-B: {p.message.lower()}"),
-            ("starts polished", f"{p.starts_polished}", "of the paper's 4,500-point grid, after screening"),
-        ] + ([("extrapolation", f"{report.extrapolation.rmse_log_loss:.4f}",
-               f"RMSE of log loss on the largest budget ({sci(report.extrapolation.held_out_flops)} "
-               f"FLOPs, {report.extrapolation.n_held_out} runs) when fitted without it")]
-             if report.extrapolation else [])))
+        parts.append(
+            kv_table(
+                "Goodness of fit",
+                [
+                    (
+                        "objective",
+                        f"{p.objective:.6g}",
+                        f"sum of Huber(delta={p.huber_delta:g}) losses",
+                    ),
+                    ("RMSE of log loss", f"{p.rmse_log_loss:.4f}", f"over {p.n_runs} runs"),
+                    ("converged", "yes" if p.converged else "NO", f"L-BFGS-B: {p.message.lower()}"),
+                    (
+                        "starts polished",
+                        f"{p.starts_polished}",
+                        "of the paper's 4,500-point grid, after screening",
+                    ),
+                ]
+                + (
+                    [
+                        (
+                            "extrapolation",
+                            f"{report.extrapolation.rmse_log_loss:.4f}",
+                            "RMSE of log loss on the largest budget "
+                            f"({sci(report.extrapolation.held_out_flops)} "
+                            f"FLOPs, {report.extrapolation.n_held_out} runs) when fitted "
+                            "without it",
+                        )
+                    ]
+                    if report.extrapolation
+                    else []
+                ),
+            )
+        )
     else:
         iso = report.isoflop
         assert iso is not None
-        t = Table(title="Approach 2: IsoFLOP minima", title_justify="left", title_style="bold",
-                  box=box.SIMPLE_HEAD)
+        t = Table(
+            title="Approach 2: IsoFLOP minima",
+            title_justify="left",
+            title_style="bold",
+            box=box.SIMPLE_HEAD,
+        )
         for col in ("budget C", "runs", "N_opt", "D_opt", "loss at min"):
             t.add_column(col, justify="right")
         for m in iso.minima:
-            t.add_row(sci(m.flops), str(m.n_runs), human(m.params) + ("" if m.inside else " *"),
-                      human(m.tokens), f"{m.loss:.4f}")
+            t.add_row(
+                sci(m.flops),
+                str(m.n_runs),
+                human(m.params) + ("" if m.inside else " *"),
+                human(m.tokens),
+                f"{m.loss:.4f}",
+            )
         parts.append(t)
-        parts.append(kv_table("Frontier", [
-            ("N_opt = k C^a", f"a = {iso.a:.4f}", _ci(ci.get("a"))),
-            ("", f"k = {iso.k:.4g}", _ci(ci.get("k"))),
-            ("D_opt = k' C^b", f"b = {iso.b:.4f}", _ci(ci.get("b"))),
-            ("", f"k' = {iso.k_tokens:.4g}", ""),
-        ]))
+        parts.append(
+            kv_table(
+                "Frontier",
+                [
+                    ("N_opt = k C^a", f"a = {iso.a:.4f}", _ci(ci.get("a"))),
+                    ("", f"k = {iso.k:.4g}", _ci(ci.get("k"))),
+                    ("D_opt = k' C^b", f"b = {iso.b:.4f}", _ci(ci.get("b"))),
+                    ("", f"k' = {iso.k_tokens:.4g}", ""),
+                ],
+            )
+        )
         parts.append(_tokens_table(report, ci))
-    if ci:
-        parts.append(Text(f"Intervals: {level} percentile bootstrap over {len(report.samples)} "
-                          f"resamples (seed {report.seed}).", style="dim"))
+    if ci and report.samples is not None:
+        parts.append(
+            Text(
+                f"Intervals: {level} percentile bootstrap over {len(report.samples)} "
+                f"resamples (seed {report.seed}).",
+                style="dim",
+            )
+        )
     if saved is not None:
         parts.append(Text(f"Saved the law to {saved}: use it with --law {saved}", style="green"))
     if plot is not None:
@@ -106,6 +174,11 @@ def fit_view(report: FitReport, saved: Path | None = None, plot: str | None = No
 def _tokens_table(report: FitReport, ci: dict[str, tuple[float, float]]) -> Table:
     rows = []
     for key, value in report.tokens_per_param().items():
-        rows.append((f"tokens per parameter at {key} FLOPs", f"{value:.1f}",
-                     _ci(ci.get(f"tokens_per_param@{key}"))))
+        rows.append(
+            (
+                f"tokens per parameter at {key} FLOPs",
+                f"{value:.1f}",
+                _ci(ci.get(f"tokens_per_param@{key}")),
+            )
+        )
     return kv_table("Compute-optimal tokens per parameter", rows)

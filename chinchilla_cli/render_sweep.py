@@ -32,14 +32,23 @@ def _ratio(x: float) -> str:
 
 
 def _table(title: str) -> Table:
-    return Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
-                 show_edge=False, collapse_padding=True, pad_edge=False)
+    return Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        collapse_padding=True,
+        pad_edge=False,
+    )
 
 
 def runs_table(sw: Sweep) -> Table:
     predicts = sw.law.predicts_loss
-    t = _table(f"IsoFLOP sweep: {sw.sizes} size{'s' if sw.sizes != 1 else ''} per budget "
-               f"over {sw.span:g}x in N, centred on the {sw.law.name} optimum N*")
+    t = _table(
+        f"IsoFLOP sweep: {sw.sizes} size{'s' if sw.sizes != 1 else ''} per budget "
+        f"over {sw.span:g}x in N, centred on the {sw.law.name} optimum N*"
+    )
     t.add_column("C FLOPs", style="cyan", no_wrap=True)
     for h in ("N/N*", "target", "N params", "layers × d", "heads", "D tokens", "D/N"):
         t.add_column(h, justify="right", no_wrap=True)
@@ -48,9 +57,16 @@ def runs_table(sw: Sweep) -> Table:
     for b in sw.budgets:
         for i, r in enumerate(b.runs):
             a = r.architecture
-            cells = [sci(b.flops) if i == 0 else "", f"{r.relative_size:.2f}",
-                     human(r.target_params), human(r.params), f"{a.n_layers} × {a.d_model}",
-                     str(a.n_heads), human(r.tokens), _ratio(r.tokens / r.params)]
+            cells = [
+                sci(b.flops) if i == 0 else "",
+                f"{r.relative_size:.2f}",
+                human(r.target_params),
+                human(r.params),
+                f"{a.n_layers} × {a.d_model}",
+                str(a.n_heads),
+                human(r.tokens),
+                _ratio(r.tokens / r.params),
+            ]
             if predicts:
                 cells.append(DASH if r.loss is None else f"{r.loss:.4f}")
             t.add_row(*cells, end_section=i == len(b.runs) - 1)
@@ -61,24 +77,35 @@ def budgets_table(sw: Sweep) -> Table:
     predicts = sw.law.predicts_loss
     t = _table("Per budget")
     t.add_column("C FLOPs", style="cyan", no_wrap=True)
-    for h in ("N*", "D*") + (("L*", "loss spread") if predicts else ()) + (
-            "runs", "each", "compute", "time"):
+    for h in (
+        ("N*", "D*")
+        + (("L*", "loss spread") if predicts else ())
+        + ("runs", "each", "compute", "time")
+    ):
         t.add_column(h, justify="right", no_wrap=True)
     for b in sw.budgets:
         cells = [sci(b.flops), human(b.centre_params), human(b.centre_tokens)]
         if predicts:
             spread = b.loss_spread
-            cells += [DASH if b.centre_loss is None else f"{b.centre_loss:.4f}",
-                      DASH if spread is None else f"{spread:.4f}"]
+            cells += [
+                DASH if b.centre_loss is None else f"{b.centre_loss:.4f}",
+                DASH if spread is None else f"{spread:.4f}",
+            ]
         each = b.runs[0].hours if b.runs else 0.0
-        cells += [str(len(b.runs)), duration(each), sci(b.total_flops),
-                  duration(b.total_seconds / 3600)]
+        cells += [
+            str(len(b.runs)),
+            duration(each),
+            sci(b.total_flops),
+            duration(b.total_seconds / 3600),
+        ]
         t.add_row(*cells)
     return t
 
 
-KEY = ("N/N*: size over the law's optimum for the budget; target: the log-even size "
-       "sketched; N params: the sketch's exact count; D = C / (6 N)")
+KEY = (
+    "N/N*: size over the law's optimum for the budget; target: the log-even size "
+    "sketched; N params: the sketch's exact count; D = C / (6 N)"
+)
 LOSS_KEY = "; loss: the law's prediction"
 BUDGETS_KEY = "N*, D*: the law's compute-optimal split of C"
 LOSSES_KEY = ", L* its loss; loss spread: worst minus best predicted loss of the runs"
@@ -96,14 +123,24 @@ def sweep_view(sw: Sweep, csv: str | None = None, plot: str | None = None) -> Re
     predicts = sw.law.predicts_loss
     key = KEY + (LOSS_KEY if predicts else "")
     budgets_key = BUDGETS_KEY + (LOSSES_KEY if predicts else "") + TIME_KEY
-    parts: list[RenderableType] = [runs_table(sw), Text(key, style="dim"), Text(""),
-                                   budgets_table(sw), Text(budgets_key, style="dim"), Text(""),
-                                   total]
+    parts: list[RenderableType] = [
+        runs_table(sw),
+        Text(key, style="dim"),
+        Text(""),
+        budgets_table(sw),
+        Text(budgets_key, style="dim"),
+        Text(""),
+        total,
+    ]
     if sw.assumptions:
         parts.append(Text("Assumptions: " + "; ".join(sw.assumptions), style="dim"))
     if csv:
-        parts.append(Text(f"wrote {csv}: fill in the loss column, then run "
-                          f"`chinchilla fit {csv}`", style="green"))
+        parts.append(
+            Text(
+                f"wrote {csv}: fill in the loss column, then run `chinchilla fit {csv}`",
+                style="green",
+            )
+        )
     if plot:
         parts.append(Text(f"wrote {plot}", style="green"))
     if sw.warnings:

@@ -511,9 +511,7 @@ def _find_columns(
         )
     have = [role for role in ("params", "tokens", "flops") if role in found]
     if len(have) < 2:
-        got = (
-            f"only {have[0]} ({header[found[have[0]]]!r})" if have else "none of them"
-        )
+        got = f"only {have[0]} ({header[found[have[0]]]!r})" if have else "none of them"
         names = "; ".join(f"{r}: {', '.join(ALIASES[r])}" for r in ("params", "tokens", "flops"))
         raise InputError(
             f"{source}: need two of the params (N), tokens (D) and flops (C) columns, "
@@ -593,7 +591,10 @@ def _check_values(table: np.ndarray, lines: array, names: list[str], source: str
 
 
 def _check_derived(
-    sentence: str, cols: dict[str, np.ndarray], columns: dict[str, str], lines: array,
+    sentence: str,
+    cols: dict[str, np.ndarray],
+    columns: dict[str, str],
+    lines: array,
     source: str,
 ) -> None:
     """A derived N, D or C can overflow or underflow even when the inputs are fine."""
@@ -640,7 +641,7 @@ def _finish(
     derived: list[str] = []
     notes: list[str] = []
     six = FLOPS_PER_PARAM_TOKEN
-    with np.errstate(over="ignore", under="ignore"):  # checked just below
+    with np.errstate(all="ignore"):  # inf, 0 and nan are checked just below
         if "tokens" not in found:
             cols["tokens"] = cols["flops"] / (six * cols["params"])
             derived.append("tokens D = C / (6 N) (no tokens column)")
@@ -672,9 +673,7 @@ def _finish(
         dropped = int(np.count_nonzero(keep & ~mask))
         keep &= mask
         notes.append(
-            f"dropped {_rows(dropped)} with {label}"
-            if dropped
-            else f"no rows with {label}"
+            f"dropped {_rows(dropped)} with {label}" if dropped else f"no rows with {label}"
         )
     n_kept = int(np.count_nonzero(keep))
     if n_kept < min_rows:
@@ -718,8 +717,11 @@ def _rows(n: int) -> str:
 def _check_filters(
     max_loss: float | None, min_flops: float | None, max_flops: float | None
 ) -> None:
-    for option, value in (("--max-loss", max_loss), ("--min-flops", min_flops),
-                          ("--max-flops", max_flops)):
+    for option, value in (
+        ("--max-loss", max_loss),
+        ("--min-flops", min_flops),
+        ("--max-flops", max_flops),
+    ):
         if value is not None and math.isnan(value):
             raise InputError(f"{option}: nan is not a number")
     if min_flops is not None and max_flops is not None and min_flops > max_flops:

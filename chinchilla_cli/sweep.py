@@ -39,8 +39,17 @@ FIT_FLOPS_TOLERANCE = 0.10
 SKETCH_TOLERANCE = 0.05  # warn when a sketch's count is further than this from its target
 APPENDIX_F_NOTE_RATIO = 1.10  # mention the appendix-F count when it exceeds 6N by this
 
-CSV_COLUMNS = ("budget_flops", "params", "tokens", "flops", "n_layers", "d_model", "n_heads",
-               "hours", "loss")
+CSV_COLUMNS = (
+    "budget_flops",
+    "params",
+    "tokens",
+    "flops",
+    "n_layers",
+    "d_model",
+    "n_heads",
+    "hours",
+    "loss",
+)
 
 
 # ---------------------------------------------------------------- budgets
@@ -195,9 +204,19 @@ class Sweep:
         for b in self.budgets:
             for r in b.runs:
                 a = r.architecture
-                writer.writerow([f"{b.flops:.10g}", r.params, f"{round(r.tokens)}",
-                                 f"{r.flops:.10g}", a.n_layers, a.d_model, a.n_heads,
-                                 f"{r.hours:.6g}", ""])
+                writer.writerow(
+                    [
+                        f"{b.flops:.10g}",
+                        r.params,
+                        f"{round(r.tokens)}",
+                        f"{r.flops:.10g}",
+                        a.n_layers,
+                        a.d_model,
+                        a.n_heads,
+                        f"{r.hours:.6g}",
+                        "",
+                    ]
+                )
         return out.getvalue()
 
 
@@ -221,11 +240,15 @@ def make_sweep(
     if not budgets:
         raise InputError(f"--budgets: no budgets; expected {BUDGET_FORMS}")
     if not 1 <= sizes <= MAX_SIZES:
-        raise InputError(f"--sizes: {sizes} is out of range; expected a whole number from 1 "
-                         f"to {MAX_SIZES} (3 or more for a parabola)")
+        raise InputError(
+            f"--sizes: {sizes} is out of range; expected a whole number from 1 "
+            f"to {MAX_SIZES} (3 or more for a parabola)"
+        )
     if not (span > 1 and math.isfinite(span)):
-        raise InputError(f"--span: {span:g} is out of range; expected a number > 1 "
-                         "(largest over smallest model size)")
+        raise InputError(
+            f"--span: {span:g} is out of range; expected a number > 1 "
+            "(largest over smallest model size)"
+        )
     planned = []
     for c in budgets:
         centre = optimal_allocation(law, c)
@@ -234,31 +257,53 @@ def make_sweep(
             arch = sketch(target, vocab_size, seq_len, aspect_ratio)
             tokens = c / (FLOPS_PER_PARAM_TOKEN * arch.params)
             terms = law.loss(arch.params, tokens)
-            runs.append(SweepRun(target, arch, tokens, c, cluster.seconds_for(c), centre.params,
-                                 None if terms is None else terms.total))
+            runs.append(
+                SweepRun(
+                    target,
+                    arch,
+                    tokens,
+                    c,
+                    cluster.seconds_for(c),
+                    centre.params,
+                    None if terms is None else terms.total,
+                )
+            )
         centre_terms = law.loss(centre.params, centre.tokens)
-        planned.append(SweepBudget(c, centre.params, centre.tokens,
-                                   None if centre_terms is None else centre_terms.total,
-                                   tuple(runs)))
-    result = Sweep(law, cluster, tuple(planned), sizes, span, vocab_size, seq_len,
-                   aspect_ratio, assumptions)
+        planned.append(
+            SweepBudget(
+                c,
+                centre.params,
+                centre.tokens,
+                None if centre_terms is None else centre_terms.total,
+                tuple(runs),
+            )
+        )
+    result = Sweep(
+        law, cluster, tuple(planned), sizes, span, vocab_size, seq_len, aspect_ratio, assumptions
+    )
     return replace(result, warnings=tuple(_warnings(result)))
 
 
 def _warnings(sw: Sweep) -> list[str]:
     out = list(sw.law.notes)
     if sw.sizes < MIN_PARABOLA_SIZES:
-        out.append(f"--sizes {sw.sizes}: a parabola through loss against log N needs at least "
-                   f"{MIN_PARABOLA_SIZES} sizes per budget; `chinchilla fit --approach isoflop` "
-                   "will skip these budgets")
+        out.append(
+            f"--sizes {sw.sizes}: a parabola through loss against log N needs at least "
+            f"{MIN_PARABOLA_SIZES} sizes per budget; `chinchilla fit --approach isoflop` "
+            "will skip these budgets"
+        )
     if len(sw.budgets) == 1:
-        out.append("one budget gives one IsoFLOP minimum; fitting how N_opt grows with C "
-                   "needs at least 2 budgets (3 or more to see a trend)")
+        out.append(
+            "one budget gives one IsoFLOP minimum; fitting how N_opt grows with C "
+            "needs at least 2 budgets (3 or more to see a trend)"
+        )
     for lo, hi in zip(sw.budgets, sw.budgets[1:], strict=False):
         if hi.flops <= lo.flops * (1 + FIT_FLOPS_TOLERANCE):
-            out.append(f"budgets {sci(lo.flops)} and {sci(hi.flops)} are within "
-                       f"{FIT_FLOPS_TOLERANCE:.0%} of each other: `chinchilla fit` would read "
-                       "them as one budget (see its --flops-tolerance)")
+            out.append(
+                f"budgets {sci(lo.flops)} and {sci(hi.flops)} are within "
+                f"{FIT_FLOPS_TOLERANCE:.0%} of each other: `chinchilla fit` would read "
+                "them as one budget (see its --flops-tolerance)"
+            )
     for b in sw.budgets:
         off = [r for r in b.runs if abs(r.params / r.target_params - 1) > SKETCH_TOLERANCE]
         if off:
@@ -271,19 +316,26 @@ def _warnings(sw: Sweep) -> list[str]:
             )
         distinct = {r.params for r in b.runs}
         if len(distinct) < len(b.runs):
-            out.append(f"budget {sci(b.flops)}: only {len(distinct)} distinct model sizes among "
-                       f"its {len(b.runs)} runs (several targets got the same sketch)")
+            out.append(
+                f"budget {sci(b.flops)}: only {len(distinct)} distinct model sizes among "
+                f"its {len(b.runs)} runs (several targets got the same sketch)"
+            )
     memory = sw.cluster.memory_bytes
     too_big = [r for r in sw.runs if TRAIN_BYTES_PER_PARAM * r.params > memory]
     if too_big:
         biggest = max(r.params for r in too_big)
-        out.append(f"{len(too_big)} run(s) (up to {human(biggest)} parameters) need more than the "
-                   f"cluster's {memory / 1e12:,.2f} TB of accelerator memory for weights, "
-                   f"gradients and Adam ({TRAIN_BYTES_PER_PARAM} bytes/param); add --chips")
-    ratio = max(r.architecture.flops_per_token / (FLOPS_PER_PARAM_TOKEN * r.params)
-                for r in sw.runs)
+        out.append(
+            f"{len(too_big)} run(s) (up to {human(biggest)} parameters) need more than the "
+            f"cluster's {memory / 1e12:,.2f} TB of accelerator memory for weights, "
+            f"gradients and Adam ({TRAIN_BYTES_PER_PARAM} bytes/param); add --chips"
+        )
+    ratio = max(
+        r.architecture.flops_per_token / (FLOPS_PER_PARAM_TOKEN * r.params) for r in sw.runs
+    )
     if ratio > APPENDIX_F_NOTE_RATIO:
-        out.append(f"hours count C = 6ND; the sketches' full count (Hoffmann et al. appendix F: "
-                   f"attention over {sw.seq_len:,}-token sequences and the output logits) is up "
-                   f"to {ratio:.2f}x that at the smallest sizes, and the wall-clock with it")
+        out.append(
+            f"hours count C = 6ND; the sketches' full count (Hoffmann et al. appendix F: "
+            f"attention over {sw.seq_len:,}-token sequences and the output logits) is up "
+            f"to {ratio:.2f}x that at the smallest sizes, and the wall-clock with it"
+        )
     return out

@@ -26,12 +26,18 @@ class TradeoffRow:
         return None if self.token_factor is None else self.size_factor * self.token_factor - 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"size_factor": self.size_factor, "params": self.params, "tokens": self.tokens,
-                "token_factor": self.token_factor, "compute_overhead": self.compute_overhead}
+        return {
+            "size_factor": self.size_factor,
+            "params": self.params,
+            "tokens": self.tokens,
+            "token_factor": self.token_factor,
+            "compute_overhead": self.compute_overhead,
+        }
 
 
-def tradeoff(law: ParametricLaw, params: float, tokens: float,
-             factors: tuple[float, ...] = SIZE_FACTORS) -> tuple[TradeoffRow, ...]:
+def tradeoff(
+    law: ParametricLaw, params: float, tokens: float, factors: tuple[float, ...] = SIZE_FACTORS
+) -> tuple[TradeoffRow, ...]:
     ratio = (law.A * params**-law.alpha) / (law.B * tokens**-law.beta)
     rows = []
     for k in factors:

@@ -13,22 +13,34 @@ def test_chinchilla_and_gopher_shapes():
 
 
 # Table A9 rows: params (M), d_model, ffw, kv size, heads, layers
-TABLE_A9 = [(44, 512, 2048, 64, 8, 8), (251, 1024, 4096, 64, 16, 16),
-            (1018, 1792, 7168, 128, 14, 23), (4516, 3072, 12288, 128, 24, 36),
-            (9293, 4096, 16384, 128, 32, 42), (16183, 5120, 20480, 128, 40, 47)]
+TABLE_A9 = [
+    (44, 512, 2048, 64, 8, 8),
+    (251, 1024, 4096, 64, 16, 16),
+    (1018, 1792, 7168, 128, 14, 23),
+    (4516, 3072, 12288, 128, 24, 36),
+    (9293, 4096, 16384, 128, 32, 42),
+    (16183, 5120, 20480, 128, 40, 47),
+]
 
 
 @pytest.mark.parametrize("row", TABLE_A9)
 def test_table_a9_counts(row):
     params_m, d, ffw, kv, heads, layers = row
-    assert Architecture(layers, d, heads, kv, ffw, 32000, 2048).params == pytest.approx(params_m * 1e6, rel=0.009)  # "within 0.8%" (44M is 0.80%)
+    assert Architecture(layers, d, heads, kv, ffw, 32000, 2048).params == pytest.approx(
+        params_m * 1e6, rel=0.009
+    )  # "within 0.8%" (44M is 0.80%)
 
 
 # Table A4: layers, d_model, ffw, heads, kv size, the paper's N, and the ratio of the
 # appendix F count to 6ND, with (full) and without (layers) the embedding and logit terms.
-TABLE_A4 = [(10, 640, 2560, 10, 64, 73e6, 1.03, 1.60), (20, 1024, 4096, 16, 64, 305e6, 1.10, 1.32),
-            (24, 1280, 5120, 10, 128, 552e6, 1.08, 1.23), (26, 1792, 7168, 14, 128, 1.1e9, 1.04, 1.19),
-            (28, 2048, 8192, 16, 128, 1.6e9, 1.03, 1.11), (40, 3584, 14336, 28, 128, 6.8e9, 0.99, 1.03)]
+TABLE_A4 = [
+    (10, 640, 2560, 10, 64, 73e6, 1.03, 1.60),
+    (20, 1024, 4096, 16, 64, 305e6, 1.10, 1.32),
+    (24, 1280, 5120, 10, 128, 552e6, 1.08, 1.23),
+    (26, 1792, 7168, 14, 128, 1.1e9, 1.04, 1.19),
+    (28, 2048, 8192, 16, 128, 1.6e9, 1.03, 1.11),
+    (40, 3584, 14336, 28, 128, 6.8e9, 0.99, 1.03),
+]
 
 
 @pytest.mark.parametrize("row", TABLE_A4)
@@ -36,7 +48,9 @@ def test_table_a4_ratios(row):
     layers, d, ffw, heads, kv, n_paper, ratio_layers, ratio_full = row
     a = Architecture(layers, d, heads, kv, ffw, 32000, 2048)
     # The printed ratios leave embeddings and logits out (the appendix's typo) ...
-    assert 3 * a.forward_flops_per_token(with_embeddings=False) / (6 * a.params) == pytest.approx(ratio_layers, abs=0.006)
+    assert 3 * a.forward_flops_per_token(with_embeddings=False) / (6 * a.params) == pytest.approx(
+        ratio_layers, abs=0.006
+    )
     # ... and counting them gives the larger ratios, against the paper's rounded N.
     assert a.flops_per_token / (6 * n_paper) == pytest.approx(ratio_full, abs=0.006)
 

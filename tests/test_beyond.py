@@ -1,13 +1,11 @@
 """Planning beyond the paper: each published worked example is pinned here."""
 
-import json
-
 import pytest
 
 from chinchilla_cli.constrained import optimal_constrained
+from chinchilla_cli.frontier import optimal_allocation
 from chinchilla_cli.inference import inference_optimal
 from chinchilla_cli.laws import ParametricLaw, load_law
-from chinchilla_cli.frontier import optimal_allocation
 from chinchilla_cli.tradeoff import tradeoff
 
 
@@ -49,7 +47,9 @@ def test_tradeoff_published_points():
     assert rows[1.0].compute_overhead == pytest.approx(0.0, abs=1e-12)
     for r in rows.values():  # the same loss at every size
         if r.tokens is not None:
-            assert law.loss(r.params, r.tokens).total == pytest.approx(law.loss(a.params, a.tokens).total)
+            assert law.loss(r.params, r.tokens).total == pytest.approx(
+                law.loss(a.params, a.tokens).total
+            )
 
 
 def test_llama3_law_rounding_matters():
@@ -69,6 +69,7 @@ def test_deepseek_law():
 
 
 # ---- through the command ---------------------------------------------------------
+
 
 def test_plan_unique_tokens(run_json):
     d = run_json("plan", "--flops", "1e22", "--unique-tokens", "25B", "--law", "muennighoff2023")
@@ -112,7 +113,9 @@ def test_plan_tradeoff_table(run, run_json):
 
 def test_plan_budget_range(run_json, run):
     d = run_json("plan", "--budget-range", "1e21:1e26:6", "--law", "hoffmann2022")
-    assert [r["flops"] for r in d["frontier"]] == pytest.approx([1e21, 1e22, 1e23, 1e24, 1e25, 1e26])
+    assert [r["flops"] for r in d["frontier"]] == pytest.approx(
+        [1e21, 1e22, 1e23, 1e24, 1e25, 1e26]
+    )
     ns = [r["params"] for r in d["frontier"]]
     assert ns == sorted(ns)
     d2 = run_json("plan", "--budget-range", "6e18,1e19,3e19")
@@ -136,7 +139,12 @@ def test_plan_uncertainty_from_a_saved_fit(run, run_json, tmp_path):
 
     law = tmp_path / "mine.yaml"
     data = Path(__file__).parent / "data" / "svg_extracted_data.csv"
-    assert run("fit", str(data), "--max-loss", "3.42", "--bootstrap", "20", "--save", str(law)).exit_code == 0
+    assert (
+        run(
+            "fit", str(data), "--max-loss", "3.42", "--bootstrap", "20", "--save", str(law)
+        ).exit_code
+        == 0
+    )
     d = run_json("plan", "--flops", "1e23", "--law", str(law))
     assert d["uncertainty"]["samples"] == 20
 
@@ -145,8 +153,15 @@ def test_crosscheck_disagreement_sentence(run_json):
     d = run_json("plan", "--flops", "1e24")
     assert any("disagree" in f for f in d["findings"])
     names = {c["law"] for c in d["crosscheck"]}
-    assert {"hoffmann2022-approach1", "hoffmann2022-approach2", "hoffmann2022", "besiroglu2024",
-            "kaplan2020", "llama3-2024", "deepseek2024"} <= names
+    assert {
+        "hoffmann2022-approach1",
+        "hoffmann2022-approach2",
+        "hoffmann2022",
+        "besiroglu2024",
+        "kaplan2020",
+        "llama3-2024",
+        "deepseek2024",
+    } <= names
 
 
 def test_hyperparameter_suggestions(run_json):
@@ -154,12 +169,21 @@ def test_hyperparameter_suggestions(run_json):
     assert h["learning_rate"] == pytest.approx(0.3118 * 1e22**-0.125)
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--flops", "1e22", "--unique-tokens", "25B", "--law", "hoffmann2022-approach1"], "--unique-tokens"),
-    (["--flops", "1e22", "--inference-tokens", "1T", "--law", "kaplan2020"], "--inference-tokens"),
-    (["--target-loss", "2.0", "--law", "hoffmann2022-approach2"], "--target-loss"),
-    (["--flops", "1e22", "--unique-tokens", "0"], "--unique-tokens"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (
+            ["--flops", "1e22", "--unique-tokens", "25B", "--law", "hoffmann2022-approach1"],
+            "--unique-tokens",
+        ),
+        (
+            ["--flops", "1e22", "--inference-tokens", "1T", "--law", "kaplan2020"],
+            "--inference-tokens",
+        ),
+        (["--target-loss", "2.0", "--law", "hoffmann2022-approach2"], "--target-loss"),
+        (["--flops", "1e22", "--unique-tokens", "0"], "--unique-tokens"),
+    ],
+)
 def test_beyond_bad_input(run, args, needle):
     r = run("plan", *args)
     assert r.exit_code == 2 and needle in r.stderr

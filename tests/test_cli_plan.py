@@ -12,8 +12,17 @@ def test_plan_hardware_budget(run_json):
     o = d["optimal"]
     assert 6 * o["params"] * o["tokens"] == pytest.approx(o["flops"], rel=1e-12)
     assert o["tokens_per_param"] == pytest.approx(o["tokens"] / o["params"])
-    for key in ("n_layers", "d_model", "n_heads", "head_dim", "ffw_size", "vocab_size", "seq_len",
-                "params", "flops_per_token"):
+    for key in (
+        "n_layers",
+        "d_model",
+        "n_heads",
+        "head_dim",
+        "ffw_size",
+        "vocab_size",
+        "seq_len",
+        "params",
+        "flops_per_token",
+    ):
         assert key in d["architecture"]
     f = d["feasibility"]
     assert f["fits"] is True
@@ -21,7 +30,9 @@ def test_plan_hardware_budget(run_json):
     assert f["train_memory_bytes"] == 16 * o["params"]
     assert f["tokens_per_second"] == pytest.approx(o["tokens"] / (30 * 86400))
     loss = d["loss"]
-    assert loss["total"] == pytest.approx(loss["irreducible"] + loss["params_term"] + loss["data_term"])
+    assert loss["total"] == pytest.approx(
+        loss["irreducible"] + loss["params_term"] + loss["data_term"]
+    )
 
 
 def test_plan_gopher_budget_default_law(run_json):
@@ -81,24 +92,27 @@ def test_law_file(run_json, tmp_path):
     assert d["optimal"]["params"] == pytest.approx(32.2e9, rel=5e-3)
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--flops", "1e23", "--mfu", "1.5"], "--mfu"),
-    (["--flops", "1e23", "--chips", "8", "--mfu", "0"], "--mfu"),
-    (["--chips", "0", "--days", "3"], "--chips"),
-    (["--chips", "8", "--days", "-3"], "--days"),
-    (["--flops", "lots"], "--flops"),
-    (["--flops", "nan"], "--flops"),
-    (["--flops", "inf"], "--flops"),
-    (["--flops", "1e23", "--params", "70B"], "2 ways"),
-    (["--chips", "8", "--days", "3", "--flops", "1e23"], "2 ways"),
-    (["--chips", "8", "--days", "3", "--accelerator", "h900"], "h100-sxm"),
-    (["--flops", "1e23", "--law", "nope"], "besiroglu2024"),
-    (["--flops", "1e23", "--law", "missing.yaml"], "does not exist"),
-    ([], "no budget"),
-    (["--chips", "8"], "no budget"),
-    (["--days", "3"], "--chips"),
-    (["--flops", "1e23", "--bogus"], "--bogus"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--flops", "1e23", "--mfu", "1.5"], "--mfu"),
+        (["--flops", "1e23", "--chips", "8", "--mfu", "0"], "--mfu"),
+        (["--chips", "0", "--days", "3"], "--chips"),
+        (["--chips", "8", "--days", "-3"], "--days"),
+        (["--flops", "lots"], "--flops"),
+        (["--flops", "nan"], "--flops"),
+        (["--flops", "inf"], "--flops"),
+        (["--flops", "1e23", "--params", "70B"], "2 ways"),
+        (["--chips", "8", "--days", "3", "--flops", "1e23"], "2 ways"),
+        (["--chips", "8", "--days", "3", "--accelerator", "h900"], "h100-sxm"),
+        (["--flops", "1e23", "--law", "nope"], "besiroglu2024"),
+        (["--flops", "1e23", "--law", "missing.yaml"], "does not exist"),
+        ([], "no budget"),
+        (["--chips", "8"], "no budget"),
+        (["--days", "3"], "--chips"),
+        (["--flops", "1e23", "--bogus"], "--bogus"),
+    ],
+)
 def test_bad_input_one_line_exit_2(run, args, needle):
     r = run("plan", *args)
     assert r.exit_code == 2, r.output
@@ -124,8 +138,21 @@ def test_presets_command(run, run_json):
     for kind in ("hardware", "models", "laws"):
         for name, entry in d[kind].items():
             assert entry.get("source"), (kind, name)
-    for name in ("h100-sxm", "h100-pcie", "h200", "b200", "a100-40gb", "a100-80gb", "v100",
-                 "mi300x", "tpu-v4", "tpu-v5e", "tpu-v5p", "tpu-v6e", "gaudi3"):
+    for name in (
+        "h100-sxm",
+        "h100-pcie",
+        "h200",
+        "b200",
+        "a100-40gb",
+        "a100-80gb",
+        "v100",
+        "mi300x",
+        "tpu-v4",
+        "tpu-v5e",
+        "tpu-v5p",
+        "tpu-v6e",
+        "gaudi3",
+    ):
         assert name in d["hardware"]
     r = run("presets", "laws")
     assert r.exit_code == 0 and "besiroglu2024" in r.stdout and "hardware" not in r.stdout

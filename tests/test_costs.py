@@ -17,8 +17,19 @@ def test_cost_and_energy(run_json):
 
 
 def test_cost_overrides(run_json):
-    d = run_json("plan", "--chips", "8", "--days", "1", "--price-per-hour", "10", "--pue", "1.5",
-                 "--grid-intensity", "20")
+    d = run_json(
+        "plan",
+        "--chips",
+        "8",
+        "--days",
+        "1",
+        "--price-per-hour",
+        "10",
+        "--pue",
+        "1.5",
+        "--grid-intensity",
+        "20",
+    )
     assert d["cost"]["usd"] == pytest.approx(8 * 24 * 10)
     assert d["energy"]["kwh"] == pytest.approx(8 * 700 * 24 * 1.5 / 1000)
     assert d["energy"]["kg_co2e"] == pytest.approx(d["energy"]["kwh"] * 20 / 1000)
@@ -27,7 +38,9 @@ def test_cost_overrides(run_json):
 def test_unknown_tdp_needs_override(run_json):
     d = run_json("plan", "--chips", "64", "--days", "2", "--accelerator", "tpu-v5p")
     assert d["energy"]["kwh"] is None and d["cost"]["usd"] is None
-    d = run_json("plan", "--chips", "64", "--days", "2", "--accelerator", "tpu-v5p", "--tdp-watts", "450")
+    d = run_json(
+        "plan", "--chips", "64", "--days", "2", "--accelerator", "tpu-v5p", "--tdp-watts", "450"
+    )
     assert d["energy"]["kwh"] == pytest.approx(64 * 450 * 48 * 1.1 / 1000)
 
 
@@ -63,10 +76,23 @@ def test_llama_architecture(run_json):
 def test_published_llama_shapes(name):
     m = load_presets("models")[name]
     a = m["architecture"]
-    arch = Architecture(a["n_layers"], a["d_model"], a["n_heads"], a["head_dim"], a["ffw_size"],
-                        a["vocab_size"], a["seq_len"], a.get("kv_heads"), "llama")
-    published = {"llama-2-70b": 68.98e9, "llama-3-8b": 8.03e9, "llama-3-70b": 70.55e9,
-                 "llama-3-405b": 405.85e9}[name]
+    arch = Architecture(
+        a["n_layers"],
+        a["d_model"],
+        a["n_heads"],
+        a["head_dim"],
+        a["ffw_size"],
+        a["vocab_size"],
+        a["seq_len"],
+        a.get("kv_heads"),
+        "llama",
+    )
+    published = {
+        "llama-2-70b": 68.98e9,
+        "llama-3-8b": 8.03e9,
+        "llama-3-70b": 70.55e9,
+        "llama-3-405b": 405.85e9,
+    }[name]
     assert arch.params == pytest.approx(published, rel=0.02)
 
 
@@ -77,12 +103,15 @@ def test_llama_sketch_rules():
     assert a.embedding_params == 2 * a.vocab_size * a.d_model
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--flops", "1e24", "--deadline-days", "10", "--chips", "8"], "--deadline-days"),
-    (["--flops", "1e24", "--arch", "mamba"], "--arch"),
-    (["--flops", "1e24", "--chips", "8", "--goodput", "0"], "--goodput"),
-    (["--flops", "1e24", "--chips", "8", "--pue", "0.5"], "--pue"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--flops", "1e24", "--deadline-days", "10", "--chips", "8"], "--deadline-days"),
+        (["--flops", "1e24", "--arch", "mamba"], "--arch"),
+        (["--flops", "1e24", "--chips", "8", "--goodput", "0"], "--goodput"),
+        (["--flops", "1e24", "--chips", "8", "--pue", "0.5"], "--pue"),
+    ],
+)
 def test_cost_bad_input(run, args, needle):
     r = run("plan", *args)
     assert r.exit_code == 2 and needle in r.stderr

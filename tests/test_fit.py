@@ -8,8 +8,8 @@ import pytest
 
 from chinchilla_cli.approach3 import (
     LogRuns,
-    bootstrap_parametric,
     best_of_grid,
+    bootstrap_parametric,
     fit_parametric,
     objective,
     objective_many,
@@ -63,7 +63,9 @@ def test_gradient_matches_finite_differences(svg_runs):
 def test_objective_is_a_sum_not_a_mean(svg_runs):
     runs = LogRuns.of(svg_runs.params, svg_runs.tokens, svg_runs.loss)
     theta = np.array([6.0, 7.5, 0.6, 0.33, 0.36])
-    doubled = LogRuns(*(np.concatenate([x, x]) for x in (runs.log_params, runs.log_tokens, runs.log_loss)))
+    doubled = LogRuns(
+        *(np.concatenate([x, x]) for x in (runs.log_params, runs.log_tokens, runs.log_loss))
+    )
     assert objective(theta, doubled)[0] == pytest.approx(2 * objective(theta, runs)[0])
 
 
@@ -95,15 +97,20 @@ def test_bootstrap_is_seeded(svg_runs, svg_fit):
     assert np.array_equal(a, b) and a.shape == (5, 5)
 
 
-@pytest.mark.parametrize("truth", [
-    ParametricLaw("t1", 1.69, 406.4, 410.7, 0.34, 0.28),
-    ParametricLaw("t2", 2.2, 900.0, 3000.0, 0.45, 0.40),
-])
+@pytest.mark.parametrize(
+    "truth",
+    [
+        ParametricLaw("t1", 1.69, 406.4, 410.7, 0.34, 0.28),
+        ParametricLaw("t2", 2.2, 900.0, 3000.0, 0.45, 0.40),
+    ],
+)
 def test_recovers_a_known_law(truth):
     rng = np.random.default_rng(0)
     n = np.exp(rng.uniform(np.log(5e7), np.log(2e10), 150))
     d = np.exp(rng.uniform(np.log(1e9), np.log(5e11), 150))
-    loss = np.array([truth.loss(a, b).total for a, b in zip(n, d)]) * np.exp(rng.normal(0, 0.002, 150))
+    loss = np.array([truth.loss(a, b).total for a, b in zip(n, d, strict=True)]) * np.exp(
+        rng.normal(0, 0.002, 150)
+    )
     law = fit_parametric(n, d, loss).law
     assert law.E == pytest.approx(truth.E, rel=0.05)
     assert law.alpha == pytest.approx(truth.alpha, rel=0.1)
@@ -123,6 +130,7 @@ def test_isoflop_recovers_llama3_law():
 
 # ---- the command ----------------------------------------------------------------
 
+
 def test_fit_cli_json(run):
     r = run("fit", SVG, "--max-loss", "3.42", "--json")
     assert r.exit_code == 0, r.stderr
@@ -138,7 +146,9 @@ def test_fit_cli_json(run):
 
 
 def test_fit_bootstrap_ci(run):
-    r = run("fit", SVG, "--max-loss", "3.42", "--bootstrap", "20", "--seed", "3", "--ci", "90", "--json")
+    r = run(
+        "fit", SVG, "--max-loss", "3.42", "--bootstrap", "20", "--seed", "3", "--ci", "90", "--json"
+    )
     assert r.exit_code == 0, r.stderr
     d = json.loads(r.stdout)
     for k in ("E", "A", "B", "alpha", "beta", "a", "b", "tokens_per_param@5.76e23"):
@@ -187,7 +197,9 @@ def test_isoflop_skips_thin_budgets_with_warning(run, tmp_path):
     rows = ["params,tokens,loss"]
     for c in (1e19, 1e20, 1e21):
         for n in (1e8, 2e8, 4e8, 8e8):
-            rows.append(f"{n},{c / 6 / n},{3 + (np.log(n) - np.log(1e8 * (c / 1e19) ** 0.5)) ** 2 * 0.05}")
+            rows.append(
+                f"{n},{c / 6 / n},{3 + (np.log(n) - np.log(1e8 * (c / 1e19) ** 0.5)) ** 2 * 0.05}"
+            )
     rows.append(f"1e9,{1e22 / 6e9},2.0")
     p.write_text("\n".join(rows) + "\n")
     d = json.loads(run("fit", str(p), "--approach", "isoflop", "--json").stdout)
@@ -195,14 +207,17 @@ def test_isoflop_skips_thin_budgets_with_warning(run, tmp_path):
     assert any("fewer than 3 model sizes" in w for w in d["warnings"])
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["missing.csv"], "missing.csv"),
-    ([SVG, "--max-loss", "2.0"], "at least 10"),
-    ([SVG, "--approach", "magic"], "isoflop"),
-    ([SVG, "--loss-col", "nope"], "--loss-col"),
-    ([SVG, "--bootstrap", "-1"], "--bootstrap"),
-    ([SVG, "--ci", "120"], "--ci"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["missing.csv"], "missing.csv"),
+        ([SVG, "--max-loss", "2.0"], "at least 10"),
+        ([SVG, "--approach", "magic"], "isoflop"),
+        ([SVG, "--loss-col", "nope"], "--loss-col"),
+        ([SVG, "--bootstrap", "-1"], "--bootstrap"),
+        ([SVG, "--ci", "120"], "--ci"),
+    ],
+)
 def test_fit_bad_input(run, args, needle):
     r = run("fit", *args)
     assert r.exit_code == 2, r.output
@@ -215,7 +230,9 @@ def test_fit_that_fails_exits_1(run, tmp_path):
     p = tmp_path / "backwards.csv"
     n = np.geomspace(1e8, 1e10, 30)
     d = np.geomspace(1e9, 1e11, 30)[::-1]
-    rows = ["params,tokens,loss"] + [f"{a:.0f},{b:.0f},{1 + 0.05 * np.log(a * b):.5f}" for a, b in zip(n, d)]
+    rows = ["params,tokens,loss"] + [
+        f"{a:.0f},{b:.0f},{1 + 0.05 * np.log(a * b):.5f}" for a, b in zip(n, d, strict=True)
+    ]
     p.write_text("\n".join(rows) + "\n")
     r = run("fit", str(p))
     assert r.exit_code == 1, r.output

@@ -8,8 +8,19 @@ from chinchilla_cli.quantity import human, parse_quantity, sci
 
 @pytest.mark.parametrize(
     "text, value",
-    [("5.76e23", 5.76e23), ("1e24", 1e24), ("70B", 70e9), ("400M", 400e6), ("1.4T", 1.4e12),
-     ("2k", 2000), ("2K", 2000), (" 1_000 ", 1000), ("1,024", 1024), (".5", 0.5), ("3G", 3e9)],
+    [
+        ("5.76e23", 5.76e23),
+        ("1e24", 1e24),
+        ("70B", 70e9),
+        ("400M", 400e6),
+        ("1.4T", 1.4e12),
+        ("2k", 2000),
+        ("2K", 2000),
+        (" 1_000 ", 1000),
+        ("1,024", 1024),
+        (".5", 0.5),
+        ("3G", 3e9),
+    ],
 )
 def test_parse(text, value):
     assert parse_quantity(text) == pytest.approx(value, rel=1e-12)

@@ -65,8 +65,12 @@ def test_svg_file_loads_with_no_options():
     r = read_runs(str(SVG))
     assert (r.n_read, r.n_kept, r.n_dropped) == (245, 245, 0)
     assert r.source == str(SVG)
-    assert r.columns == {"params": "Model Size", "tokens": "derived",
-                         "flops": "Training FLOP", "loss": "loss"}
+    assert r.columns == {
+        "params": "Model Size",
+        "tokens": "derived",
+        "flops": "Training FLOP",
+        "loss": "loss",
+    }
     assert r.derived == ("tokens D = C / (6 N) (no tokens column)",)
     with SVG.open(newline="") as f:
         rows = list(csv.DictReader(f))
@@ -91,8 +95,12 @@ def test_svg_file_max_loss_keeps_240():
 def test_llama3_file_loads_with_no_options():
     r = read_runs(str(LLAMA3))
     assert (r.n_read, r.n_kept) == (133, 133)
-    assert r.columns == {"params": "derived", "tokens": "training_tokens",
-                         "flops": "compute_budget", "loss": "validation_loss"}
+    assert r.columns == {
+        "params": "derived",
+        "tokens": "training_tokens",
+        "flops": "compute_budget",
+        "loss": "validation_loss",
+    }
     assert r.derived == ("params N = C / (6 D) (no params column)",)
     np.testing.assert_array_equal(r.params, r.flops / (6 * r.tokens))
     assert len(np.unique(r.flops)) == 10
@@ -128,10 +136,7 @@ def test_utf16_and_utf32_with_bom(tmp_path, encoding):
 
 
 def test_quoted_numbers_and_thousands_separators(tmp_path):
-    text = (
-        'params,tokens,loss\n'
-        + "".join(f'"{int(n):,}","{d:.2e}","{y!r}"\n' for n, d, y in ROWS)
-    )
+    text = "params,tokens,loss\n" + "".join(f'"{int(n):,}","{d:.2e}","{y!r}"\n' for n, d, y in ROWS)
     assert_rows(read_text(tmp_path, text))
     semicolons = "params;tokens;loss\n" + "".join(
         f"{int(n):,};{int(d):,};{y!r}\n" for n, d, y in ROWS
@@ -140,7 +145,7 @@ def test_quoted_numbers_and_thousands_separators(tmp_path):
 
 
 def test_suffixed_numbers(tmp_path):
-    text = "params,tokens,loss\n70B,1.4T,1.94\n400M,8B,3.0\n2k,\"1,000k\",5\n1.5m,3G,4\n"
+    text = 'params,tokens,loss\n70B,1.4T,1.94\n400M,8B,3.0\n2k,"1,000k",5\n1.5m,3G,4\n'
     r = read_text(tmp_path, text, min_rows=1)
     np.testing.assert_allclose(r.params, [70e9, 400e6, 2e3, 1.5e6], rtol=1e-15)
     np.testing.assert_allclose(r.tokens, [1.4e12, 8e9, 1e6, 3e9], rtol=1e-15)
@@ -155,7 +160,7 @@ def test_plain_floats_scientific_and_spaces(tmp_path):
 
 
 def test_quoted_cell_with_a_newline_in_an_unused_column(tmp_path):
-    text = 'name,params,tokens,loss\n' + "".join(
+    text = "name,params,tokens,loss\n" + "".join(
         f'"run\n{i}",{n!r},{d!r},{y!r}\n' for i, (n, d, y) in enumerate(ROWS)
     )
     assert_rows(read_text(tmp_path, text))
@@ -228,10 +233,10 @@ def test_all_three_given_are_used_as_given(tmp_path):
 def test_column_overrides(tmp_path):
     header = ("size", "tok", "my loss", "loss")
     rows = [(n, d, y, 99.0) for n, d, y in ROWS]
-    r = read_text(tmp_path, table(rows, header), params_col="SIZE", tokens_col="tok",
-                  loss_col="My_Loss")
-    assert r.columns == {"params": "size", "tokens": "tok", "flops": "derived",
-                         "loss": "my loss"}
+    r = read_text(
+        tmp_path, table(rows, header), params_col="SIZE", tokens_col="tok", loss_col="My_Loss"
+    )
+    assert r.columns == {"params": "size", "tokens": "tok", "flops": "derived", "loss": "my loss"}
     assert_rows(r)
 
 
@@ -248,8 +253,10 @@ def test_override_resolves_two_loss_columns(tmp_path):
 
 def test_override_naming_a_missing_column(tmp_path):
     message = error(tmp_path, table(), loss_col="foo")
-    assert message == f"--loss-col: no column 'foo' in {tmp_path / 'runs.csv'}; " \
-                      "columns: params, tokens, loss"
+    assert (
+        message == f"--loss-col: no column 'foo' in {tmp_path / 'runs.csv'}; "
+        "columns: params, tokens, loss"
+    )
     assert error(tmp_path, table(), params_col="size").startswith("--params-col: no column")
 
 
@@ -275,8 +282,9 @@ def test_duplicated_headers(tmp_path):
 
 def test_override_prefers_the_exact_header_text(tmp_path):
     rows = [(n, d, y, y + 1) for n, d, y in ROWS]
-    r = read_text(tmp_path, table(rows, ("params", "tokens", "val_loss", "val-loss")),
-                  loss_col="val-loss")
+    r = read_text(
+        tmp_path, table(rows, ("params", "tokens", "val_loss", "val-loss")), loss_col="val-loss"
+    )
     assert r.columns["loss"] == "val-loss"
 
 
@@ -375,8 +383,7 @@ def test_nul_byte_and_bad_utf8_name_the_line(tmp_path):
     message = error(tmp_path, (table() + "1,2,\x003\n").encode())
     assert "runs.csv: not a text table (binary data?): NUL byte on line 14" in message
     message = error(tmp_path, table().encode() + b"1,2,\xff\n")
-    assert "runs.csv: not a text table (binary data?): byte 0xff on line 14 is not UTF-8" \
-        in message
+    assert "runs.csv: not a text table (binary data?): byte 0xff on line 14 is not UTF-8" in message
     message = error(tmp_path, table().encode() + b"1,2,\xc3")
     assert "not a text table (binary data?)" in message
 
@@ -390,8 +397,9 @@ def test_ragged_row(tmp_path):
     lines = table().splitlines()
     lines.insert(5, "1e9,2e10")  # line 6
     message = error(tmp_path, "\n".join(lines) + "\n")
-    assert message == f"{tmp_path / 'runs.csv'}:6: expected 3 cells, as in the header " \
-                      "(line 1), got 2"
+    assert (
+        message == f"{tmp_path / 'runs.csv'}:6: expected 3 cells, as in the header (line 1), got 2"
+    )
     message = error(tmp_path, table() + "1e9,2e10,3,4\n")
     assert "runs.csv:14: expected 3 cells" in message and "got 4" in message
 
@@ -403,13 +411,21 @@ def test_non_numeric_cell(tmp_path):
     assert message.startswith(f"{tmp_path / 'runs.csv'}:12: column 'loss': 'abc' is not a number")
 
 
-@pytest.mark.parametrize("cell, problem", [
-    ("nan", "'nan' is not finite"), ("inf", "'inf' is not finite"),
-    ("-inf", "'-inf' is not finite"), ("1e999", "'inf' is not finite"),
-    ("0", "'0' is not positive"), ("-3.5", "'-3.5' is not positive"),
-    ("", "the cell is empty"), ("1,5", "'1,5' is not a number"),
-    ("70BB", "'70BB' is not a number"), ("1e999T", "'1e999T' is not finite"),
-])
+@pytest.mark.parametrize(
+    "cell, problem",
+    [
+        ("nan", "'nan' is not finite"),
+        ("inf", "'inf' is not finite"),
+        ("-inf", "'-inf' is not finite"),
+        ("1e999", "'inf' is not finite"),
+        ("0", "'0' is not positive"),
+        ("-3.5", "'-3.5' is not positive"),
+        ("", "the cell is empty"),
+        ("1,5", "'1,5' is not a number"),
+        ("70BB", "'70BB' is not a number"),
+        ("1e999T", "'1e999T' is not finite"),
+    ],
+)
 @pytest.mark.parametrize("column", [0, 1, 2])
 def test_bad_values(tmp_path, cell, problem, column):
     header = ("Model Size", "D", "val loss")
@@ -447,10 +463,10 @@ def test_line_numbers_across_blocks(tmp_path, monkeypatch):
     rows = [(1e8 + i, 2e9 + i, 3.0) for i in range(600)]
     lines = table(rows).splitlines()
     lines[100] = '"1e8",2e9,3.0'  # a quoted cell: this block goes through the csv module
-    lines[150] = 'x,2e9,3.0'
+    lines[150] = "x,2e9,3.0"
     message = error(tmp_path, "\n".join(lines) + "\n")
     assert "runs.csv:151: column 'params': 'x' is not a number" in message
-    lines[150] = '1e8,2e9,3.0'
+    lines[150] = "1e8,2e9,3.0"
     lines[500] = "1e8,2e9,0"
     assert "runs.csv:501: column 'loss': '0' is not positive" in error(
         tmp_path, "\n".join(lines) + "\n"
@@ -464,7 +480,8 @@ def test_line_numbers_across_blocks(tmp_path, monkeypatch):
 @given(
     st.lists(
         st.tuples(*[st.floats(min_value=1e-100, max_value=1e100)] * 3),
-        min_size=1, max_size=40,
+        min_size=1,
+        max_size=40,
     ),
     st.sampled_from([",", "\t", ";", "|"]),
     st.sampled_from(["\n", "\r\n"]),
@@ -477,9 +494,7 @@ def test_numpy_and_csv_paths_read_the_same_numbers(rows, sep, end):
         expected = np.array([[float(c) for c in row] for row in cells])
         if not expected.all():
             continue  # rounded to zero
-        plain = f"params{sep}tokens{sep}loss{end}" + "".join(
-            sep.join(row) + end for row in cells
-        )
+        plain = f"params{sep}tokens{sep}loss{end}" + "".join(sep.join(row) + end for row in cells)
         quoted = f'"params"{sep}tokens{sep}loss{sep}note{end}' + "".join(
             sep.join(row) + f'{sep}"x"{end}' for row in cells
         )
@@ -574,8 +589,10 @@ def million_rows(tmp_path_factory):
     n = 10 ** rng.uniform(7, 11, 1000)
     d = 10 ** rng.uniform(9, 13, 1000)
     loss = 1.8 + 400 / n**0.34 + 400 / d**0.28
-    chunk = "".join(f"{a:.9g},{b:.9g},{c:.9g},{y:.6f}\n"
-                    for a, b, c, y in zip(n, d, 6 * n * d, loss, strict=True))
+    chunk = "".join(
+        f"{a:.9g},{b:.9g},{c:.9g},{y:.6f}\n"
+        for a, b, c, y in zip(n, d, 6 * n * d, loss, strict=True)
+    )
     path = tmp_path_factory.mktemp("big") / "million.csv"
     with path.open("w", encoding="utf-8") as f:
         f.write("params,tokens,flops,loss\n")

@@ -35,8 +35,17 @@ H100_FLOPS = 989.4e12  # presets/hardware.yaml, dense bf16
 
 def test_json_shape_and_numbers(run_json):
     d = run_json("sweep", "--budgets", "1e18:1e20:5", "--sizes", "9")
-    assert {"budgets", "total_flops", "total_hours", "law", "hardware", "assumptions",
-            "warnings", "csv", "plot"} <= set(d)
+    assert {
+        "budgets",
+        "total_flops",
+        "total_hours",
+        "law",
+        "hardware",
+        "assumptions",
+        "warnings",
+        "csv",
+        "plot",
+    } <= set(d)
     assert d["law"]["name"] == "besiroglu2024"
     law = load_law("besiroglu2024")
     budgets = [b["flops"] for b in d["budgets"]]
@@ -63,7 +72,8 @@ def test_json_shape_and_numbers(run_json):
             assert r["flops"] == c
             assert r["hours"] == pytest.approx(c / delivered / 3600, rel=1e-12)
             assert r["predicted_loss"] == pytest.approx(
-                law.loss(r["params"], r["tokens"]).total, rel=1e-12)
+                law.loss(r["params"], r["tokens"]).total, rel=1e-12
+            )
         assert b["total_flops"] == pytest.approx(9 * c, rel=1e-12)
         # the centre is the minimum of the predicted IsoFLOP profile
         losses = [r["predicted_loss"] for r in runs]
@@ -84,8 +94,9 @@ def test_comma_list_and_even_sizes(run_json):
 
 
 def test_hardware_options(run_json):
-    d = run_json("sweep", "--budgets", "1e20", "--chips", "64", "--accelerator", "a100-80gb",
-                 "--mfu", "0.5")
+    d = run_json(
+        "sweep", "--budgets", "1e20", "--chips", "64", "--accelerator", "a100-80gb", "--mfu", "0.5"
+    )
     assert d["hardware"]["accelerator"] == "a100-80gb" and d["hardware"]["chips"] == 64
     run = d["budgets"][0]["runs"][0]
     assert run["hours"] == pytest.approx(1e20 / (64 * 312e12 * 0.5) / 3600)
@@ -94,8 +105,17 @@ def test_hardware_options(run_json):
 
 
 def test_architecture_options(run_json):
-    d = run_json("sweep", "--budgets", "1e21", "--vocab", "50000", "--seq-len", "4096",
-                 "--aspect-ratio", "64")
+    d = run_json(
+        "sweep",
+        "--budgets",
+        "1e21",
+        "--vocab",
+        "50000",
+        "--seq-len",
+        "4096",
+        "--aspect-ratio",
+        "64",
+    )
     for r in d["budgets"][0]["runs"]:
         a = r["architecture"]
         assert a["vocab_size"] == 50000 and a["seq_len"] == 4096
@@ -116,8 +136,18 @@ def test_other_laws_centre_on_their_optimum(run_json, law):
 def test_human_output(run):
     r = run("sweep", "--budgets", "1e18:1e20:5", "--sizes", "9")
     assert r.exit_code == 0, r.output
-    for text in ("besiroglu2024", "h100-sxm", "MFU 40%", "8 x h100-sxm", "C = 6·N·D",
-                 "Total: 45 runs", "1.31e21 FLOPs", "Per budget", "N/N*", "target"):
+    for text in (
+        "besiroglu2024",
+        "h100-sxm",
+        "MFU 40%",
+        "8 x h100-sxm",
+        "C = 6·N·D",
+        "Total: 45 runs",
+        "1.31e21 FLOPs",
+        "Per budget",
+        "N/N*",
+        "target",
+    ):
         assert text in r.stdout, text
     assert "\x1b[" not in r.stdout
     assert r.stderr == ""
@@ -133,15 +163,18 @@ def test_human_output_allocation_law(run):
 # ---------------------------------------------------------------- warnings
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--budgets", "1e19,1e20", "--sizes", "2"], "a parabola"),
-    (["--budgets", "1e19"], "one budget"),
-    (["--budgets", "1e19,1.05e19"], "within 10%"),
-    (["--budgets", "1e14,1e15"], "miss their target"),
-    (["--budgets", "1e24", "--chips", "1"], "accelerator memory"),
-    (["--budgets", "1e18,1e19"], "appendix F"),
-    (["--budgets", "1e19,1e20", "--law", "kaplan2020"], "without embeddings"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--budgets", "1e19,1e20", "--sizes", "2"], "a parabola"),
+        (["--budgets", "1e19"], "one budget"),
+        (["--budgets", "1e19,1.05e19"], "within 10%"),
+        (["--budgets", "1e14,1e15"], "miss their target"),
+        (["--budgets", "1e24", "--chips", "1"], "accelerator memory"),
+        (["--budgets", "1e18,1e19"], "appendix F"),
+        (["--budgets", "1e19,1e20", "--law", "kaplan2020"], "without embeddings"),
+    ],
+)
 def test_warnings(run_json, args, needle):
     d = run_json("sweep", *args)
     assert any(needle in w for w in d["warnings"]), d["warnings"]
@@ -184,11 +217,30 @@ def test_target_sizes_centred(centre, sizes, span):
         assert t[-1] / t[0] == pytest.approx(span, rel=1e-9)
 
 
-@pytest.mark.parametrize("text", ["", "1e18:1e20", "1e18:1e20:0", "1e18:1e20:2.5",
-                                  "1e18:1e20:101", "a:1e20:3", "1e18:1e20:x", "1e18::3",
-                                  "1e18:1e20:3:4", "1e18,,1e19", "1e18,x", "-1e18", "0",
-                                  "1e18,1e18", "1e18:1e20:1", "1e18:1e18:3", "1e400",
-                                  "1e18:1e31:3", "2e30"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "1e18:1e20",
+        "1e18:1e20:0",
+        "1e18:1e20:2.5",
+        "1e18:1e20:101",
+        "a:1e20:3",
+        "1e18:1e20:x",
+        "1e18::3",
+        "1e18:1e20:3:4",
+        "1e18,,1e19",
+        "1e18,x",
+        "-1e18",
+        "0",
+        "1e18,1e18",
+        "1e18:1e20:1",
+        "1e18:1e18:3",
+        "1e400",
+        "1e18:1e31:3",
+        "2e30",
+    ],
+)
 def test_parse_budgets_rejects(text):
     with pytest.raises(InputError, match="^--budgets: "):
         parse_budgets(text)
@@ -297,12 +349,15 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-@pytest.mark.parametrize("args", [
-    ["--budgets", "1e18:1e20:5", "--sizes", "9"],
-    ["--budgets", "1e19:1e22:14", "--sizes", "7", "--law", "kaplan2020"],  # colour bar
-    ["--budgets", "6e18,1e19,3e19", "--law", "hoffmann2022-approach2"],  # no loss: one panel
-    ["--budgets", "1e20", "--sizes", "1"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--budgets", "1e18:1e20:5", "--sizes", "9"],
+        ["--budgets", "1e19:1e22:14", "--sizes", "7", "--law", "kaplan2020"],  # colour bar
+        ["--budgets", "6e18,1e19,3e19", "--law", "hoffmann2022-approach2"],  # no loss: one panel
+        ["--budgets", "1e20", "--sizes", "1"],
+    ],
+)
 def test_plot_is_a_sensible_png(run, tmp_path, args):
     pytest.importorskip("matplotlib")
     out = tmp_path / "sweep.png"
@@ -344,29 +399,32 @@ def test_plot_without_matplotlib(run, tmp_path, monkeypatch):
 # ---------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("args, needle", [
-    ([], "--budgets"),
-    (["--budgets", "1e18:1e20"], "--budgets"),
-    (["--budgets", "1e18:1e20:0"], "start:stop:count"),
-    (["--budgets", "lots"], "comma list"),
-    (["--budgets", "1e18,,1e19"], "--budgets"),
-    (["--budgets", "-1e18"], "--budgets"),
-    (["--budgets", "1e18,1e18"], "twice"),
-    (["--budgets", "1e19", "--sizes", "0"], "--sizes"),
-    (["--budgets", "1e19", "--sizes", "2.5"], "--sizes"),
-    (["--budgets", "1e19", "--sizes", "101"], "--sizes"),
-    (["--budgets", "1e19", "--span", "1"], "--span"),
-    (["--budgets", "1e19", "--span", "0.5"], "--span"),
-    (["--budgets", "1e19", "--law", "nope"], "--law"),
-    (["--budgets", "1e19", "--accelerator", "nope"], "--accelerator"),
-    (["--budgets", "1e19", "--mfu", "0"], "--mfu"),
-    (["--budgets", "1e19", "--mfu", "1.5"], "--mfu"),
-    (["--budgets", "1e19", "--chips", "0"], "--chips"),
-    (["--budgets", "1e19", "--plot", "sweep.jpg"], ".png"),
-    (["--budgets", "1e19", "--csv", "x.out", "--plot", "x.out"], "--csv and --plot"),
-    (["--budgets", "1e19", "--csv", "no/such/dir/g.csv"], "does not exist"),
-    (["--budgets", "1e19", "--bogus"], "--bogus"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        ([], "--budgets"),
+        (["--budgets", "1e18:1e20"], "--budgets"),
+        (["--budgets", "1e18:1e20:0"], "start:stop:count"),
+        (["--budgets", "lots"], "comma list"),
+        (["--budgets", "1e18,,1e19"], "--budgets"),
+        (["--budgets", "-1e18"], "--budgets"),
+        (["--budgets", "1e18,1e18"], "twice"),
+        (["--budgets", "1e19", "--sizes", "0"], "--sizes"),
+        (["--budgets", "1e19", "--sizes", "2.5"], "--sizes"),
+        (["--budgets", "1e19", "--sizes", "101"], "--sizes"),
+        (["--budgets", "1e19", "--span", "1"], "--span"),
+        (["--budgets", "1e19", "--span", "0.5"], "--span"),
+        (["--budgets", "1e19", "--law", "nope"], "--law"),
+        (["--budgets", "1e19", "--accelerator", "nope"], "--accelerator"),
+        (["--budgets", "1e19", "--mfu", "0"], "--mfu"),
+        (["--budgets", "1e19", "--mfu", "1.5"], "--mfu"),
+        (["--budgets", "1e19", "--chips", "0"], "--chips"),
+        (["--budgets", "1e19", "--plot", "sweep.jpg"], ".png"),
+        (["--budgets", "1e19", "--csv", "x.out", "--plot", "x.out"], "--csv and --plot"),
+        (["--budgets", "1e19", "--csv", "no/such/dir/g.csv"], "does not exist"),
+        (["--budgets", "1e19", "--bogus"], "--bogus"),
+    ],
+)
 def test_bad_input_one_line_exit_2(run, args, needle):
     r = run("sweep", *args)
     assert r.exit_code == 2, r.output
@@ -380,9 +438,23 @@ def test_bad_input_one_line_exit_2(run, args, needle):
 def test_help_documents_every_option(run):
     r = run("sweep", "--help")
     assert r.exit_code == 0
-    for opt in ("--budgets", "--sizes", "--span", "--law", "--chips", "--accelerator", "--mfu",
-                "--peak-flops", "--vocab", "--seq-len", "--aspect-ratio", "--csv", "--plot",
-                "--force", "--json"):
+    for opt in (
+        "--budgets",
+        "--sizes",
+        "--span",
+        "--law",
+        "--chips",
+        "--accelerator",
+        "--mfu",
+        "--peak-flops",
+        "--vocab",
+        "--seq-len",
+        "--aspect-ratio",
+        "--csv",
+        "--plot",
+        "--force",
+        "--json",
+    ):
         assert opt in r.stdout, opt
 
 
@@ -390,8 +462,13 @@ def test_help_documents_every_option(run):
 
 
 def _imported(*args: str) -> set[str]:
-    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "chinchilla_cli", *args],
-                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "chinchilla_cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     return {line.split("|")[-1].strip() for line in r.stderr.splitlines() if "|" in line}
 
@@ -404,5 +481,7 @@ def test_sweep_without_plot_imports_neither_scipy_nor_matplotlib():
 
 def test_plan_does_not_import_sweep():
     imported = _imported("plan", "--flops", "1e23")
-    assert not {"chinchilla_cli.sweep", "chinchilla_cli.render_sweep",
-                "chinchilla_cli.plot_sweep"} & imported
+    assert (
+        not {"chinchilla_cli.sweep", "chinchilla_cli.render_sweep", "chinchilla_cli.plot_sweep"}
+        & imported
+    )

@@ -1,0 +1,56 @@
+"""Figures: valid images of sensible size, refused over existing files, and a one-line
+message when matplotlib is missing."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from chinchilla_cli.errors import InputError
+
+SVG = str(Path(__file__).parent / "data" / "svg_extracted_data.csv")
+LLAMA3 = str(Path(__file__).parent / "data" / "llama3_isoflops_points.csv")
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["fit", SVG, "--max-loss", "3.42", "--bootstrap", "10"],
+        ["fit", LLAMA3, "--approach", "isoflop"],
+    ],
+)
+def test_fit_plot(run, tmp_path, args):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "fit.png"
+    r = run(*args, "--plot", str(out))
+    assert r.exit_code == 0, r.stderr
+    data = out.read_bytes()
+    assert data.startswith(PNG) and len(data) > 50_000
+    again = run(*args, "--plot", str(out))
+    assert again.exit_code == 2 and "--force" in again.stderr
+    assert out.read_bytes() == data
+    assert run(*args, "--plot", str(out), "--force").exit_code == 0
+
+
+def test_plot_into_a_missing_folder(run, tmp_path):
+    r = run("plan", "--flops", "1e23", "--plot", str(tmp_path / "nowhere" / "p.png"))
+    assert r.exit_code == 2 and "does not exist" in r.stderr
+
+
+def test_without_matplotlib_says_how_to_install(run, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    from chinchilla_cli.plotting import pyplot
+
+    with pytest.raises(InputError, match="pip install"):
+        pyplot()
+    for args in (
+        ["plan", "--flops", "1e23"],
+        ["fit", SVG],
+        ["compare", "gopher"],
+        ["sweep", "--budgets", "1e18:1e19:2"],
+    ):
+        r = run(*args, "--plot", str(tmp_path / "x.png"))
+        assert r.exit_code == 2, (args, r.output)
+        assert "pip install" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "x.png").exists()

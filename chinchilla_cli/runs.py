@@ -523,7 +523,8 @@ def _find_columns(
 
 
 def _listing(cells: list[str], limit: int = 20) -> str:
-    shown = ", ".join(cells[:limit])
+    # a quoted header may hold a line break; a message stays on one line
+    shown = ", ".join(" ".join(c.split()) for c in cells[:limit])
     return shown + (f", ... ({len(cells) - limit} more)" if len(cells) > limit else "")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,10 +25,13 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
-
+# One BLAS thread, as the `chinchilla` entry point sets, for the in-process fits below.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
 
 from chinchilla_cli.approach3 import bootstrap_parametric, fit_parametric, fit_plain_loop  # noqa: E402
 from chinchilla_cli.laws import ParametricLaw  # noqa: E402

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Any, NoReturn
 
@@ -122,6 +123,10 @@ _register(app, list(COMMANDS))
 
 
 def main() -> None:
+    # One BLAS thread (set before numpy loads): the fit's 5-parameter problems gain nothing
+    # from more, and OpenBLAS's spinning threads slow it 2-15x when another process is busy.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     # Typer turns every command's signature into Click parameters before it parses
     # anything (~10 ms a command); when argv names one command, build only that one.
     first = sys.argv[1] if len(sys.argv) > 1 else None

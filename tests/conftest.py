@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from typer.testing import CliRunner
 
 from chinchilla_cli.cli import app
+
+# As the `chinchilla` entry point does: one BLAS thread, so fits do not slow to a crawl when
+# another process holds a core (none of the imports above loads numpy).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 
 @pytest.fixture

@@ -264,3 +264,42 @@ def test_top_level(run, args):
     if args[:1] in (["fit"], ["compare"]) and len(args) == 1:
         args = args + ["--help"]  # stdin and an empty list have their own tests
     check(run(*args), args)
+
+
+def test_a_bug_is_still_one_line_without_a_traceback(run, monkeypatch):
+    """Should a bug raise, the user gets one line and exit 70, not typer's traceback."""
+    from chinchilla_cli import plan
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr(plan, "make_plan", broken)
+    r = run("plan", "--flops", "1e22")
+    assert r.exit_code == 70 and "Traceback" not in r.output
+    assert r.stderr.splitlines() == [
+        "chinchilla: internal error (a bug; please report it): "
+        "ZeroDivisionError: float division by zero"
+    ]
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["plan", "--flops", "1e22", "--arch", "gpt"], "expected one of chinchilla, llama"),
+        (["plan", "--tokens", "6e150"], "is out of range"),
+        (["plan", "--tokens", "1e29"], "needs a budget of"),
+        (["plan", "--params", "1e-300"], "is out of range"),
+        (["plan", "--chips", "1e9", "--days", "1e6"], "needs a budget of"),
+        (["plan", "--target-loss", "1.8172000001"], "needs a budget of"),
+        (["plan", "--flops", "1e22", "--mfu", "5e-324"], "is out of range"),
+        (["compare", "1e300@1e300"], "is out of range"),
+        (["compare", "1e-300@1e-300"], "is out of range"),
+        (["sweep", "--budgets", "1e12:1e-300:3"], "is below 1e-9 FLOPs"),
+    ],
+)
+def test_numbers_beyond_what_the_tool_models_are_refused(run, args, needle):
+    """Found by the fuzz: each of these used to crash (overflow, division by zero, a
+    KeyError) instead of printing one line."""
+    r = run(*args)
+    check(r, args)
+    assert r.exit_code == 2 and needle in r.stderr, r.stderr

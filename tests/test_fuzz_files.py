@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,8 @@ from chinchilla_cli.errors import InputError
 from chinchilla_cli.laws import _FIELDS, _OPTIONAL, ParametricLaw, load_law
 from chinchilla_cli.runs import ALIASES, read_runs
 
-FILE_FUZZ = settings(
-    max_examples=60,
+FILE_FUZZ = settings(  # CHINCHILLA_FUZZ_EXAMPLES=2000 for a longer run by hand
+    max_examples=int(os.environ.get("CHINCHILLA_FUZZ_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

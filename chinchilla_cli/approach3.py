@@ -106,7 +106,8 @@ def objective_many(thetas: np.ndarray, runs: LogRuns, delta: float = HUBER_DELTA
         t1 = th[:, 0:1] - th[:, 3:4] * lp
         t2 = th[:, 1:2] - th[:, 4:5] * lt
         t3 = th[:, 2:3]
-        r = np.logaddexp(np.logaddexp(t1, t2), t3) - ll
+        m = np.maximum(np.maximum(t1, t2), t3)  # shifted log-sum-exp: 3 exps, 1 log
+        r = m + np.log(np.exp(t1 - m) + np.exp(t2 - m) + np.exp(t3 - m)) - ll
         c = np.clip(r, -delta, delta)
         h = c * (r - 0.5 * c)
         out[i : i + step] = (h if runs.weights is None else h * runs.weights).sum(axis=1)
@@ -147,19 +148,22 @@ def polish(
 
 
 def select_starts(
-    grid: np.ndarray, values: np.ndarray, n_best: int = 8, per_exponents: int = 1
+    grid: np.ndarray, values: np.ndarray, n_best: int = 4, n_pairs: int = 12
 ) -> np.ndarray:
-    """Indices of the starts worth polishing: the best overall, and the best few for
-    every (alpha, beta) pair of the grid (so no region of exponent space is skipped)."""
-    chosen = list(np.argsort(values, kind="stable")[:n_best])
-    pairs: dict[tuple[float, float], list[int]] = {}
-    for i in np.argsort(values, kind="stable"):
-        key = (grid[i, 3], grid[i, 4])
-        if len(pairs.setdefault(key, [])) < per_exponents:
-            pairs[key].append(int(i))
-    for idx in pairs.values():
-        chosen.extend(idx)
-    return np.array(sorted(set(int(i) for i in chosen)))
+    """Indices of the starts worth polishing: the best overall, and the best start of
+    each of the `n_pairs` most promising (alpha, beta) pairs of the grid, so the polish
+    covers several regions of exponent space rather than one basin."""
+    order = np.argsort(values, kind="stable")
+    chosen = [int(i) for i in order[:n_best]]
+    pairs: set[tuple[float, float]] = set()
+    for i in order:
+        key = (float(grid[i, 3]), float(grid[i, 4]))
+        if key not in pairs:
+            pairs.add(key)
+            chosen.append(int(i))
+            if len(pairs) == n_pairs:
+                break
+    return np.array(sorted(set(chosen)))
 
 
 def screen_runs(runs: LogRuns, limit: int = SCREEN_ROWS) -> LogRuns:

@@ -8,29 +8,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-from chinchilla_cli.errors import InputError
-from chinchilla_cli.plotting import plot_format, pyplot
+from chinchilla_cli.plotting import write_figure
 from chinchilla_cli.sweep import Sweep
 
-DPI = 150
 MAX_LEGEND_BUDGETS = 10  # more budgets than this: a colour bar instead of legend entries
 
 
 def sweep_plot(sweep: Sweep, path: str, option: str, force: bool) -> Path:
     """Write the figure atomically (format from the extension); returns the path written."""
-    from chinchilla_cli.files import write_atomic
-
-    fmt = plot_format(path, option)
-    plt = pyplot()
-    try:
-        fig = sweep_figure(plt, sweep)
-    except (ValueError, OverflowError, FloatingPointError) as e:
-        plt.close("all")
-        raise InputError(f"{option}: cannot draw this sweep ({e})") from None
-    try:
-        return write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=DPI), option, force)
-    finally:
-        plt.close(fig)
+    return write_figure(lambda plt: sweep_figure(plt, sweep), path, option, force, "this sweep")
 
 
 def _span(

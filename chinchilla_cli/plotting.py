@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +50,13 @@ def check_plot_path(path: str, option: str, force: bool) -> None:
 
 def compare_plot(comparison: Any, path: str, option: str, force: bool) -> Path:
     """Write the `chinchilla compare` figure atomically; returns the path written."""
-    from chinchilla_cli.files import write_atomic
-
-    fmt = plot_format(path, option)
-    plt = pyplot()
-    try:
-        fig = compare_figure(plt, comparison)
-    except (ValueError, OverflowError, FloatingPointError) as e:
-        plt.close("all")
-        raise InputError(f"{option}: cannot draw these runs on one landscape ({e})") from None
-    try:
-        return write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150), option, force)
-    finally:
-        plt.close(fig)
+    return write_figure(
+        lambda plt: compare_figure(plt, comparison),
+        path,
+        option,
+        force,
+        "these runs on one landscape",
+    )
 
 
 def compare_figure(plt: Any, comparison: Any) -> Any:
@@ -265,11 +260,20 @@ def draw_frontier(
     ax.plot([a.params for a in fr], [a.tokens for a in fr], **style)
 
 
-def save_figure(fig: Any, path: str, option: str, force: bool) -> Path:
+def write_figure(
+    draw: Callable[[Any], Any], path: str, option: str, force: bool, what: str
+) -> Path:
+    """Draw with `draw(pyplot)` and write the figure atomically in the format its
+    extension names; a figure that cannot be drawn is one InputError."""
     from chinchilla_cli.files import write_atomic
 
     fmt = plot_format(path, option)
     plt = pyplot()
+    try:
+        fig = draw(plt)
+    except (ValueError, OverflowError, FloatingPointError) as e:
+        plt.close("all")
+        raise InputError(f"{option}: cannot draw {what} ({e})") from None
     try:
         return write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150), option, force)
     finally:
@@ -277,11 +281,15 @@ def save_figure(fig: Any, path: str, option: str, force: bool) -> Path:
 
 
 def plan_plot(plan: Any, path: str, option: str, force: bool) -> Path:
+    """Write the `chinchilla plan` figure atomically; returns the path written."""
+    return write_figure(lambda plt: plan_figure(plt, plan), path, option, force, "this plan")
+
+
+def plan_figure(plt: Any, plan: Any) -> Any:
     """The plan on the chosen law's landscape, every cross-check law's frontier, and the
     plan's N_opt and D_opt intervals where the law carries bootstrap samples."""
     from chinchilla_cli.laws import load_law
 
-    plt = pyplot()
     o = plan.optimal
     laws = [load_law(c.law) for c in plan.crosscheck]
     n_lo, n_hi = _span(
@@ -337,4 +345,4 @@ def plan_plot(plan: Any, path: str, option: str, force: bool) -> Path:
     ax.set_ylabel("training tokens D (log scale)")
     ax.set_title(f"Plan for {plan.budget.flops:.3g} FLOPs on the {plan.law.name} landscape")
     fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
-    return save_figure(fig, path, option, force)
+    return fig

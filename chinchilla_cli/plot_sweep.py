@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from chinchilla_cli.plotting import write_figure
+from chinchilla_cli.plotting import _span, draw_frontier, write_figure
 from chinchilla_cli.sweep import Sweep
 
 MAX_LEGEND_BUDGETS = 10  # more budgets than this: a colour bar instead of legend entries
@@ -17,18 +17,6 @@ MAX_LEGEND_BUDGETS = 10  # more budgets than this: a colour bar instead of legen
 def sweep_plot(sweep: Sweep, path: str, option: str, force: bool) -> Path:
     """Write the figure atomically (format from the extension); returns the path written."""
     return write_figure(lambda plt: sweep_figure(plt, sweep), path, option, force, "this sweep")
-
-
-def _span(
-    lo: float, hi: float, margin: float = 3.0, min_decades: float = 1.5
-) -> tuple[float, float]:
-    """A log-axis range around [lo, hi], `margin` each side, at least `min_decades` wide."""
-    lo, hi = lo / margin, hi * margin
-    short = min_decades - math.log10(hi / lo)
-    if short > 0:
-        f = 10 ** (short / 2)
-        lo, hi = lo / f, hi * f
-    return lo, hi
 
 
 def _losses(law: Any, n: Any, d: Any) -> Any:
@@ -72,7 +60,6 @@ def _budget_label(flops: float) -> str:
 def sweep_figure(plt: Any, sw: Sweep) -> Any:
     import numpy as np
 
-    from chinchilla_cli.frontier import optimal_allocation
     from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN as K
 
     law = sw.law
@@ -80,8 +67,8 @@ def sweep_figure(plt: Any, sw: Sweep) -> Any:
     runs = sw.runs
     ns = [r.params for r in runs] + [b.centre_params for b in sw.budgets]
     ds = [r.tokens for r in runs] + [b.centre_tokens for b in sw.budgets]
-    n_lo, n_hi = _span(min(ns), max(ns))
-    d_lo, d_hi = _span(min(ds), max(ds))
+    n_lo, n_hi = _span(min(ns), max(ns), margin=3.0)
+    d_lo, d_hi = _span(min(ds), max(ds), margin=3.0)
 
     if predicts:
         fig, (ax, ax2) = plt.subplots(
@@ -114,17 +101,7 @@ def sweep_figure(plt: Any, sw: Sweep) -> Any:
             bar.ax.yaxis.set_major_formatter("{x:.2f}")
             bar.set_label(f"predicted loss L(N, D) under {law.name} (nats per token)")
 
-    # the compute-optimal frontier across the visible compute range
-    cs = np.geomspace(K * n_lo * d_lo / 100, K * n_hi * d_hi * 100, 400)
-    frontier = [optimal_allocation(law, float(c)) for c in cs]
-    ax.plot(
-        [a.params for a in frontier],
-        [a.tokens for a in frontier],
-        color="crimson",
-        lw=2.0,
-        label=f"compute-optimal frontier ({law.name})",
-        zorder=3,
-    )
+    draw_frontier(ax, law, (n_lo, n_hi), (d_lo, d_hi), color="crimson", lw=2.0, zorder=3)
 
     colours = plt.get_cmap("viridis")
     count = len(sw.budgets)

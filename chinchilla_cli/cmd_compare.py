@@ -57,8 +57,9 @@ def compare(
     from chinchilla_cli.laws import load_law
 
     runs = [core.parse_config(text) for text in configs or []]
+    file_notes: list[str] = []
     if file is not None:
-        runs += core.configs_from_file(file)
+        runs += core.configs_from_file(file, notes=file_notes)
     if not runs:
         raise InputError(
             "compare: no configuration given; name model presets (e.g. gopher chinchilla), "
@@ -69,7 +70,7 @@ def compare(
         from chinchilla_cli import plotting
 
         plotting.check_plot_path(plot, "--plot", force)  # before any work: refuse early
-    result = core.compare(runs, the_law, all_laws=all_laws)
+    result = core.compare(runs, the_law, all_laws=all_laws, input_notes=tuple(file_notes))
     if plot is not None:
         plotting.compare_plot(result, plot, "--plot", force)
 

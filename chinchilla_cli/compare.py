@@ -116,8 +116,13 @@ def parse_config(text: str, what: str = "CONFIGS") -> Config:
     return Config(label.strip() or body.strip(), params, tokens)
 
 
-def configs_from_file(path: str, what: str = "--file") -> list[Config]:
-    """A YAML list of {name, params, tokens, optional reported_flops, architecture}."""
+def configs_from_file(
+    path: str, what: str = "--file", notes: list[str] | None = None
+) -> list[Config]:
+    """A YAML list of {name, params, tokens, optional reported_flops, architecture}.
+
+    Unknown keys in an entry are ignored with a sentence appended to `notes` (a colleague's
+    file may carry extra fields; they are worth a warning, not a failure)."""
     data = read_yaml_file(path, what)
     expected = (
         "expected a YAML list of configurations, each a mapping with name, params, "
@@ -145,8 +150,11 @@ def configs_from_file(path: str, what: str = "--file") -> list[Config]:
             set(map(str, entry))
             - {"name", "params", "tokens", "reported_flops", "architecture", "source"}
         )
-        if unknown:
-            raise InputError(f"{what}: {where}: unknown key {unknown[0]!r}; {expected}")
+        if unknown and notes is not None:
+            notes.append(
+                f"{where}: ignored unknown key{'s' * (len(unknown) > 1)} "
+                f"{', '.join(map(repr, unknown))}"
+            )
         arch = entry.get("architecture")
         out.append(
             Config(
@@ -347,12 +355,14 @@ def make_row(law: Law, config: Config, column_laws: list[Law]) -> Row:
     )
 
 
-def compare(configs: list[Config], law: Law, all_laws: bool = False) -> Comparison:
+def compare(
+    configs: list[Config], law: Law, all_laws: bool = False, input_notes: tuple[str, ...] = ()
+) -> Comparison:
     if not configs:
         raise InputError("compare: no configuration given")
     columns = loss_laws(law, all_laws)
     rows = tuple(make_row(law, c, columns) for c in configs)
-    notes = list(law.notes)
+    notes = list(input_notes) + list(law.notes)
     if all_laws and law.kind != "kaplan" and any(x.kind == "kaplan" for x in columns):
         notes.append(
             "the kaplan2020 column counts parameters without embeddings and is in nats "

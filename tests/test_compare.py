@@ -443,7 +443,6 @@ def test_bad_input_one_line_exit_2(run, args, needle):
         ("- {name: a, params: 1B}\n", "entry 1 (a) is missing tokens"),
         ("- {name: a, params: -1, tokens: 1T}\n", "params must be positive"),
         ("- {name: a, params: lots, tokens: 1T}\n", "'lots' is not a number"),
-        ("- {name: a, params: 1B, tokens: 1T, colour: red}\n", "unknown key 'colour'"),
         (
             "- {name: a, params: 1B, tokens: 1T, architecture: {n_layers: 2}}\n",
             "architecture is missing",
@@ -465,6 +464,15 @@ def test_bad_files(run, tmp_path, text, needle):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "--file" in lines[0], r.stderr
     assert "Traceback" not in r.output
+
+
+def test_unknown_keys_in_a_file_warn_but_do_not_fail(run_json, tmp_path):
+    # issue 7: extra keys in model files warn, don't fail
+    p = tmp_path / "runs.yaml"
+    p.write_text("- {name: a, params: 1B, tokens: 1T, colour: red}\n")
+    d = run_json("compare", "--file", str(p))
+    assert [m["name"] for m in d["models"]] == ["a"]
+    assert any("ignored unknown key 'colour'" in n for n in d["notes"])
 
 
 def test_help_documents_every_option(run):

@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from chinchilla_cli.errors import FitError
+from chinchilla_cli.fit_defaults import HUBER_DELTA  # noqa: E402
 from chinchilla_cli.laws import ParametricLaw
 
-HUBER_DELTA = 1e-3
 GRID_AXES = {  # Hoffmann et al. 2022, appendix D.2
     "a": tuple(np.arange(0.0, 25.1, 5.0)),
     "b": tuple(np.arange(0.0, 25.1, 5.0)),

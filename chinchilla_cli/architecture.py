@@ -21,12 +21,16 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN
+from chinchilla_cli.solvers import solve_increasing
+
 DEFAULT_ASPECT_RATIO = 100.0  # d_model / layers; Table A9 spans 43-109, Chinchilla 102
 DEFAULT_VOCAB = {"chinchilla": 32_000, "llama": 128_256}
 DEFAULT_SEQ_LEN = 2_048
 DEFAULT_KV_HEADS = 8
 FAMILIES = ("chinchilla", "llama", "gpt")
-SKETCH_FAMILIES = ("chinchilla", "llama")  # what sketch() shapes: `plan --arch`
+SKETCH_FAMILIES = ("chinchilla", "llama")  # what sketch() shapes: `plan(arch=...)`
+DEFAULT_FAMILY = "chinchilla"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,24 @@ class Architecture:
         """Training FLOPs per token: 3 x forward (backward costs twice the forward)."""
         return 3.0 * self.forward_flops_per_token()
 
+    @property
+    def flops_per_token_6n(self) -> float:
+        """The 6N approximation of training FLOPs per token, for comparison."""
+        return FLOPS_PER_PARAM_TOKEN * self.params
+
+    @property
+    def flops_per_token_ratio_to_6n(self) -> float:
+        return self.flops_per_token / self.flops_per_token_6n
+
+    @property
+    def aspect_ratio(self) -> float:
+        """d_model / layers."""
+        return self.d_model / self.n_layers
+
+    @property
+    def non_embedding_fraction(self) -> float:
+        return self.non_embedding_params / self.params
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "family": self.family,
@@ -101,8 +123,8 @@ class Architecture:
             "params": self.params,
             "non_embedding_params": self.non_embedding_params,
             "flops_per_token": self.flops_per_token,
-            "flops_per_token_6n": 6.0 * self.params,
-            "aspect_ratio": self.d_model / self.n_layers,
+            "flops_per_token_6n": self.flops_per_token_6n,
+            "aspect_ratio": self.aspect_ratio,
         }
 
 
@@ -147,13 +169,7 @@ def sketch(
     vocab = vocab_size if vocab_size is not None else DEFAULT_VOCAB[family]
     emb = 1 if family != "llama" else 2
     # continuous width for N = emb·vocab·d + 13·d³/r (12·d³/r for the llama count, close enough)
-    lo, hi = 1.0, 1e7
-    for _ in range(200):
-        mid = math.sqrt(lo * hi)
-        if emb * vocab * mid + 13.0 * mid**3 / aspect_ratio < params:
-            lo = mid
-        else:
-            hi = mid
+    lo = solve_increasing(lambda d: emb * vocab * d + 13.0 * d**3 / aspect_ratio, params, 1.0, 1e7)
     best: tuple[float, Architecture] | None = None
     # llama: whole groups of kv_heads query heads, so widths step by head size x kv heads
     group = kv_heads if family == "llama" else 1

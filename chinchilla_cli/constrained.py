@@ -16,8 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from chinchilla_cli._solve import golden_min
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, ParametricLaw
+from chinchilla_cli.solvers import golden_min
 
 # Muennighoff et al. 2023's fitted decay constants (C4), used when a law carries none.
 R_D_STAR = 15.387756

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chinchilla_cli.hardware import SECONDS_PER_HOUR
+
 DEFAULT_PUE = 1.1  # hyperscale data centres (Google); the industry average is ~1.58 (Uptime 2023)
+PUE_SOURCE = "hyperscale PUE"
 DEFAULT_GRID_G_PER_KWH = (
     475.0  # world average, IEA 2019; the default of CodeCarbon and carbontracker
 )
@@ -64,17 +67,21 @@ class Energy:
         }
 
 
-def run_costs(
-    chips: int,
-    seconds: float,
-    tdp_watts: float | None,
-    usd_per_chip_hour: float | None,
-    price_source: str,
-    pue: float = DEFAULT_PUE,
-    grid_g_per_kwh: float = DEFAULT_GRID_G_PER_KWH,
-) -> tuple[Cost, Energy]:
-    hours = seconds / 3600.0
+@dataclass(frozen=True)
+class Prices:
+    """What a chip-hour costs in dollars and energy, and the grid's carbon intensity."""
+
+    usd_per_chip_hour: float | None
+    price_source: str  # "given", the preset's note, or "none"
+    tdp_watts: float | None
+    pue: float = DEFAULT_PUE
+    grid_g_per_kwh: float = DEFAULT_GRID_G_PER_KWH
+
+
+def run_costs(chips: int, seconds: float, prices: Prices) -> tuple[Cost, Energy]:
+    """Chip-hours, dollars, energy and emissions of `chips` running for `seconds`."""
+    hours = seconds / SECONDS_PER_HOUR
     return (
-        Cost(chips * hours, usd_per_chip_hour, price_source),
-        Energy(tdp_watts, chips, hours, pue, grid_g_per_kwh),
+        Cost(chips * hours, prices.usd_per_chip_hour, prices.price_source),
+        Energy(prices.tdp_watts, chips, hours, prices.pue, prices.grid_g_per_kwh),
     )

@@ -1,4 +1,7 @@
-"""The few exceptions the core raises; the CLI turns each into one line and an exit code."""
+"""The few exceptions the library raises. Each carries the `field` it is about: the name
+of the Python argument (`flops`, `law`, `runs`...), which the command line maps to its
+option (`--flops`, `--law`) or argument. Text that names another argument writes it in
+backticks (`huber_delta`), so each front end can name it its own way."""
 
 from __future__ import annotations
 
@@ -8,12 +11,20 @@ class ChinchillaError(Exception):
 
     exit_code = 2
 
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
 
-class InputError(ChinchillaError):
-    """Bad user input: an option value, a file, a preset name. Exit 2."""
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
 
 
-class FitError(ChinchillaError):
+class InputError(ChinchillaError, ValueError):
+    """Bad input: an argument value, a file, a preset name. Exit 2."""
+
+
+class FitError(ChinchillaError, RuntimeError):
     """A fit that ran but failed (did not converge, degenerate data). Exit 1."""
 
     exit_code = 1

@@ -14,14 +14,14 @@ def check_writable(path: str | Path, option: str, force: bool) -> Path:
     """Fail early (before any long computation) if `path` cannot or must not be written."""
     p = Path(path)
     if p.exists() and not force:
-        raise InputError(f"{option}: {str(p)!r} already exists; pass --force to overwrite it")
+        raise InputError(f"{str(p)!r} already exists; pass `force` to overwrite it", field=option)
     if p.is_dir():
-        raise InputError(f"{option}: {str(p)!r} is a directory")
+        raise InputError(f"{str(p)!r} is a directory", field=option)
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
-        raise InputError(f"{option}: folder {str(folder)!r} does not exist")
+        raise InputError(f"folder {str(folder)!r} does not exist", field=option)
     if not os.access(folder, os.W_OK):
-        raise InputError(f"{option}: folder {str(folder)!r} is not writable")
+        raise InputError(f"folder {str(folder)!r} is not writable", field=option)
     return p
 
 
@@ -37,7 +37,7 @@ def write_atomic(
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     except OSError as e:
-        raise InputError(f"{option}: cannot write {str(p)!r}: {e.strerror or e}") from None
+        raise InputError(f"cannot write {str(p)!r}: {e.strerror or e}", field=option) from None
     tmp = Path(tmp_name)
     try:
         os.close(fd)
@@ -46,12 +46,14 @@ def write_atomic(
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file a normal file's mode
         write(tmp)
         if p.exists() and not force:  # appeared while we computed
-            raise InputError(f"{option}: {str(p)!r} already exists; pass --force to overwrite it")
+            raise InputError(
+                f"{str(p)!r} already exists; pass `force` to overwrite it", field=option
+            )
         os.replace(tmp, p)
     except BaseException as e:
         tmp.unlink(missing_ok=True)
         if isinstance(e, OSError):
-            raise InputError(f"{option}: cannot write {str(p)!r}: {e.strerror or e}") from None
+            raise InputError(f"cannot write {str(p)!r}: {e.strerror or e}", field=option) from None
         raise
     return p
 

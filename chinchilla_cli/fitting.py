@@ -3,19 +3,37 @@ and the fitted law in the schema of presets/laws.yaml."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from chinchilla_cli.approach3 import LogRuns, ParametricFit, fit_parametric, law_from_theta, polish
-from chinchilla_cli.errors import FitError
+from chinchilla_cli._display import display_bundle
+from chinchilla_cli.approach3 import (
+    LogRuns,
+    ParametricFit,
+    fit_parametric,
+    law_from_theta,
+    polish,
+)
+from chinchilla_cli.errors import FitError, InputError
+from chinchilla_cli.files import write_text_atomic
+from chinchilla_cli.fit_defaults import APPROACHES
+from chinchilla_cli.fit_defaults import CI_LEVEL as DEFAULT_CI_LEVEL
+from chinchilla_cli.fit_defaults import HUBER_DELTA as DEFAULT_HUBER_DELTA
 from chinchilla_cli.isoflop import DEFAULT_FLOPS_TOLERANCE, IsoflopFit, fit_isoflop, group_budgets
-from chinchilla_cli.laws import ParametricLaw
-from chinchilla_cli.runs import Runs
+from chinchilla_cli.laws import (
+    ParametricLaw,
+    frontier_exponents,
+    frontier_params,
+    frontier_scale,
+    tokens_for,
+)
+from chinchilla_cli.presets import dump_yaml
+from chinchilla_cli.runs import Runs, read_runs
 
-APPROACHES = ("parametric", "isoflop")
 REPORT_BUDGETS = (1e21, 5.76e23, 1e25)  # tokens per parameter is reported at these C
 GOPHER_BUDGET = 5.76e23
 
@@ -53,6 +71,8 @@ class FitReport:
     seed: int
     extrapolation: Extrapolation | None
     warnings: tuple[str, ...]
+    flops_tolerance: float = DEFAULT_FLOPS_TOLERANCE
+    written: tuple[tuple[str, str | None], ...] = ()  # files the command wrote: (key, path)
 
     @property
     def law(self) -> ParametricLaw | None:
@@ -74,7 +94,7 @@ class FitReport:
             else:
                 assert self.isoflop is not None
                 n = self.isoflop.optimal_params(c)
-            out[budget_key(c)] = c / (6 * n) / n
+            out[budget_key(c)] = tokens_for(c, n) / n
         return out
 
     def derived_samples(self) -> dict[str, np.ndarray]:
@@ -89,15 +109,15 @@ class FitReport:
                 "a": s[:, 0],
                 "b": s[:, 1],
                 "k": s[:, 2],
-                f"tokens_per_param@{budget_key(c)}": c / (6 * n) / n,
+                f"tokens_per_param@{budget_key(c)}": tokens_for(c, n) / n,
             }
         E, A, B, alpha, beta = s.T
-        a, b = beta / (alpha + beta), alpha / (alpha + beta)
-        G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))
+        a, b = frontier_exponents(alpha, beta)
+        G = frontier_scale(A, B, alpha, beta)
         cols = {"E": E, "A": A, "B": B, "alpha": alpha, "beta": beta, "a": a, "b": b, "G": G}
         for c in REPORT_BUDGETS:
-            n = G * (c / 6) ** a
-            cols[f"tokens_per_param@{budget_key(c)}"] = c / (6 * n) / n
+            n = frontier_params(G, a, c)
+            cols[f"tokens_per_param@{budget_key(c)}"] = tokens_for(c, n) / n
         return cols
 
     def intervals(self) -> dict[str, tuple[float, float]] | None:
@@ -142,7 +162,19 @@ class FitReport:
             d["optimizer"] = self.parametric.to_dict()
         if self.isoflop:
             d["minima"] = [m.to_dict() for m in self.isoflop.minima]
+        d.update(self.written)
         return d
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return display_bundle(self)
+
+    def save(self, path: str | Path, name: str | None = None, force: bool = False) -> Path:
+        """Write the fitted law as YAML (usable as a `law`), atomically; an existing file
+        only with `force`. The law is named `name`, else the file's name without its
+        suffixes (`my.law.yaml` -> `my`)."""
+        law_name = name or Path(path).name.split(".")[0] or "fit"
+        text = dump_yaml(self.law_document(law_name))
+        return write_text_atomic(path, text, "save", force)
 
     def law_document(self, name: str) -> dict[str, Any]:
         """The fitted law in the schema of presets/laws.yaml (plus name, fit and samples)."""
@@ -252,13 +284,14 @@ def fit_runs(
     runs: Runs,
     *,
     approach: str = "parametric",
-    huber_delta: float = 1e-3,
+    huber_delta: float = DEFAULT_HUBER_DELTA,
     bootstrap: int = 0,
     seed: int = 0,
-    ci_level: float = 95.0,
+    ci_level: float = DEFAULT_CI_LEVEL,
     flops_tolerance: float = DEFAULT_FLOPS_TOLERANCE,
     progress: Callable[[int], None] | None = None,
 ) -> FitReport:
+    """Fit resolved runs (see `fit` for the entry point that reads them)."""
     from chinchilla_cli.approach3 import bootstrap_parametric
     from chinchilla_cli.isoflop import bootstrap_isoflop
 
@@ -279,17 +312,100 @@ def fit_runs(
             seed,
             None,
             tuple(diagnostics(runs, None)) + iso.warnings,
+            flops_tolerance,
         )
     fit = fit_parametric(runs.params, runs.tokens, runs.loss, delta=huber_delta)
+    if not fit.converged:  # before the bootstrap: resampling a failed fit is wasted time
+        raise FitError(
+            f"the fit did not converge (L-BFGS-B: {fit.message}); check the runs "
+            "for outliers or try another `huber_delta`"
+        )
     if bootstrap:
         samples = bootstrap_parametric(
             fit, runs.params, runs.tokens, runs.loss, bootstrap, seed, progress
         )
-    if not fit.converged:
-        raise FitError(
-            f"the fit did not converge (L-BFGS-B: {fit.message}); check the runs "
-            "for outliers or try --huber-delta"
-        )
     warnings = diagnostics(runs, fit)
     extrap = extrapolation_error(runs, fit, flops_tolerance)
-    return FitReport(approach, runs, fit, None, samples, ci_level, seed, extrap, tuple(warnings))
+    return FitReport(
+        approach, runs, fit, None, samples, ci_level, seed, extrap, tuple(warnings), flops_tolerance
+    )
+
+
+def fit(
+    runs: str | Path | Mapping[str, Any] | None = None,
+    *,
+    params: Any = None,
+    tokens: Any = None,
+    flops: Any = None,
+    loss: Any = None,
+    approach: str = "parametric",
+    huber_delta: float = DEFAULT_HUBER_DELTA,
+    bootstrap: int = 0,
+    seed: int = 0,
+    ci: float = DEFAULT_CI_LEVEL,
+    params_col: str | None = None,
+    tokens_col: str | None = None,
+    flops_col: str | None = None,
+    loss_col: str | None = None,
+    max_loss: float | None = None,
+    min_flops: float | None = None,
+    max_flops: float | None = None,
+    flops_tolerance: float = DEFAULT_FLOPS_TOLERANCE,
+    progress: Callable[[int], None] | None = None,
+) -> FitReport:
+    """Fit a scaling law to training runs.
+
+    The runs come as a CSV/TSV path ("-" for stdin), a mapping of column names to arrays
+    (a pandas DataFrame works; columns are found by the same names as in a file: N,
+    params, tokens, D, loss...), or as arrays `params`, `tokens` (or `flops`) and `loss`.
+    `approach` is "parametric" (Approach 3: E + A/N^alpha + B/D^beta by Huber loss and
+    L-BFGS from the paper's grid of starts) or "isoflop" (Approach 2: a parabola per
+    budget). `bootstrap` resamples give `ci`% intervals; `progress(done)` is called as they
+    finish. Raises InputError for bad runs or arguments, FitError when the fit fails.
+    """
+    from chinchilla_cli.quantity import require
+
+    if approach not in APPROACHES:
+        raise InputError(
+            f"unknown approach {approach!r}; expected one of {', '.join(APPROACHES)}",
+            field="approach",
+        )
+    require(huber_delta, "huber_delta")
+    require(bootstrap, "bootstrap", inclusive=True, integer=True)
+    require(seed, "seed", inclusive=True, integer=True)
+    require(ci, "ci", maximum=99.99)
+    require(flops_tolerance, "flops_tolerance")
+    columns = dict(params_col=params_col, tokens_col=tokens_col, flops_col=flops_col)
+    filters = dict(max_loss=max_loss, min_flops=min_flops, max_flops=max_flops)
+    arrays = {"params": params, "tokens": tokens, "flops": flops, "loss": loss}
+    given = {k: v for k, v in arrays.items() if v is not None}
+    if given and runs is not None:
+        raise InputError("give the runs as `runs` or as arrays, not both", field="runs")
+    if isinstance(runs, (str, Path)):
+        table = read_runs(str(runs), **columns, loss_col=loss_col, **filters)
+    else:
+        from chinchilla_cli.runs import runs_from_columns
+
+        if runs is None and not given:
+            raise InputError(
+                "no runs; give a file, a table of columns, or `params`, `tokens` and `loss`",
+                field="runs",
+            )
+        source = "<columns>" if runs is not None else "<arrays>"
+        table = runs_from_columns(
+            runs if runs is not None else given,
+            **columns,
+            loss_col=loss_col,
+            **filters,
+            source=source,
+        )
+    return fit_runs(
+        table,
+        approach=approach,
+        huber_delta=huber_delta,
+        bootstrap=int(bootstrap),
+        seed=int(seed),
+        ci_level=ci,
+        flops_tolerance=flops_tolerance,
+        progress=progress,
+    )

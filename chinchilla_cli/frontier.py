@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
-from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law
+from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law, ParametricLaw, tokens_for
+from chinchilla_cli.solvers import boundary
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Allocation:
 def optimal_allocation(law: Law, flops: float) -> Allocation:
     """The law's compute-optimal split of `flops`, with 6 N D = flops exactly."""
     params = law.optimal_params(flops)
-    return Allocation(params, flops / (FLOPS_PER_PARAM_TOKEN * params))
+    return Allocation(params, tokens_for(flops, params))
 
 
 def frontier_loss(law: Law, flops: float) -> float | None:
@@ -60,21 +60,9 @@ def flops_for_loss(law: Law, loss: float) -> float | None:
     floor = loss_floor(law)
     if floor is None or not math.isfinite(loss) or loss <= floor:
         return None
-    if law.kind == "parametric":
-        return _parametric_flops_for_loss(law, loss)
+    if isinstance(law, ParametricLaw):
+        return law.flops_for_loss(loss)
     return bisect_flops_for_loss(law, loss)
-
-
-def _parametric_flops_for_loss(law: Any, loss: float) -> float | None:
-    # L*(C) = E + K x^-g with x = C/6, g = alpha beta / (alpha + beta): x = (K / (L - E))^(1/g)
-    g = law.alpha * law.beta / (law.alpha + law.beta)
-    k = law.A * law.G**-law.alpha + law.B * law.G**law.beta
-    try:
-        log_x = (math.log(k) - math.log(loss - law.E)) / g
-        flops = FLOPS_PER_PARAM_TOKEN * math.exp(log_x)
-    except (OverflowError, ValueError):
-        return None
-    return flops if math.isfinite(flops) and flops > 0 else None
 
 
 def bisect_flops_for_loss(law: Law, loss: float, start: float = 1e23) -> float | None:
@@ -95,15 +83,7 @@ def bisect_flops_for_loss(law: Law, loss: float, start: float = 1e23) -> float |
         hi, lo = lo, lo - step
         if lo < -limit:
             return None
-    for _ in range(200):  # width 2.3 / 2^200: far below float resolution
-        mid = 0.5 * (lo + hi)
-        if mid in (lo, hi):
-            break
-        if above(mid):
-            lo = mid
-        else:
-            hi = mid
-    return math.exp(0.5 * (lo + hi))
+    return math.exp(boundary(above, lo, hi))
 
 
 def data_ceiling(law: Law, tokens: float) -> float | None:

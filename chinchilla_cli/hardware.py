@@ -10,6 +10,7 @@ from chinchilla_cli.presets import load_presets, lookup
 
 DEFAULT_ACCELERATOR = "h100-sxm"
 DEFAULT_MFU = 0.40  # the middle of what large dense runs report (PaLM 46%, Llama 3 38-43%)
+DEFAULT_GOODPUT = 1.0  # every wall-clock second trains (no failures, restarts, checkpoints)
 SECONDS_PER_DAY = 86_400.0
 SECONDS_PER_HOUR = 3_600.0
 
@@ -42,7 +43,7 @@ def accelerator_names() -> list[str]:
     return list(load_presets("hardware"))
 
 
-def load_accelerator(name: str, what: str = "--accelerator") -> Accelerator:
+def load_accelerator(name: str, what: str = "accelerator") -> Accelerator:
     e = lookup("hardware", name, what)
 
     def opt(key: str, scale: float) -> float | None:
@@ -73,7 +74,7 @@ class Cluster:
     chips: int
     peak_flops_per_second: float
     mfu: float
-    goodput: float = 1.0
+    goodput: float = DEFAULT_GOODPUT
 
     @property
     def flops_per_second(self) -> float:
@@ -94,3 +95,19 @@ class Cluster:
         """Chips needed to deliver `flops` within `seconds`, rounded up."""
         per_chip = self.peak_flops_per_second * self.mfu * self.goodput * seconds
         return max(1, math.ceil(flops / per_chip - 1e-9))
+
+
+def cluster_assumptions(
+    cluster: Cluster, peak_given: bool, mfu_default: bool, goodput_default: bool | None
+) -> list[str]:
+    """The assumption sentences about a cluster; "(default)" marks what the caller left
+    out. `goodput_default` None: goodput does not apply (leave it unsaid)."""
+    out = [
+        f"{cluster.chips:,} x {cluster.accelerator.name} at "
+        f"{cluster.peak_flops_per_second / 1e12:,.1f} TFLOP/s dense bf16 peak"
+        + (" (given)" if peak_given else " (preset)"),
+        f"MFU {cluster.mfu:.0%}" + (" (default)" if mfu_default else ""),
+    ]
+    if goodput_default is not None:
+        out.append(f"goodput {cluster.goodput:.0%}" + (" (default)" if goodput_default else ""))
+    return out

@@ -11,10 +11,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from chinchilla_cli._solve import bisect
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.frontier import flops_for_loss, optimal_allocation
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, ParametricLaw
+from chinchilla_cli.solvers import bisect
 
 INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0
 
@@ -48,6 +48,15 @@ class InferencePlan:
         return self.lifetime(self.chinchilla_params, self.chinchilla_tokens, self.inference_tokens)
 
     @property
+    def tokens_per_param(self) -> float:
+        return self.tokens / self.params
+
+    @property
+    def saved_flops(self) -> float:
+        """Lifetime compute saved over the compute-optimal model of the same loss."""
+        return self.chinchilla_lifetime_flops - self.lifetime_flops
+
+    @property
     def saved_fraction(self) -> float:
         return 1.0 - self.lifetime_flops / self.chinchilla_lifetime_flops
 
@@ -57,13 +66,13 @@ class InferencePlan:
             "target_loss": self.target_loss,
             "params": self.params,
             "tokens": self.tokens,
-            "tokens_per_param": self.tokens / self.params,
+            "tokens_per_param": self.tokens_per_param,
             "training_flops": self.training_flops,
             "lifetime_flops": self.lifetime_flops,
             "chinchilla_params": self.chinchilla_params,
             "chinchilla_tokens": self.chinchilla_tokens,
             "chinchilla_lifetime_flops": self.chinchilla_lifetime_flops,
-            "lifetime_flops_saved": self.chinchilla_lifetime_flops - self.lifetime_flops,
+            "lifetime_flops_saved": self.saved_flops,
             "lifetime_saved_fraction": self.saved_fraction,
         }
 
@@ -73,8 +82,9 @@ def inference_optimal(
 ) -> InferencePlan:
     if target_loss <= law.E:
         raise InputError(
-            f"--target-loss: {target_loss:g} is at or below the irreducible loss "
-            f"E = {law.E:g} of {law.name}: no model reaches it"
+            f"{target_loss:g} is at or below the irreducible loss "
+            f"E = {law.E:g} of {law.name}: no model reaches it",
+            field="target_loss",
         )
     E, A, B, alpha, beta = law.E, law.A, law.B, law.alpha, law.beta
 

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from chinchilla_cli.errors import FitError
+from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE as DEFAULT_FLOPS_TOLERANCE  # noqa: E402
+from chinchilla_cli.laws import tokens_for
 
-DEFAULT_FLOPS_TOLERANCE = 0.10  # runs whose C agree within 10% share a budget
 MIN_SIZES = 3
 
 
@@ -85,7 +86,9 @@ def budget_minimum(params: np.ndarray, flops: np.ndarray, loss: np.ndarray) -> B
     x_opt = -p1 / (2 * p2)
     n_opt = float(np.exp(x_opt))
     inside = bool(x.min() <= x_opt <= x.max())
-    return BudgetMinimum(c, len(x), n_opt, c / (6 * n_opt), float(p0 - p1**2 / (4 * p2)), inside)
+    return BudgetMinimum(
+        c, len(x), n_opt, tokens_for(c, n_opt), float(p0 - p1**2 / (4 * p2)), inside
+    )
 
 
 def fit_isoflop(
@@ -112,7 +115,7 @@ def fit_isoflop(
         raise FitError(
             f"IsoFLOP fit needs at least 2 budgets with {MIN_SIZES}+ model sizes each; found "
             f"{len(minima)} (budgets group runs whose FLOPs agree within {tolerance:.0%}; "
-            "see --flops-tolerance)"
+            "see `flops_tolerance`)"
         )
     c = np.log([m.flops for m in minima])
     a, log_k = np.polyfit(c, np.log([m.params for m in minima]), 1)

@@ -11,16 +11,39 @@ Three kinds, one interface (`optimal_params`, `optimal_tokens`, `flops_for_param
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.presets import load_presets, read_yaml_file
+from chinchilla_cli.solvers import solve_increasing
 
 DEFAULT_LAW = "besiroglu2024"
 FLOPS_PER_PARAM_TOKEN = 6.0  # C = 6 N D: forward 2ND plus backward 4ND
+
+
+# The frontier of L = E + A/N^alpha + B/D^beta under C = 6ND (Hoffmann et al. 2022,
+# eq. 4): N_opt = G (C/6)^a, D_opt = G^-1 (C/6)^b. Written once, for floats and numpy
+# arrays alike (the fit applies them to every bootstrap sample at once).
+def frontier_exponents(alpha: Any, beta: Any) -> tuple[Any, Any]:
+    """(a, b) = (beta / (alpha + beta), alpha / (alpha + beta))."""
+    return beta / (alpha + beta), alpha / (alpha + beta)
+
+
+def frontier_scale(A: Any, B: Any, alpha: Any, beta: Any) -> Any:
+    """G = (alpha A / (beta B))^(1 / (alpha + beta))."""
+    return (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
+
+
+def frontier_params(G: Any, a: Any, flops: Any) -> Any:
+    """N_opt = G (C/6)^a."""
+    return G * (flops / FLOPS_PER_PARAM_TOKEN) ** a
+
+
+def tokens_for(flops: Any, params: Any) -> Any:
+    """D = C / (6 N): the tokens that spend `flops` on a model of `params`."""
+    return flops / (FLOPS_PER_PARAM_TOKEN * params)
 
 
 @dataclass(frozen=True)
@@ -64,21 +87,36 @@ class ParametricLaw:
     # Frontier (HOF eq. 4): N_opt = G (C/6)^a, D_opt = G^-1 (C/6)^b.
     @property
     def a(self) -> float:
-        return self.beta / (self.alpha + self.beta)
+        return float(frontier_exponents(self.alpha, self.beta)[0])
 
     @property
     def b(self) -> float:
-        return self.alpha / (self.alpha + self.beta)
+        return float(frontier_exponents(self.alpha, self.beta)[1])
 
     @property
     def G(self) -> float:
-        return (self.alpha * self.A / (self.beta * self.B)) ** (1.0 / (self.alpha + self.beta))
+        return float(frontier_scale(self.A, self.B, self.alpha, self.beta))
 
     def optimal_params(self, flops: float) -> float:
-        return self.G * (flops / FLOPS_PER_PARAM_TOKEN) ** self.a
+        return float(frontier_params(self.G, self.a, flops))
 
     def optimal_tokens(self, flops: float) -> float:
-        return (flops / FLOPS_PER_PARAM_TOKEN) / self.optimal_params(flops)
+        return float(tokens_for(flops, self.optimal_params(flops)))
+
+    def flops_for_loss(self, loss: float) -> float | None:
+        """C*: the least compute whose compute-optimal run reaches `loss` (None if none).
+
+        Along the frontier L*(C) = E + K x^-g with x = C/6, g = alpha beta / (alpha + beta)
+        and K = A G^-alpha + B G^beta, so x = (K / (L - E))^(1/g)."""
+        if not math.isfinite(loss) or loss <= self.E:
+            return None
+        g = self.alpha * self.beta / (self.alpha + self.beta)
+        k = self.A * self.G**-self.alpha + self.B * self.G**self.beta
+        try:
+            flops = FLOPS_PER_PARAM_TOKEN * math.exp((math.log(k) - math.log(loss - self.E)) / g)
+        except (OverflowError, ValueError):
+            return None
+        return flops if math.isfinite(flops) and flops > 0 else None
 
     def flops_for_params(self, params: float) -> float:
         return FLOPS_PER_PARAM_TOKEN * (params / self.G) ** (1.0 / self.a)
@@ -173,20 +211,6 @@ class KaplanLaw(AllocationLaw):
         return LossTerms(total)
 
 
-def _solve_increasing(
-    f: Callable[[float], float], target: float, lo: float = 1.0, hi: float = 1e40
-) -> float:
-    """x with f(x) = target for an increasing f, by bisection in log x."""
-    a, b = math.log(lo), math.log(hi)
-    for _ in range(200):
-        mid = 0.5 * (a + b)
-        if f(math.exp(mid)) < target:
-            a = mid
-        else:
-            b = mid
-    return math.exp(0.5 * (a + b))
-
-
 @dataclass(frozen=True)
 class DeepSeekLaw:
     """DeepSeek LLM (Bi et al. 2024): the optimal model scale M (non-embedding FLOPs per
@@ -230,7 +254,7 @@ class DeepSeekLaw:
 
     def _width_for_scale(self, scale: float) -> float:
         r, s = self.aspect_ratio, self.seq_len
-        return _solve_increasing(lambda d: (72 * d**3 + 12 * d**2 * s) / r, scale, 1.0, 1e8)
+        return solve_increasing(lambda d: (72 * d**3 + 12 * d**2 * s) / r, scale, 1.0, 1e8)
 
     def params_for_scale(self, scale: float) -> float:
         d = self._width_for_scale(scale)
@@ -243,10 +267,10 @@ class DeepSeekLaw:
         return flops / (FLOPS_PER_PARAM_TOKEN * self.optimal_params(flops))
 
     def flops_for_params(self, params: float) -> float:
-        return _solve_increasing(self.optimal_params, params)
+        return solve_increasing(self.optimal_params, params)
 
     def flops_for_tokens(self, tokens: float) -> float:
-        return _solve_increasing(self.optimal_tokens, tokens)
+        return solve_increasing(self.optimal_tokens, tokens)
 
     def loss(self, params: float, tokens: float) -> LossTerms | None:
         return None
@@ -265,7 +289,7 @@ def preset_law_names() -> list[str]:
     return list(load_presets("laws"))
 
 
-def load_law(spec: str, what: str = "--law") -> Law:
+def load_law(spec: str, what: str = "law") -> Law:
     """A law by preset name or from a YAML file path."""
     presets = load_presets("laws")
     key = spec.strip()
@@ -276,13 +300,13 @@ def load_law(spec: str, what: str = "--law") -> Law:
     )
     if not looks_like_path:
         raise InputError(
-            f"{what}: unknown law {spec!r}; known: {', '.join(presets)}, or a path to a law "
-            "YAML file"
+            f"unknown law {spec!r}; known: {', '.join(presets)}, or a path to a law YAML file",
+            field=what,
         )
     data = read_yaml_file(key, what)
     if not isinstance(data, dict):
         raise InputError(
-            f"{what}: {key}: not a law (expected a mapping with name, E, A, B, alpha, beta)"
+            f"{key}: not a law (expected a mapping with name, E, A, B, alpha, beta)", field=what
         )
     name = str(data.get("name") or Path(key).stem)
     return law_from_mapping(name, data, where=key, what=what)
@@ -323,17 +347,18 @@ _OPTIONAL = {
 }
 
 
-def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "--law") -> Law:
+def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "law") -> Law:
     kind = str(data.get("kind", "parametric"))
     if kind not in _FIELDS:
         raise InputError(
-            f"{what}: {where}: unknown kind {kind!r}; expected one of {', '.join(_FIELDS)}"
+            f"{where}: unknown kind {kind!r}; expected one of {', '.join(_FIELDS)}", field=what
         )
     missing = [f for f in _FIELDS[kind] if f not in data]
     if missing:
         raise InputError(
-            f"{what}: {where}: not a {kind} law: missing {', '.join(missing)} "
-            f"(a parametric law needs name, E, A, B, alpha, beta)"
+            f"{where}: not a {kind} law: missing {', '.join(missing)} "
+            f"(a parametric law needs name, E, A, B, alpha, beta)",
+            field=what,
         )
     extra = sorted(set(map(str, data)) - set(_FIELDS[kind]) - _OPTIONAL)
     notes = tuple(f"{where}: ignored unknown key {k!r}" for k in extra)
@@ -341,9 +366,9 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "-
     def num(key: str, allow_zero: bool = False, signed: bool = False) -> float:
         v = data[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise InputError(f"{what}: {where}: {key} must be a finite number, got {v!r}")
+            raise InputError(f"{where}: {key} must be a finite number, got {v!r}", field=what)
         if not signed and (v < 0 or (v == 0 and not allow_zero)):
-            raise InputError(f"{what}: {where}: {key} must be positive, got {v!r}")
+            raise InputError(f"{where}: {key} must be positive, got {v!r}", field=what)
         return float(v)
 
     def opt_num(key: str) -> float | None:
@@ -389,17 +414,17 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "-
         )
     a = num("a")
     if a >= 1:
-        raise InputError(f"{what}: {where}: a must be below 1 (N_opt = k C^a), got {a!r}")
+        raise InputError(f"{where}: a must be below 1 (N_opt = k C^a), got {a!r}", field=what)
     if "k" in data:
         k = num("k")
     elif "anchor_flops" in data and "anchor_params" in data:
         k = num("anchor_params") / num("anchor_flops") ** a
     else:
-        raise InputError(f"{what}: {where}: give k, or anchor_flops and anchor_params")
+        raise InputError(f"{where}: give k, or anchor_flops and anchor_params", field=what)
     if kind == "allocation":
         basis = str(data.get("basis", "params"))
         if basis not in ("params", "tokens"):
-            raise InputError(f"{what}: {where}: basis must be params or tokens, got {basis!r}")
+            raise InputError(f"{where}: basis must be params or tokens, got {basis!r}", field=what)
         return AllocationLaw(
             name, k, a, source, notes + (ALLOCATION_NOTE.format(name=name),), basis
         )
@@ -430,5 +455,7 @@ def _samples(
         for r in raw
     )
     if not ok:
-        raise InputError(f"{what}: {where}: samples must be a list of [E, A, B, alpha, beta] rows")
+        raise InputError(
+            f"{where}: samples must be a list of [E, A, B, alpha, beta] rows", field=what
+        )
     return tuple(tuple(float(x) for x in r) for r in raw)  # type: ignore[misc]

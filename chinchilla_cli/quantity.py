@@ -18,15 +18,15 @@ MIN_MAGNITUDE, MAX_MAGNITUDE = 1e-9, 1e30
 def parse_quantity(text: str, what: str = "value") -> float:
     """Parse `text` as a finite number with an optional k/M/B/G/T/P suffix.
 
-    Raises InputError naming `what` (an option such as "--flops") when it is not one.
+    Raises InputError naming `what` (an argument such as "flops") when it is not one.
     """
     s = str(text).strip().replace("_", "").replace(",", "")
     m = _NUMBER.match(s)
     if not m:
-        raise InputError(f"{what}: {text!r} is not a number; expected {ACCEPTED}")
+        raise InputError(f"{text!r} is not a number; expected {ACCEPTED}", field=what)
     value = float(m.group(1)) * _SUFFIXES.get(m.group(2).lower(), 1.0)
     if not math.isfinite(value):
-        raise InputError(f"{what}: {text!r} is not finite; expected {ACCEPTED}")
+        raise InputError(f"{text!r} is not finite; expected {ACCEPTED}", field=what)
     return value
 
 
@@ -34,10 +34,41 @@ def check_magnitude(value: float, text: str, what: str) -> float:
     """`value` if it is 0 or its magnitude lies in [MIN_MAGNITUDE, MAX_MAGNITUDE]."""
     if value != 0 and not MIN_MAGNITUDE <= abs(value) <= MAX_MAGNITUDE:
         raise InputError(
-            f"{what}: {str(text).strip()!r} is out of range; expected a magnitude from "
-            f"{sci(MIN_MAGNITUDE, 1)} to {sci(MAX_MAGNITUDE, 1)}"
+            f"{str(text).strip()!r} is out of range; expected a magnitude from "
+            f"{sci(MIN_MAGNITUDE, 1)} to {sci(MAX_MAGNITUDE, 1)}",
+            field=what,
         )
     return value
+
+
+def require(
+    value: float | None,
+    field: str,
+    *,
+    minimum: float | None = 0.0,
+    inclusive: bool = False,
+    maximum: float | None = None,
+    integer: bool = False,
+    text: str | None = None,
+) -> None:
+    """Check an argument's bounds (None: not given, nothing to check). Defaults to
+    strictly positive: sizes, budgets and durations are never zero. `text` is the value
+    as the user typed it, for the message."""
+    if value is None:
+        return
+    shown = repr(text if text is not None else value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise InputError(f"{shown} is not a number; expected {ACCEPTED}", field=field)
+    if minimum is not None and (value < minimum or (value == minimum and not inclusive)):
+        op = ">=" if inclusive else ">"
+        raise InputError(
+            f"{shown} is out of range; expected a number {op} {minimum:g}", field=field
+        )
+    if maximum is not None and value > maximum:
+        raise InputError(f"{shown} is out of range; expected a number <= {maximum:g}", field=field)
+    check_magnitude(value, shown.strip("'"), field)
+    if integer and value != math.floor(value):
+        raise InputError(f"{shown} is not a whole number", field=field)
 
 
 def human(value: float | None, digits: int = 3) -> str:
@@ -84,27 +115,28 @@ BUDGET_FORMS = (
 )
 
 
-def parse_budgets(text: str, what: str = "--budgets") -> tuple[float, ...]:
+def parse_budgets(text: str, what: str = "budgets") -> tuple[float, ...]:
     """The budgets in `text`, ascending: start:stop:count (log-spaced, inclusive) or a
     comma list. Every problem is one InputError naming `what` and the accepted forms."""
     s = str(text).strip()
     if not s:
-        raise InputError(f"{what}: empty; expected {BUDGET_FORMS}")
+        raise InputError(f"empty; expected {BUDGET_FORMS}", field=what)
     if ":" in s:
         parts = [p.strip() for p in s.split(":")]
         if len(parts) != 3 or not all(parts):
-            raise InputError(f"{what}: {text!r} is not a range; expected {BUDGET_FORMS}")
+            raise InputError(f"{text!r} is not a range; expected {BUDGET_FORMS}", field=what)
         start, stop = (_budget(p, text, what) for p in parts[:2])
         count = _count(parts[2], text, what)
         if count == 1:
             if start != stop:
                 raise InputError(
-                    f"{what}: {text!r} asks for 1 budget between two different values; give "
-                    f"a count of 2 or more, or a single budget such as {parts[0]}"
+                    f"{text!r} asks for 1 budget between two different values; give "
+                    f"a count of 2 or more, or a single budget such as {parts[0]}",
+                    field=what,
                 )
             return (start,)
         if start == stop:
-            raise InputError(f"{what}: {text!r} has start = stop; expected {BUDGET_FORMS}")
+            raise InputError(f"{text!r} has start = stop; expected {BUDGET_FORMS}", field=what)
         lo, hi = min(start, stop), max(start, stop)
         ratio = math.log(hi / lo)
         values = [lo * math.exp(ratio * i / (count - 1)) for i in range(count)]
@@ -112,16 +144,17 @@ def parse_budgets(text: str, what: str = "--budgets") -> tuple[float, ...]:
         return tuple(values)
     parts = [p.strip() for p in s.split(",")]
     if not all(parts):
-        raise InputError(f"{what}: {text!r} has an empty item; expected {BUDGET_FORMS}")
+        raise InputError(f"{text!r} has an empty item; expected {BUDGET_FORMS}", field=what)
     values = [_budget(p, text, what) for p in parts]
     if len(values) > MAX_BUDGETS:
-        raise InputError(f"{what}: {len(values)} budgets; at most {MAX_BUDGETS} are allowed")
+        raise InputError(f"{len(values)} budgets; at most {MAX_BUDGETS} are allowed", field=what)
     seen: dict[float, str] = {}
     for p, v in zip(parts, values, strict=True):
         if v in seen:
             raise InputError(
-                f"{what}: {text!r} lists the budget {sci(v)} twice "
-                f"({seen[v]!r} and {p!r}); list each budget once"
+                f"{text!r} lists the budget {sci(v)} twice "
+                f"({seen[v]!r} and {p!r}); list each budget once",
+                field=what,
             )
         seen[v] = p
     return tuple(sorted(values))
@@ -132,17 +165,19 @@ def _budget(part: str, text: str, what: str) -> float:
         value = parse_quantity(part, what)
     except InputError:
         raise InputError(
-            f"{what}: {_quote(part, text)} is not a number of FLOPs (e.g. 1e18 or 6e18); "
-            f"expected {BUDGET_FORMS}"
+            f"{_quote(part, text)} is not a number of FLOPs (e.g. 1e18 or 6e18); "
+            f"expected {BUDGET_FORMS}",
+            field=what,
         ) from None
     if value <= 0:
-        raise InputError(f"{what}: {_quote(part, text)} is not positive; a FLOP budget is > 0")
+        raise InputError(f"{_quote(part, text)} is not positive; a FLOP budget is > 0", field=what)
     if value < MIN_MAGNITUDE:
-        raise InputError(f"{what}: {_quote(part, text)} is below {sci(MIN_MAGNITUDE, 1)} FLOPs")
+        raise InputError(f"{_quote(part, text)} is below {sci(MIN_MAGNITUDE, 1)} FLOPs", field=what)
     if value > MAX_BUDGET_FLOPS:
         raise InputError(
-            f"{what}: {_quote(part, text)} is above {sci(MAX_BUDGET_FLOPS, 1)} "
-            "FLOPs, beyond any run the laws or the architecture sketch describe"
+            f"{_quote(part, text)} is above {sci(MAX_BUDGET_FLOPS, 1)} "
+            "FLOPs, beyond any run the laws or the architecture sketch describe",
+            field=what,
         )
     return value
 
@@ -158,7 +193,8 @@ def _count(part: str, text: str, what: str) -> int:
         value = math.nan
     if not (1 <= value <= MAX_BUDGETS and value == int(value)):  # NaN fails the first test
         raise InputError(
-            f"{what}: the count {_quote(part, text)} is not a whole number from 1 to "
-            f"{MAX_BUDGETS}; expected {BUDGET_FORMS}"
+            f"the count {_quote(part, text)} is not a whole number from 1 to "
+            f"{MAX_BUDGETS}; expected {BUDGET_FORMS}",
+            field=what,
         )
     return int(value)

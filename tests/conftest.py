@@ -14,6 +14,12 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Keep the run-time presets cache of a source checkout out of the user's home."""
+    os.environ["CHINCHILLA_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture
 def run():
     """Invoke the CLI in-process; returns the Result (stdout and stderr kept apart)."""

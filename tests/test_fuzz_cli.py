@@ -268,7 +268,7 @@ def test_top_level(run, args):
 
 def test_a_bug_is_still_one_line_without_a_traceback(run, monkeypatch):
     """Should a bug raise, the user gets one line and exit 70, not typer's traceback."""
-    from chinchilla_cli import plan
+    from chinchilla_cli import planning as plan
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("float division by zero")

@@ -19,7 +19,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chinchilla_cli.compare import configs_from_file
+from chinchilla_cli.comparison import configs_from_file
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.laws import _FIELDS, _OPTIONAL, ParametricLaw, load_law
 from chinchilla_cli.runs import ALIASES, read_runs

@@ -95,7 +95,7 @@ def test_a_file_that_appears_meanwhile_is_not_overwritten(tmp_path):
         target.write_text("someone else's\n")  # another process, while we computed
         tmp.write_text("ours\n")
 
-    with pytest.raises(InputError, match="already exists; pass --force"):
+    with pytest.raises(InputError, match="already exists; pass `force`"):
         files.write_atomic(target, write, "--csv", force=False)
     assert target.read_text() == "someone else's\n" and leftovers(tmp_path) == []
 
@@ -129,8 +129,8 @@ def test_a_folder_that_refuses_the_temporary_file(tmp_path, monkeypatch):
     "name, force, needle",
     [
         ("missing/out.csv", False, "folder '{tmp}/missing' does not exist"),
-        ("existing.csv", False, "already exists; pass --force to overwrite it"),
-        ("", False, "already exists; pass --force to overwrite it"),
+        ("existing.csv", False, "already exists; pass `force` to overwrite it"),
+        ("", False, "already exists; pass `force` to overwrite it"),
         ("", True, "is a directory"),
     ],
 )

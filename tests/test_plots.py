@@ -40,7 +40,7 @@ def test_plot_into_a_missing_folder(run, tmp_path):
 
 def test_without_matplotlib_says_how_to_install(run, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
-    from chinchilla_cli.plotting import pyplot
+    from chinchilla_cli.plots import pyplot
 
     with pytest.raises(InputError, match="pip install"):
         pyplot()

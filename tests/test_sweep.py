@@ -23,7 +23,7 @@ from chinchilla_cli.frontier import optimal_allocation
 from chinchilla_cli.laws import ParametricLaw, load_law
 from chinchilla_cli.quantity import parse_budgets
 from chinchilla_cli.runs import read_runs
-from chinchilla_cli.sweep import CSV_COLUMNS, target_sizes
+from chinchilla_cli.sweeps import CSV_COLUMNS, target_sizes
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH = ParametricLaw("truth", 1.69, 406.4, 410.7, 0.34, 0.28)
@@ -242,7 +242,7 @@ def test_target_sizes_centred(centre, sizes, span):
     ],
 )
 def test_parse_budgets_rejects(text):
-    with pytest.raises(InputError, match="^--budgets: "):
+    with pytest.raises(InputError, match="^budgets: "):
         parse_budgets(text)
 
 
@@ -475,13 +475,13 @@ def _imported(*args: str) -> set[str]:
 
 def test_sweep_without_plot_imports_neither_scipy_nor_matplotlib():
     imported = _imported("sweep", "--budgets", "1e18:1e20:5")
-    assert "chinchilla_cli.sweep" in imported
+    assert "chinchilla_cli.sweeps" in imported
     assert not any(m.split(".")[0] in ("scipy", "matplotlib", "numpy") for m in imported)
 
 
 def test_plan_does_not_import_sweep():
     imported = _imported("plan", "--flops", "1e23")
     assert (
-        not {"chinchilla_cli.sweep", "chinchilla_cli.render_sweep", "chinchilla_cli.plot_sweep"}
+        not {"chinchilla_cli.sweeps", "chinchilla_cli.views.sweep", "chinchilla_cli.plots.sweep"}
         & imported
     )

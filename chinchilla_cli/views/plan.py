@@ -3,54 +3,13 @@ here that the result objects do not already hold (beyond unit conversions)."""
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Iterable
-from typing import Any
-
-from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from chinchilla_cli.plan import Plan
+from chinchilla_cli.planning import Frontier, Plan
 from chinchilla_cli.quantity import human, sci
-
-
-def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
-
-
-def kv_table(title: str, rows: Iterable[tuple[str, str, str]]) -> Table:
-    """A two- or three-column table: quantity, value, how it was obtained."""
-    t = Table(
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_header=False,
-        pad_edge=False,
-        min_width=len(title) + 1,
-    )
-    t.add_column("quantity", style="cyan", no_wrap=True)
-    t.add_column("value", justify="right", no_wrap=True)
-    t.add_column("note", style="dim")
-    for row in rows:
-        t.add_row(*row)
-    return t
-
-
-def warnings_block(warnings: Iterable[str], heading: str = "warning") -> RenderableType:
-    lines = [Text.assemble((f"{heading}: ", "bold yellow"), w) for w in warnings]
-    return Group(*lines)
-
-
-def days(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds / 86400:,.1f} days"
+from chinchilla_cli.views import days, kv_table, titled_table, warnings_block, words, written_lines
 
 
 def plan_view(plan: Plan) -> RenderableType:
@@ -84,11 +43,33 @@ def plan_view(plan: Plan) -> RenderableType:
                 "given" if b.source == "hardware" else "to spend the budget",
             ),
         ]
+        if f.seconds is not None and plan.recommendation == "inference-aware":
+            budget_rows.append(("recommended run", days(f.seconds), "its own 6ND on this cluster"))
     parts.append(kv_table("Budget", budget_rows))
 
     u = plan.uncertainty
-    title = (
-        "Data-constrained optimal allocation" if plan.constrained else "Compute-optimal allocation"
+    title = {
+        "compute-optimal": "Compute-optimal allocation",
+        "data-constrained": "Data-constrained optimal allocation",
+        "inference-aware": "Inference-aware allocation (recommended)",
+    }[plan.recommendation]
+    co = plan.compute_optimal
+    beside = (
+        []
+        if plan.recommendation == "compute-optimal"
+        else [
+            (
+                "compute-optimal",
+                f"{human(co.params)} on {human(co.tokens)}",
+                f"the law's split of the budget, {co.tokens_per_param:.1f} tokens per parameter"
+                + (
+                    f"; {u.level:g}% interval of N_opt {human(u.params.low)} to "
+                    f"{human(u.params.high)}"
+                    if u
+                    else ""
+                ),
+            )
+        ]
     )
     parts.append(
         kv_table(
@@ -99,7 +80,7 @@ def plan_view(plan: Plan) -> RenderableType:
                     human(o.params),
                     f"{u.level:g}% interval of N_opt {human(u.params.low)} to "
                     f"{human(u.params.high)}"
-                    if u
+                    if u and not beside
                     else f"{o.params:,.0f}",
                 ),
                 (
@@ -107,11 +88,12 @@ def plan_view(plan: Plan) -> RenderableType:
                     human(o.tokens),
                     f"{u.level:g}% interval of D_opt {human(u.tokens.low)} to "
                     f"{human(u.tokens.high)}"
-                    if u
+                    if u and not beside
                     else f"{o.tokens:,.0f}",
                 ),
                 ("tokens per parameter", f"{o.tokens_per_param:.1f}", "D / N"),
                 ("compute C = 6ND", f"{sci(o.flops)} FLOPs", ""),
+                *beside,
             ],
         )
     )
@@ -162,7 +144,7 @@ def plan_view(plan: Plan) -> RenderableType:
         kv_table(
             "Architecture sketch",
             [
-                ("layers", f"{a.n_layers}", f"d_model / layers = {a.d_model / a.n_layers:.0f}"),
+                ("layers", f"{a.n_layers}", f"d_model / layers = {a.aspect_ratio:.0f}"),
                 ("d_model", f"{a.d_model:,}", ""),
                 (
                     "heads x head size",
@@ -179,13 +161,13 @@ def plan_view(plan: Plan) -> RenderableType:
                 (
                     "non-embedding",
                     f"{a.non_embedding_params:,}",
-                    f"{a.non_embedding_params / a.params:.0%} of the total",
+                    f"{a.non_embedding_fraction:.0%} of the total",
                 ),
                 (
                     "training FLOPs / token",
                     f"{sci(a.flops_per_token)}",
-                    f"appendix F; 6N = {sci(6 * a.params)} "
-                    f"({a.flops_per_token / (6 * a.params):.2f}x)",
+                    f"appendix F; 6N = {sci(a.flops_per_token_6n)} "
+                    f"({a.flops_per_token_ratio_to_6n:.2f}x)",
                 ),
             ],
         )
@@ -231,23 +213,23 @@ def plan_view(plan: Plan) -> RenderableType:
             kv_table(
                 "Suggested hyperparameters (DeepSeek LLM's laws)",
                 [
-                    ("peak learning rate", f"{h.learning_rate:.3g}", "0.3118 C^-0.125"),
+                    ("peak learning rate", f"{h.learning_rate:.3g}", h.learning_rate_law),
                     (
                         "batch size",
                         f"{human(h.batch_tokens)} tokens",
-                        f"0.2920 C^0.3271; about "
-                        f"{h.batch_tokens / plan.architecture.seq_len:,.0f} sequences",
+                        f"{h.batch_law}; about {h.batch_sequences:,.0f} sequences",
                     ),
                 ],
             )
         )
     parts.append(crosscheck_table(plan))
     for line in plan.findings:
-        parts.append(Text(line[0].upper() + line[1:] + "."))
+        parts.append(Text(words(line[0].upper() + line[1:] + ".")))
     if plan.assumptions:
-        parts.append(Text("Assumptions: " + "; ".join(plan.assumptions), style="dim"))
+        parts.append(Text(words("Assumptions: " + "; ".join(plan.assumptions)), style="dim"))
     if plan.warnings:
         parts.append(warnings_block(plan.warnings))
+    parts += written_lines(plan.written)
     return Group(*parts)
 
 
@@ -256,12 +238,12 @@ def cost_table(plan: Plan) -> Table:
     assert cost is not None and energy is not None
     usd = "—" if cost.usd is None else f"${cost.usd:,.0f}"
     price = (
-        "no price in the preset: pass --price-per-hour"
+        words("no price in the preset: pass `price_per_hour`")
         if cost.usd_per_chip_hour is None
         else f"${cost.usd_per_chip_hour:,.2f}/chip-hour"
         + (
-            " (--price-per-hour)"
-            if cost.price_source == "--price-per-hour"
+            words(" (`price_per_hour`)")
+            if cost.price_source == "given"
             else " (approximate on-demand, 2024-26)"
         )
     )
@@ -270,7 +252,7 @@ def cost_table(plan: Plan) -> Table:
         ("cost", usd, price),
     ]
     if energy.kwh is None:
-        rows.append(("energy", "—", "no TDP for this accelerator: pass --tdp-watts"))
+        rows.append(("energy", "—", words("no TDP for this accelerator: pass `tdp_watts`")))
     else:
         assert energy.kg_co2e is not None
         rows.append(
@@ -334,7 +316,7 @@ def inference_table(plan: Plan) -> Table:
             (
                 "training tokens D",
                 human(i.tokens),
-                f"vs {human(i.chinchilla_tokens)}; {i.tokens / i.params:.0f} tokens per parameter",
+                f"vs {human(i.chinchilla_tokens)}; {i.tokens_per_param:.0f} tokens per parameter",
             ),
             ("training compute", f"{sci(i.training_flops)} FLOPs", "6ND"),
             (
@@ -345,8 +327,7 @@ def inference_table(plan: Plan) -> Table:
             (
                 "saved",
                 f"{i.saved_fraction:.1%}",
-                f"{sci(i.chinchilla_lifetime_flops - i.lifetime_flops)} FLOPs over the "
-                "model's life",
+                f"{sci(i.saved_flops)} FLOPs over the model's life",
             ),
         ],
     )
@@ -354,11 +335,8 @@ def inference_table(plan: Plan) -> Table:
 
 def tradeoff_table(plan: Plan) -> Table:
     title = "Smaller or larger at the same loss (de Vries 2023)"
-    t = Table(
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
+    t = titled_table(
+        title,
         min_width=len(title) + 1,
     )
     for col in ("size", "N", "D needed", "compute overhead"):
@@ -375,13 +353,9 @@ def tradeoff_table(plan: Plan) -> Table:
     return t
 
 
-def frontier_view(law: Any, rows: list[dict[str, Any]]) -> RenderableType:
-    t = Table(
-        title=f"Compute-optimal frontier ({law.name})",
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-    )
+def frontier_view(frontier: Frontier) -> RenderableType:
+    law, rows = frontier.law, frontier.rows
+    t = titled_table(f"Compute-optimal frontier ({law.name})")
     for col in ("C (FLOPs)", "N", "D", "D/N", "loss"):
         t.add_column(col, justify="right")
     banded = any(r.get("uncertainty") for r in rows)
@@ -410,12 +384,7 @@ def _params_formula(family: str) -> str:
 
 
 def crosscheck_table(plan: Plan) -> Table:
-    t = Table(
-        title=f"Other laws at {sci(plan.budget.flops)} FLOPs",
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-    )
+    t = titled_table(f"Other laws at {sci(plan.budget.flops)} FLOPs")
     for col, justify in (
         ("law", "left"),
         ("N", "right"),
@@ -428,51 +397,9 @@ def crosscheck_table(plan: Plan) -> Table:
         style = "bold" if c.law == plan.law.name else None
         loss = "—" if c.loss is None else f"{c.loss:.4f}" + (" *" if c.kind == "kaplan" else "")
         t.add_row(
-            c.law, human(c.params), human(c.tokens), f"{c.tokens / c.params:.1f}", loss, style=style
+            c.law, human(c.params), human(c.tokens), f"{c.tokens_per_param:.1f}", loss, style=style
         )
     if any(c.kind == "kaplan" for c in plan.crosscheck):
         t.caption = "* kaplan2020: N without embeddings, loss in nats on WebText2 (not comparable)"
         t.caption_justify = "left"
     return t
-
-
-_PRESET_COLUMNS = {
-    "hardware": (
-        ("bf16 TFLOP/s", "bf16_tflops"),
-        ("fp8", "fp8_tflops"),
-        ("GB", "memory_gb"),
-        ("TDP W", "tdp_watts"),
-    ),
-    "models": (("params", "params"), ("tokens", "tokens"), ("reported C", "reported_flops")),
-    "laws": (("kind", "kind"),),
-}
-
-
-def presets_view(data: dict[str, dict[str, dict[str, Any]]]) -> RenderableType:
-    tables = []
-    for kind, entries in data.items():
-        t = Table(
-            title=f"{kind} ({len(entries)})",
-            title_justify="left",
-            title_style="bold",
-            box=box.SIMPLE_HEAD,
-        )
-        t.add_column("name", style="cyan", no_wrap=True)
-        for label, _ in _PRESET_COLUMNS[kind]:
-            t.add_column(label, justify="right", no_wrap=True)
-        t.add_column("source", overflow="fold")
-        for name, e in entries.items():
-            cells = [_cell(e.get(key), key) for _, key in _PRESET_COLUMNS[kind]]
-            t.add_row(name, *cells, " ".join(str(e.get("source", "")).split()))
-        tables.append(t)
-    return Group(*tables)
-
-
-def _cell(value: Any, key: str) -> str:
-    if value is None:
-        return "—"
-    if key in ("params", "tokens"):
-        return human(float(value))
-    if key == "reported_flops":
-        return sci(float(value))
-    return str(value)

@@ -3,27 +3,19 @@ held by the Comparison (beyond formatting)."""
 
 from __future__ import annotations
 
-from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from chinchilla_cli.compare import Comparison
+from chinchilla_cli.comparison import Comparison
 from chinchilla_cli.quantity import human, sci
+from chinchilla_cli.views import titled_table, words, written_lines
 
 DASH = "—"
 
 
 def _table(title: str) -> Table:
-    t = Table(
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        collapse_padding=True,
-        pad_edge=False,
-    )
+    t = titled_table(title, compact=True)
     t.add_column("model", style="cyan", no_wrap=True)
     return t
 
@@ -141,9 +133,8 @@ def _two_lines(name: str) -> str:
     return name[:cut] + "\n" + name[cut:]
 
 
-def compare_view(
-    cmp: Comparison, all_laws: bool = False, plot: str | None = None
-) -> RenderableType:
+def compare_view(cmp: Comparison) -> RenderableType:
+    all_laws = cmp.all_laws
     law_key = LOSS_KEY if cmp.law.predicts_loss else ALLOCATION_KEY
     parts: list[RenderableType] = [
         configurations_table(cmp),
@@ -158,10 +149,9 @@ def compare_view(
         if "kaplan2020" in cmp.loss_laws:
             parts.append(_key(LOSSES_KEY))
         parts.append(Text(""))
-    paragraphs: list[RenderableType] = [Text(sentence) for sentence in cmp.findings]
-    paragraphs += [Text.assemble(("note: ", "bold yellow"), note) for note in cmp.notes]
-    if plot:
-        paragraphs.append(Text(f"wrote {plot}", style="dim"))
+    paragraphs: list[RenderableType] = [Text(words(sentence)) for sentence in cmp.findings]
+    paragraphs += [Text.assemble(("note: ", "bold yellow"), words(note)) for note in cmp.notes]
+    paragraphs += written_lines(cmp.written)
     for i, p in enumerate(paragraphs):
         parts += [p] if i == len(paragraphs) - 1 else [p, Text("")]
     return Group(*parts)

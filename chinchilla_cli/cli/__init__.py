@@ -1,4 +1,8 @@
-"""The command line: parse and validate, call the core, hand the result to a renderer."""
+"""The command line: parse options, call the library, hand the result to a view.
+
+Commands decide no physics, defaults or wording: those live in the library, which names
+arguments (`huber_delta`) where the command line shows options (--huber-delta).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ import typer
 from typer.core import TyperGroup
 
 from chinchilla_cli import __version__
-from chinchilla_cli._options import JsonOpt
+from chinchilla_cli.cli._options import JsonOpt
 from chinchilla_cli.errors import ChinchillaError, InputError
+from chinchilla_cli.views import use_option_names
 
 
 class _OneLineErrors(TyperGroup):
@@ -34,7 +39,7 @@ class _OneLineErrors(TyperGroup):
                 message = e.format_message() if hasattr(e, "format_message") else str(e)
                 _fail(f"{prog}: error: {message}", getattr(e, "exit_code", 2))
         except ChinchillaError as e:
-            _fail(f"chinchilla: error: {e}", e.exit_code)
+            _fail(f"chinchilla: error: {error_line(e)}", e.exit_code)
         except (typer.Abort, KeyboardInterrupt):
             _fail("chinchilla: interrupted", 130)
         except Exception as e:  # a bug: still one line (typer would print a long traceback)
@@ -52,17 +57,28 @@ class _OneLineErrors(TyperGroup):
             raise typer.Abort() from None
 
 
+# Arguments whose command-line name is not `--kebab-case` of the Python name.
+OPTION_NAMES = {
+    "configs": "CONFIGS",
+    "runs": "RUNS",
+    "value": "value",
+}
+
+
+def error_line(e: ChinchillaError) -> str:
+    """The one line for a library error: the option it is about, then what was wrong."""
+    from chinchilla_cli.views import option_name, words
+
+    text = words(e.message)
+    return f"{option_name(e.field)}: {text}" if e.field else text
+
+
 def _fail(message: str, code: int) -> NoReturn:
     sys.stderr.write(" ".join(message.split()) + "\n")
     sys.exit(code)
 
 
-app = typer.Typer(
-    cls=_OneLineErrors,
-    no_args_is_help=True,
-    add_completion=False,
-    help="Plan compute-optimal language-model training (Hoffmann et al. 2022, 'Chinchilla').",
-)
+HELP = "Plan compute-optimal language-model training (Hoffmann et al. 2022, 'Chinchilla')."
 
 
 def _version(value: bool) -> None:
@@ -71,7 +87,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
@@ -80,7 +95,6 @@ def _root(
     """Plan compute-optimal language-model training (Hoffmann et al. 2022, 'Chinchilla')."""
 
 
-@app.command()
 def presets(
     kind: Annotated[
         str | None,
@@ -89,51 +103,70 @@ def presets(
     json_out: JsonOpt = False,
 ) -> None:
     """List the presets (accelerators, famous models, scaling laws) with their sources."""
-    from chinchilla_cli import render
+    from chinchilla_cli import views
     from chinchilla_cli.presets import KINDS, load_presets
+    from chinchilla_cli.views.presets import presets_view
 
     if kind is not None and kind not in KINDS:
         raise InputError(f"presets: unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     kinds = [kind] if kind else list(KINDS)
     data = {k: load_presets(k) for k in kinds}
     if json_out:
-        render.print_json(data)
+        views.print_json(data)
     else:
-        render.console().print(render.presets_view(data))
+        views.console().print(presets_view(data))
 
 
-# Subcommands live in their own modules (each imports only typer at module level).
+# Subcommands live in their own modules, imported only when the command is built.
 COMMANDS = {
-    "plan": "chinchilla_cli.cmd_plan",
-    "fit": "chinchilla_cli.cmd_fit",
-    "compare": "chinchilla_cli.cmd_compare",
-    "sweep": "chinchilla_cli.cmd_sweep",
+    "plan": "chinchilla_cli.cli.plan",
+    "fit": "chinchilla_cli.cli.fit",
+    "compare": "chinchilla_cli.cli.compare",
+    "sweep": "chinchilla_cli.cli.sweep",
 }
 
 
-def _register(target: typer.Typer, names: list[str]) -> typer.Typer:
+def build_app(names: list[str] | None = None) -> typer.Typer:
+    """The typer application with the commands `names` (all when None).
+
+    Typer turns every command's signature into Click parameters before it parses anything,
+    and each command module imports the library it wraps: build only what is asked for."""
     import importlib
 
-    for name in names:
-        target.command(name=name)(getattr(importlib.import_module(COMMANDS[name]), name))
-    return target
+    app = typer.Typer(cls=_OneLineErrors, no_args_is_help=True, add_completion=False, help=HELP)
+    app.callback()(_root)
+    app.command()(presets)
+    for name in COMMANDS if names is None else names:
+        app.command(name=name)(getattr(importlib.import_module(COMMANDS[name]), name))
+    return app
 
 
-_register(app, list(COMMANDS))
+def __getattr__(name: str) -> Any:
+    if name == "app":  # every command, for --help and the tests
+        value = globals()["app"] = build_app()
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# typer has loaded rich already, so the views' module costs nothing more at start-up
+use_option_names(OPTION_NAMES)
+
+
+def output(result: Any, json_out: bool) -> None:
+    """Print a result: its `to_dict()` as JSON, or the view of it."""
+    from chinchilla_cli import views
+
+    if json_out:
+        views.print_json(result.to_dict())
+    else:
+        views.console().print(views.render(result))
 
 
 def main() -> None:
+    """The `chinchilla` entry point."""
     # One BLAS thread (set before numpy loads): the fit's 5-parameter problems gain nothing
     # from more, and OpenBLAS's spinning threads slow it 2-15x when another process is busy.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    # Typer turns every command's signature into Click parameters before it parses
-    # anything (~10 ms a command); when argv names one command, build only that one.
     first = sys.argv[1] if len(sys.argv) > 1 else None
-    if first in COMMANDS:
-        only = typer.Typer(cls=_OneLineErrors, add_completion=False, help=app.info.help)
-        only.callback()(_root)
-        _register(only, [first])
-        only()
-    else:
-        app()
+    build_app([first] if first in COMMANDS else None)()

@@ -8,8 +8,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from chinchilla_cli.plotting import _span, draw_frontier, write_figure
-from chinchilla_cli.sweep import Sweep
+from chinchilla_cli.plots import draw_frontier, span, write_figure
+from chinchilla_cli.sweeps import Sweep
 
 MAX_LEGEND_BUDGETS = 10  # more budgets than this: a colour bar instead of legend entries
 
@@ -67,8 +67,8 @@ def sweep_figure(plt: Any, sw: Sweep) -> Any:
     runs = sw.runs
     ns = [r.params for r in runs] + [b.centre_params for b in sw.budgets]
     ds = [r.tokens for r in runs] + [b.centre_tokens for b in sw.budgets]
-    n_lo, n_hi = _span(min(ns), max(ns), margin=3.0)
-    d_lo, d_hi = _span(min(ds), max(ds), margin=3.0)
+    n_lo, n_hi = span(min(ns), max(ns), margin=3.0)
+    d_lo, d_hi = span(min(ds), max(ds), margin=3.0)
 
     if predicts:
         fig, (ax, ax2) = plt.subplots(

@@ -18,24 +18,39 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chinchilla_cli.architecture import Architecture, sketch
+from chinchilla_cli._display import display_bundle
+from chinchilla_cli.architecture import (
+    DEFAULT_ASPECT_RATIO,
+    DEFAULT_FAMILY,
+    DEFAULT_SEQ_LEN,
+    DEFAULT_VOCAB,
+    Architecture,
+    sketch,
+)
 from chinchilla_cli.errors import InputError
+from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE as FIT_FLOPS_TOLERANCE
 from chinchilla_cli.frontier import optimal_allocation
-from chinchilla_cli.hardware import SECONDS_PER_HOUR, Cluster
+from chinchilla_cli.hardware import (
+    DEFAULT_ACCELERATOR,
+    DEFAULT_MFU,
+    SECONDS_PER_HOUR,
+    Cluster,
+    cluster_assumptions,
+    load_accelerator,
+)
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law
-from chinchilla_cli.plan import TRAIN_BYTES_PER_PARAM
-from chinchilla_cli.quantity import BUDGET_FORMS, human, sci
+from chinchilla_cli.planning import TRAIN_BYTES_PER_PARAM
+from chinchilla_cli.quantity import BUDGET_FORMS, human, parse_budgets, require, sci
 
 DEFAULT_SIZES = 9
 DEFAULT_SPAN = 16.0
+DEFAULT_CHIPS = 8  # each run of a sweep is small: one node
 MIN_PARABOLA_SIZES = 3  # a parabola through loss against log N needs three sizes
 MAX_SIZES = 100
-# `chinchilla fit` puts runs whose FLOPs agree within this fraction into one budget
-# (isoflop.DEFAULT_FLOPS_TOLERANCE; not imported, since isoflop pulls in numpy)
-FIT_FLOPS_TOLERANCE = 0.10
 SKETCH_TOLERANCE = 0.05  # warn when a sketch's count is further than this from its target
 APPENDIX_F_NOTE_RATIO = 1.10  # mention the appendix-F count when it exceeds 6N by this
 
@@ -155,6 +170,10 @@ class Sweep:
     aspect_ratio: float
     assumptions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    written: tuple[tuple[str, str | None], ...] = ()  # files the command wrote: (key, path)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return display_bundle(self)
 
     @property
     def runs(self) -> tuple[SweepRun, ...]:
@@ -194,6 +213,7 @@ class Sweep:
             "total_hours": self.total_hours,
             "assumptions": list(self.assumptions),
             "warnings": list(self.warnings),
+            **dict(self.written),
         }
 
     def csv_text(self) -> str:
@@ -230,24 +250,25 @@ def make_sweep(
     *,
     sizes: int = DEFAULT_SIZES,
     span: float = DEFAULT_SPAN,
-    vocab_size: int = 32_000,
-    seq_len: int = 2048,
-    aspect_ratio: float = 100.0,
+    vocab_size: int = DEFAULT_VOCAB[DEFAULT_FAMILY],
+    seq_len: int = DEFAULT_SEQ_LEN,
+    aspect_ratio: float = DEFAULT_ASPECT_RATIO,
     assumptions: tuple[str, ...] = (),
 ) -> Sweep:
     """The runs of an IsoFLOP sweep over `budgets` (FLOPs), `sizes` per budget spread over
     a factor `span` in N around the law's optimum, on `cluster`."""
     if not budgets:
-        raise InputError(f"--budgets: no budgets; expected {BUDGET_FORMS}")
+        raise InputError(f"no budgets; expected {BUDGET_FORMS}", field="budgets")
     if not 1 <= sizes <= MAX_SIZES:
         raise InputError(
-            f"--sizes: {sizes} is out of range; expected a whole number from 1 "
-            f"to {MAX_SIZES} (3 or more for a parabola)"
+            f"{sizes} is out of range; expected a whole number from 1 "
+            f"to {MAX_SIZES} (3 or more for a parabola)",
+            field="sizes",
         )
     if not (span > 1 and math.isfinite(span)):
         raise InputError(
-            f"--span: {span:g} is out of range; expected a number > 1 "
-            "(largest over smallest model size)"
+            f"{span:g} is out of range; expected a number > 1 (largest over smallest model size)",
+            field="span",
         )
     planned = []
     for c in budgets:
@@ -288,8 +309,8 @@ def _warnings(sw: Sweep) -> list[str]:
     out = list(sw.law.notes)
     if sw.sizes < MIN_PARABOLA_SIZES:
         out.append(
-            f"--sizes {sw.sizes}: a parabola through loss against log N needs at least "
-            f"{MIN_PARABOLA_SIZES} sizes per budget; `chinchilla fit --approach isoflop` "
+            f"`sizes` {sw.sizes}: a parabola through loss against log N needs at least "
+            f"{MIN_PARABOLA_SIZES} sizes per budget; a fit with `approach` isoflop "
             "will skip these budgets"
         )
     if len(sw.budgets) == 1:
@@ -302,7 +323,7 @@ def _warnings(sw: Sweep) -> list[str]:
             out.append(
                 f"budgets {sci(lo.flops)} and {sci(hi.flops)} are within "
                 f"{FIT_FLOPS_TOLERANCE:.0%} of each other: `chinchilla fit` would read "
-                "them as one budget (see its --flops-tolerance)"
+                "them as one budget (see `flops_tolerance`)"
             )
     for b in sw.budgets:
         off = [r for r in b.runs if abs(r.params / r.target_params - 1) > SKETCH_TOLERANCE]
@@ -312,7 +333,7 @@ def _warnings(sw: Sweep) -> list[str]:
                 f"budget {sci(b.flops)}: {len(off)} of {len(b.runs)} sketches miss their target "
                 f"size by more than {SKETCH_TOLERANCE:.0%} (worst: {human(worst.target_params)} "
                 f"-> {human(worst.params)}); at these sizes the {sw.vocab_size:,}-token embedding "
-                "dominates the count: lower --vocab or raise the budget"
+                "dominates the count: lower `vocab` or raise the budget"
             )
         distinct = {r.params for r in b.runs}
         if len(distinct) < len(b.runs):
@@ -327,7 +348,7 @@ def _warnings(sw: Sweep) -> list[str]:
         out.append(
             f"{len(too_big)} run(s) (up to {human(biggest)} parameters) need more than the "
             f"cluster's {memory / 1e12:,.2f} TB of accelerator memory for weights, "
-            f"gradients and Adam ({TRAIN_BYTES_PER_PARAM} bytes/param); add --chips"
+            f"gradients and Adam ({TRAIN_BYTES_PER_PARAM} bytes/param); add `chips`"
         )
     ratio = max(
         r.architecture.flops_per_token / (FLOPS_PER_PARAM_TOKEN * r.params) for r in sw.runs
@@ -339,3 +360,61 @@ def _warnings(sw: Sweep) -> list[str]:
             f"to {ratio:.2f}x that at the smallest sizes, and the wall-clock with it"
         )
     return out
+
+
+def sweep(
+    budgets: str | Sequence[float],
+    *,
+    sizes: int = DEFAULT_SIZES,
+    span: float = DEFAULT_SPAN,
+    law: str | Law | None = None,
+    chips: int = DEFAULT_CHIPS,
+    accelerator: str | None = None,
+    peak_flops: float | None = None,
+    mfu: float | None = None,
+    vocab: int | None = None,
+    seq_len: int | None = None,
+    aspect_ratio: float | None = None,
+) -> Sweep:
+    """Design an IsoFLOP experiment: at each budget (FLOPs; a list or "START:STOP:COUNT"),
+    `sizes` model sizes over a factor `span` in N, centred on the law's optimum, with an
+    architecture sketch each and the wall-clock of each run on `chips` accelerators."""
+    from chinchilla_cli.planning import resolve_law
+
+    planned = parse_budgets(budgets, "budgets") if isinstance(budgets, str) else tuple(budgets)
+    for value in planned:
+        require(value, "budgets")
+    require(chips, "chips", integer=True)
+    require(peak_flops, "peak_flops")
+    require(mfu, "mfu", maximum=1.0)
+    for field, whole in (("vocab", vocab), ("seq_len", seq_len)):
+        require(whole, field, integer=True)
+    require(aspect_ratio, "aspect_ratio")
+    the_law = resolve_law(law)
+    acc = load_accelerator(accelerator or DEFAULT_ACCELERATOR)
+    cluster = Cluster(
+        acc, chips, peak_flops or acc.bf16_flops_per_second, DEFAULT_MFU if mfu is None else mfu
+    )
+    shape = (
+        DEFAULT_VOCAB[DEFAULT_FAMILY] if vocab is None else vocab,
+        DEFAULT_SEQ_LEN if seq_len is None else seq_len,
+        DEFAULT_ASPECT_RATIO if aspect_ratio is None else aspect_ratio,
+    )
+    assumptions = [
+        f"law {the_law.name}" + (" (default)" if law is None else ""),
+        "C = 6·N·D",
+        *cluster_assumptions(cluster, peak_flops is not None, mfu is None, None),
+        "runs one after another on the whole cluster",
+        f"vocabulary {shape[0]:,}, sequence {shape[1]:,}, d_model/layers ≈ {shape[2]:g}",
+    ]
+    return make_sweep(
+        the_law,
+        planned,
+        cluster,
+        sizes=sizes,
+        span=span,
+        vocab_size=shape[0],
+        seq_len=shape[1],
+        aspect_ratio=shape[2],
+        assumptions=tuple(assumptions),
+    )

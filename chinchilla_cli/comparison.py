@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from chinchilla_cli._display import display_bundle
 from chinchilla_cli.architecture import DEFAULT_SEQ_LEN, Architecture
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.frontier import (
@@ -60,7 +61,7 @@ class Config:
     reported_flops: float | None = None
     architecture: Architecture | None = None
     source: str | None = None  # a preset's citation
-    origin: str = "command line"  # "preset", "command line" or the --file path
+    origin: str = "command line"  # "preset", "command line" or the file path
 
     @property
     def flops(self) -> float:
@@ -75,14 +76,15 @@ def model_names() -> list[str]:
     return list(load_presets("models"))
 
 
-def preset_config(name: str, what: str = "CONFIGS") -> Config:
+def preset_config(name: str, what: str = "configs") -> Config:
     """A famous run from presets/models.yaml."""
     models = load_presets("models")
     key = name.strip().lower()
     if key not in models:
         raise InputError(
-            f"{what}: unknown model {name!r}; known: {', '.join(models)}; "
-            f"or write a configuration as {CONFIG_SYNTAX}"
+            f"unknown model {name!r}; known: {', '.join(models)}; "
+            f"or write a configuration as {CONFIG_SYNTAX}",
+            field=what,
         )
     e = models[key]
     where = f"presets/models.yaml:{key}"
@@ -98,7 +100,7 @@ def preset_config(name: str, what: str = "CONFIGS") -> Config:
     )
 
 
-def parse_config(text: str, what: str = "CONFIGS") -> Config:
+def parse_config(text: str, what: str = "configs") -> Config:
     """`gopher`, `13B@2.6T` or `mine=13B@2.6T`."""
     spec = text.strip()
     if "@" not in spec and "=" not in spec:
@@ -106,18 +108,18 @@ def parse_config(text: str, what: str = "CONFIGS") -> Config:
     label, _, body = spec.rpartition("=") if "=" in spec else ("", "", spec)
     if "=" in spec and not _LABEL.match(label.strip()):
         raise InputError(
-            f"{what}: {text!r} has an empty or malformed label; expected {CONFIG_SYNTAX}"
+            f"{text!r} has an empty or malformed label; expected {CONFIG_SYNTAX}", field=what
         )
     n_text, at, d_text = body.partition("@")
     if not at or "@" in d_text or not n_text.strip() or not d_text.strip():
-        raise InputError(f"{what}: {text!r} is not a configuration; expected {CONFIG_SYNTAX}")
+        raise InputError(f"{text!r} is not a configuration; expected {CONFIG_SYNTAX}", field=what)
     params = _parse_size(n_text, f"{what}: {text!r}: params")
     tokens = _parse_size(d_text, f"{what}: {text!r}: tokens")
     return Config(label.strip() or body.strip(), params, tokens)
 
 
 def configs_from_file(
-    path: str, what: str = "--file", notes: list[str] | None = None
+    path: str, what: str = "file", notes: list[str] | None = None
 ) -> list[Config]:
     """A YAML list of {name, params, tokens, optional reported_flops, architecture}.
 
@@ -133,19 +135,21 @@ def configs_from_file(
             got = "an empty file"
         else:
             got = "an empty list" if data == [] else f"a {type(data).__name__}"
-        raise InputError(f"{what}: {path}: not a list of configurations (got {got}); {expected}")
+        raise InputError(
+            f"{path}: not a list of configurations (got {got}); {expected}", field=what
+        )
     out = []
     for i, entry in enumerate(data, start=1):
         where = f"{path}: entry {i}"
         if not isinstance(entry, dict):
-            raise InputError(f"{what}: {where} is not a mapping; {expected}")
+            raise InputError(f"{where} is not a mapping; {expected}", field=what)
         name = entry.get("name")
         if name is None or str(name).strip() == "":
-            raise InputError(f"{what}: {where} has no name; {expected}")
+            raise InputError(f"{where} has no name; {expected}", field=what)
         where = f"{path}: entry {i} ({str(name).strip()})"
         missing = [k for k in ("params", "tokens") if k not in entry]
         if missing:
-            raise InputError(f"{what}: {where} is missing {' and '.join(missing)}; {expected}")
+            raise InputError(f"{where} is missing {' and '.join(missing)}; {expected}", field=what)
         unknown = sorted(
             set(map(str, entry))
             - {"name", "params", "tokens", "reported_flops", "architecture", "source"}
@@ -175,31 +179,33 @@ def configs_from_file(
 _ARCH_INTS = ("n_layers", "d_model", "n_heads", "head_dim", "ffw_size", "vocab_size")
 
 
-def architecture_from_mapping(raw: Any, where: str, what: str = "--file") -> Architecture:
+def architecture_from_mapping(raw: Any, where: str, what: str = "file") -> Architecture:
     """An `architecture:` mapping as in presets/models.yaml."""
     keys = ", ".join(_ARCH_INTS + ("seq_len", "kv_heads", "family"))
     if not isinstance(raw, dict):
-        raise InputError(f"{what}: {where}: architecture must be a mapping of {keys}")
+        raise InputError(f"{where}: architecture must be a mapping of {keys}", field=what)
     missing = [k for k in _ARCH_INTS if k not in raw]
     if missing:
-        raise InputError(f"{what}: {where}: architecture is missing {', '.join(missing)}")
+        raise InputError(f"{where}: architecture is missing {', '.join(missing)}", field=what)
     unknown = sorted(set(map(str, raw)) - set(_ARCH_INTS) - {"seq_len", "kv_heads", "family"})
     if unknown:
         raise InputError(
-            f"{what}: {where}: architecture has unknown key {unknown[0]!r}; expected {keys}"
+            f"{where}: architecture has unknown key {unknown[0]!r}; expected {keys}", field=what
         )
     family = str(raw.get("family", "chinchilla"))
     if family not in ARCH_FAMILIES:
         raise InputError(
-            f"{what}: {where}: architecture family {family!r} is unknown; "
-            f"expected one of {', '.join(ARCH_FAMILIES)}"
+            f"{where}: architecture family {family!r} is unknown; "
+            f"expected one of {', '.join(ARCH_FAMILIES)}",
+            field=what,
         )
 
     def whole(key: str) -> int:
         v = raw[key]
         if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
             raise InputError(
-                f"{what}: {where}: architecture {key} must be a positive whole number, got {v!r}"
+                f"{where}: architecture {key} must be a positive whole number, got {v!r}",
+                field=what,
             )
         return v
 
@@ -226,17 +232,17 @@ def _parse_size(text: str, what: str) -> float:
     return check_magnitude(value, text, what)
 
 
-def _size(raw: Any, key: str, where: str, what: str = "--file") -> float:
+def _size(raw: Any, key: str, where: str, what: str = "file") -> float:
     if isinstance(raw, str):
         return _parse_size(raw, f"{what}: {where}: {key}")
     if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
-        raise InputError(f"{what}: {where}: {key} must be {ACCEPTED}, got {raw!r}")
+        raise InputError(f"{where}: {key} must be {ACCEPTED}, got {raw!r}", field=what)
     if raw <= 0:
-        raise InputError(f"{what}: {where}: {key} must be positive, got {raw!r}")
+        raise InputError(f"{where}: {key} must be positive, got {raw!r}", field=what)
     return check_magnitude(float(raw), repr(raw), f"{what}: {where}: {key}")
 
 
-def _optional_size(raw: Any, key: str, where: str, what: str = "--file") -> float | None:
+def _optional_size(raw: Any, key: str, where: str, what: str = "file") -> float | None:
     return None if raw is None else _size(raw, key, where, what)
 
 
@@ -251,7 +257,7 @@ class Row:
     optimal_loss: float | None
     optimal_flops_for_loss: float | None  # C*
     data_ceiling_loss: float | None
-    losses: tuple[tuple[str, float], ...]  # law name -> predicted loss (the --all-laws columns)
+    losses: tuple[tuple[str, float], ...]  # law name -> predicted loss (the `all_laws` columns)
 
     @property
     def compute_efficiency(self) -> float | None:
@@ -299,11 +305,15 @@ class Row:
 
 @dataclass(frozen=True)
 class Comparison:
+    """Runs side by side under a law: what `chinchilla compare` reports."""
+
     law: Law
     rows: tuple[Row, ...]
     loss_laws: tuple[str, ...]  # the laws of each row's `losses`, in column order
     findings: tuple[str, ...]
     notes: tuple[str, ...]
+    all_laws: bool = False  # whether `loss_laws` holds every preset (a column each)
+    written: tuple[tuple[str, str | None], ...] = ()  # files the command wrote: (key, path)
 
     @property
     def efficiency_measure(self) -> str:
@@ -322,7 +332,11 @@ class Comparison:
             "models": [r.to_dict() for r in self.rows],
             "findings": list(self.findings),
             "notes": list(self.notes),
+            **dict(self.written),
         }
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return display_bundle(self)
 
 
 def loss_laws(law: Law, all_laws: bool) -> list[Law]:
@@ -356,8 +370,35 @@ def make_row(law: Law, config: Config, column_laws: list[Law]) -> Row:
 
 
 def compare(
+    *configs: str | Config,
+    law: str | Law | None = None,
+    file: str | None = None,
+    all_laws: bool = False,
+) -> Comparison:
+    """Training runs side by side under a law: loss, the compute-optimal split of the same
+    compute, the compute efficiency C*/C and the data ceiling.
+
+    Each config is a model preset ("gopher"), "N@D" or "label=N@D" ("mine=13B@2.6T"), or a
+    Config; `file` adds the runs of a YAML list. `all_laws` adds every preset law's loss.
+    """
+    from chinchilla_cli.planning import resolve_law
+
+    runs = [c if isinstance(c, Config) else parse_config(c) for c in configs]
+    file_notes: list[str] = []
+    if file is not None:
+        runs += configs_from_file(file, notes=file_notes)
+    if not runs:
+        raise InputError(
+            "compare: no configuration given; name model presets (e.g. gopher chinchilla), "
+            f"write {CONFIG_SYNTAX}, or give a YAML `file`"
+        )
+    return make_comparison(runs, resolve_law(law), all_laws, tuple(file_notes))
+
+
+def make_comparison(
     configs: list[Config], law: Law, all_laws: bool = False, input_notes: tuple[str, ...] = ()
 ) -> Comparison:
+    """The comparison of resolved configurations under a law object."""
     if not configs:
         raise InputError("compare: no configuration given")
     columns = loss_laws(law, all_laws)
@@ -377,7 +418,12 @@ def compare(
                     f"FLOPs per token assume {DEFAULT_SEQ_LEN}"
                 )
     return Comparison(
-        law, rows, tuple(x.name for x in columns), tuple(findings(law, rows)), tuple(notes)
+        law,
+        rows,
+        tuple(x.name for x in columns),
+        tuple(findings(law, rows)),
+        tuple(notes),
+        all_laws,
     )
 
 

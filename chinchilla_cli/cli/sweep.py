@@ -6,7 +6,13 @@ from typing import Annotated
 
 import typer
 
-from chinchilla_cli._options import (
+from chinchilla_cli.architecture import (
+    DEFAULT_ASPECT_RATIO,
+    DEFAULT_FAMILY,
+    DEFAULT_SEQ_LEN,
+    DEFAULT_VOCAB,
+)
+from chinchilla_cli.cli._options import (
     FRACTION,
     POSITIVE,
     POSITIVE_INT,
@@ -15,6 +21,8 @@ from chinchilla_cli._options import (
     LawOpt,
     quantity,
 )
+from chinchilla_cli.hardware import DEFAULT_ACCELERATOR, DEFAULT_MFU
+from chinchilla_cli.sweeps import DEFAULT_CHIPS, DEFAULT_SIZES, DEFAULT_SPAN
 
 
 def sweep(
@@ -34,7 +42,7 @@ def sweep(
             help="Model sizes per budget, 1 to 100 (3 or more: the IsoFLOP fit is a parabola "
             "in log N).",
         ),
-    ] = 9,
+    ] = DEFAULT_SIZES,
     span: Annotated[
         float,
         typer.Option(
@@ -42,7 +50,7 @@ def sweep(
             help="Largest over smallest model size of each budget, a factor > 1; the sizes are "
             "spread evenly in log N and centred on the law's optimum.",
         ),
-    ] = 16.0,
+    ] = DEFAULT_SPAN,
     law: LawOpt = "besiroglu2024",
     chips: Annotated[
         int,
@@ -50,10 +58,14 @@ def sweep(
             parser=POSITIVE_INT,
             help="Number of accelerators each run trains on (the runs go one after another).",
         ),
-    ] = 8,
+    ] = DEFAULT_CHIPS,
     accelerator: Annotated[
-        str, typer.Option(help="Accelerator preset (see `chinchilla presets hardware`).")
-    ] = "h100-sxm",
+        str | None,
+        typer.Option(
+            help="Accelerator preset (see `chinchilla presets hardware`).",
+            show_default=DEFAULT_ACCELERATOR,
+        ),
+    ] = None,
     peak_flops: Annotated[
         float | None,
         typer.Option(
@@ -63,23 +75,41 @@ def sweep(
         ),
     ] = None,
     mfu: Annotated[
-        float, typer.Option(parser=FRACTION, help="Model FLOPs utilisation, a fraction in (0, 1].")
-    ] = 0.40,
+        float | None,
+        typer.Option(
+            parser=FRACTION,
+            metavar="FRACTION",
+            help="Model FLOPs utilisation, a fraction in (0, 1].",
+            show_default=f"{DEFAULT_MFU:g}",
+        ),
+    ] = None,
     vocab: Annotated[
-        int,
+        int | None,
         typer.Option(
-            parser=POSITIVE_INT, help="Vocabulary size of the architecture sketches, tokens."
+            parser=POSITIVE_INT,
+            metavar="TOKENS",
+            help="Vocabulary size of the architecture sketches, tokens.",
+            show_default=f"{DEFAULT_VOCAB[DEFAULT_FAMILY]:,}",
         ),
-    ] = 32000,
+    ] = None,
     seq_len: Annotated[
-        int, typer.Option(parser=POSITIVE_INT, help="Sequence length, tokens.")
-    ] = 2048,
-    aspect_ratio: Annotated[
-        float,
+        int | None,
         typer.Option(
-            parser=POSITIVE, help="Target d_model / layers of the sketches (Table A9 spans 43-109)."
+            parser=POSITIVE_INT,
+            metavar="TOKENS",
+            help="Sequence length, tokens.",
+            show_default=str(DEFAULT_SEQ_LEN),
         ),
-    ] = 100.0,
+    ] = None,
+    aspect_ratio: Annotated[
+        float | None,
+        typer.Option(
+            parser=POSITIVE,
+            metavar="RATIO",
+            help="Target d_model / layers of the sketches (Table A9 spans 43-109).",
+            show_default=f"{DEFAULT_ASPECT_RATIO:g}",
+        ),
+    ] = None,
     csv: Annotated[
         str | None,
         typer.Option(
@@ -104,73 +134,42 @@ def sweep(
     json_out: JsonOpt = False,
 ) -> None:
     """Design an IsoFLOP experiment: model sizes per budget centred on the law's optimum."""
+    from dataclasses import replace
     from pathlib import Path
 
-    from chinchilla_cli import files
-    from chinchilla_cli import hardware as hw
-    from chinchilla_cli import sweep as core
+    from chinchilla_cli import files, sweeps
+    from chinchilla_cli.cli import output
     from chinchilla_cli.errors import InputError
-    from chinchilla_cli.laws import DEFAULT_LAW, load_law
-    from chinchilla_cli.quantity import BUDGET_FORMS, parse_budgets
+    from chinchilla_cli.quantity import BUDGET_FORMS
 
     if budgets is None:
-        raise InputError(f"sweep: no budgets; give --budgets as {BUDGET_FORMS}")
-    planned = parse_budgets(budgets)
-    if sizes > core.MAX_SIZES:
-        raise InputError(
-            f"--sizes: {sizes} is out of range; expected a whole number from 1 to "
-            f"{core.MAX_SIZES} (3 or more for a parabola)"
-        )
-    the_law = load_law(law)
-    acc = hw.load_accelerator(accelerator)
-    cluster = hw.Cluster(acc, chips, peak_flops or acc.bf16_flops_per_second, mfu)
-
+        raise InputError(f"sweep: no budgets; give `budgets` as {BUDGET_FORMS}")
     # refuse an output file before doing the work
     if csv is not None and plot is not None and Path(csv).resolve() == Path(plot).resolve():
-        raise InputError(f"--csv and --plot both name {csv!r}; give two different files")
+        raise InputError(f"`csv` and `plot` both name {csv!r}; give two different files")
     if csv is not None:
-        files.check_writable(csv, "--csv", force)
+        files.check_writable(csv, "csv", force)
     if plot is not None:
-        from chinchilla_cli import plotting
+        from chinchilla_cli.plots import check_plot_path
 
-        plotting.check_plot_path(plot, "--plot", force)
-
-    assumptions = [
-        f"law {the_law.name}" + (" (default)" if law == DEFAULT_LAW else ""),
-        "C = 6·N·D",
-        f"{chips:,} x {acc.name} at {cluster.peak_flops_per_second / 1e12:,.1f} TFLOP/s dense "
-        "bf16 peak" + ("" if peak_flops else " (preset)"),
-        f"MFU {mfu:.0%}" + (" (default)" if mfu == hw.DEFAULT_MFU else ""),
-        "runs one after another on the whole cluster",
-        f"vocabulary {vocab:,}, sequence {seq_len:,}, d_model/layers ≈ {aspect_ratio:g}",
-    ]
-    result = core.make_sweep(
-        the_law,
-        planned,
-        cluster,
+        check_plot_path(plot, "plot", force)
+    result = sweeps.sweep(
+        budgets,
         sizes=sizes,
         span=span,
-        vocab_size=vocab,
+        law=law,
+        chips=chips,
+        accelerator=accelerator,
+        peak_flops=peak_flops,
+        mfu=mfu,
+        vocab=vocab,
         seq_len=seq_len,
         aspect_ratio=aspect_ratio,
-        assumptions=tuple(assumptions),
     )
-
     if csv is not None:
-        files.write_text_atomic(csv, result.csv_text(), "--csv", force)
+        files.write_text_atomic(csv, result.csv_text(), "csv", force)
     if plot is not None:
-        from chinchilla_cli.plot_sweep import sweep_plot
+        from chinchilla_cli.plots.sweep import sweep_plot
 
-        sweep_plot(result, plot, "--plot", force)
-
-    from chinchilla_cli import render
-
-    if json_out:
-        d = result.to_dict()
-        d["csv"] = csv
-        d["plot"] = plot
-        render.print_json(d)
-    else:
-        from chinchilla_cli.render_sweep import sweep_view
-
-        render.console().print(sweep_view(result, csv=csv, plot=plot))
+        sweep_plot(result, plot, "plot", force)
+    output(replace(result, written=(("csv", csv), ("plot", plot))), json_out)

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
-from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from chinchilla_cli.fitting import FitReport
 from chinchilla_cli.quantity import human, sci
-from chinchilla_cli.render import console, kv_table, warnings_block
+from chinchilla_cli.views import console, kv_table, titled_table, warnings_block, words
 
 
 @contextlib.contextmanager
 def progress_bar(total: int, quiet: bool = False) -> Iterator[Callable[[int], None]]:
-    """A bar on stderr; yields a callback taking the number of resamples done."""
+    """A bar on stderr; yields a callback taking the number of resamples done.
+
+    The bar starts at the first resample, so an error before it (a bad file) prints its
+    one line alone; it is transient and leaves nothing behind on stderr."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -27,7 +28,7 @@ def progress_bar(total: int, quiet: bool = False) -> Iterator[Callable[[int], No
         TimeRemainingColumn,
     )
 
-    with Progress(
+    bar = Progress(
         TextColumn("bootstrap"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -35,9 +36,19 @@ def progress_bar(total: int, quiet: bool = False) -> Iterator[Callable[[int], No
         console=console(stderr=True),
         transient=True,
         disable=quiet,
-    ) as bar:
-        task = bar.add_task("bootstrap", total=total)
-        yield lambda done: bar.update(task, completed=done)
+    )
+    task = bar.add_task("bootstrap", total=total)
+
+    def advance(done: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done)
+
+    try:
+        yield advance
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def _ci(interval: tuple[float, float] | None) -> str:
@@ -49,9 +60,9 @@ def _ci(interval: tuple[float, float] | None) -> str:
     return f"[{lo:.4g}, {hi:.4g}]"
 
 
-def fit_view(
-    report: FitReport, saved: Path | None = None, plot: str | None = None
-) -> RenderableType:
+def fit_view(report: FitReport) -> RenderableType:
+    written = dict(report.written)
+    saved, plot = written.get("saved"), written.get("plot")
     r = report.runs
     ci = report.intervals() or {}
     level = f"{report.ci_level:g}% CI" if ci else ""
@@ -59,16 +70,13 @@ def fit_view(
     kept = f"{r.n_read} rows read, {r.n_dropped} dropped, {r.n_kept} kept"
     parts.append(Text.assemble(("Runs: ", "bold"), f"{r.source}: {kept}"))
     for line in (*r.derived, *r.notes):
-        parts.append(Text(f"  {line}", style="dim"))
+        parts.append(Text(f"  {words(line)}", style="dim"))
 
     if report.parametric is not None:
         p, law = report.parametric, report.parametric.law
         title = "Approach 3: L(N, D) = E + A/N^alpha + B/D^beta"
-        t = Table(
-            title=title,
-            title_justify="left",
-            title_style="bold",
-            box=box.SIMPLE_HEAD,
+        t = titled_table(
+            title,
             min_width=len(title) + 1,
         )
         t.add_column("parameter", style="cyan")
@@ -125,12 +133,7 @@ def fit_view(
     else:
         iso = report.isoflop
         assert iso is not None
-        t = Table(
-            title="Approach 2: IsoFLOP minima",
-            title_justify="left",
-            title_style="bold",
-            box=box.SIMPLE_HEAD,
-        )
+        t = titled_table("Approach 2: IsoFLOP minima")
         for col in ("budget C", "runs", "N_opt", "D_opt", "loss at min"):
             t.add_column(col, justify="right")
         for m in iso.minima:
@@ -163,7 +166,9 @@ def fit_view(
             )
         )
     if saved is not None:
-        parts.append(Text(f"Saved the law to {saved}: use it with --law {saved}", style="green"))
+        parts.append(
+            Text(words(f"Saved the law to {saved}: use it with `law` {saved}"), style="green")
+        )
     if plot is not None:
         parts.append(Text(f"Wrote the plot to {plot}", style="green"))
     if report.warnings:

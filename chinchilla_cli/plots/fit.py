@@ -4,16 +4,23 @@ with the fitted law, and the compute-optimal frontier it implies."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from chinchilla_cli.fitting import FitReport
 from chinchilla_cli.isoflop import group_budgets
-from chinchilla_cli.plotting import pyplot
+from chinchilla_cli.laws import frontier_params, tokens_for
+from chinchilla_cli.plots import write_figure
 
 
-def plot_fit(report: FitReport, path: str | Path, flops_tolerance: float = 0.10) -> None:
-    plt = pyplot()
+def fit_plot(report: FitReport, path: str, option: str, force: bool) -> Path:
+    """Write the `chinchilla fit` figure atomically in the format the suffix names."""
+    return write_figure(lambda plt: fit_figure(plt, report), path, option, force, "this fit")
+
+
+def fit_figure(plt: Any, report: FitReport) -> Any:
+    flops_tolerance = report.flops_tolerance
     runs = report.runs
     fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(16, 5.2), constrained_layout=True)
     cmap = plt.get_cmap("viridis")
@@ -59,7 +66,7 @@ def plot_fit(report: FitReport, path: str | Path, flops_tolerance: float = 0.10)
             n = np.geomspace(runs.params[m].min() / 2, runs.params[m].max() * 2, 100)
             ax1.plot(
                 n,
-                [law.loss(x, budget / (6 * x)).total for x in n],
+                [law.loss(x, tokens_for(budget, x)).total for x in n],
                 color=color,
                 lw=1.2,
                 label=f"{budget:.1e} FLOPs" if shown < 8 else None,
@@ -94,7 +101,7 @@ def plot_fit(report: FitReport, path: str | Path, flops_tolerance: float = 0.10)
         )
         cols = report.derived_samples()
         if cols:
-            curves = cols["G"][:, None] * (c[None, :] / 6) ** cols["a"][:, None]
+            curves = frontier_params(cols["G"][:, None], cols["a"][:, None], c[None, :])
             tail = (100 - report.ci_level) / 2
             lo, hi = np.percentile(curves, [tail, 100 - tail], axis=0)
             ax2.fill_between(
@@ -141,5 +148,4 @@ def plot_fit(report: FitReport, path: str | Path, flops_tolerance: float = 0.10)
     ax2.legend(fontsize=8, loc="upper left")
     for ax in (ax0, ax1, ax2):
         ax.grid(True, which="major", alpha=0.3)
-    fig.savefig(path, dpi=110, format="png")
-    plt.close(fig)
+    return fig

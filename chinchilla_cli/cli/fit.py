@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from chinchilla_cli._options import POSITIVE, ForceOpt, JsonOpt, quantity
-from chinchilla_cli.errors import InputError
+from chinchilla_cli.cli._options import POSITIVE, ForceOpt, JsonOpt, quantity
+from chinchilla_cli.fit_defaults import CI_LEVEL, FLOPS_TOLERANCE, HUBER_DELTA
 
 
 def fit(
@@ -30,7 +29,7 @@ def fit(
         typer.Option(
             parser=POSITIVE, help="Huber loss threshold on log-loss residuals (the paper's 1e-3)."
         ),
-    ] = 1e-3,
+    ] = HUBER_DELTA,
     bootstrap: Annotated[
         int,
         typer.Option(
@@ -51,7 +50,7 @@ def fit(
             parser=quantity(minimum=0, maximum=99.99),
             help="Confidence level of the intervals, percent.",
         ),
-    ] = 95.0,
+    ] = CI_LEVEL,
     params_col: Annotated[
         str | None,
         typer.Option(
@@ -95,7 +94,7 @@ def fit(
             help="Runs whose FLOPs agree within this fraction share a budget (isoflop; "
             "extrapolation check).",
         ),
-    ] = 0.10,
+    ] = FLOPS_TOLERANCE,
     save: Annotated[
         str | None,
         typer.Option(
@@ -104,13 +103,16 @@ def fit(
     ] = None,
     name: Annotated[
         str | None,
-        typer.Option(help="Name of the saved law (default: the file's stem).", show_default=False),
+        typer.Option(
+            help="Name of the saved law (default: the file name before its first dot).",
+            show_default=False,
+        ),
     ] = None,
     plot: Annotated[
         str | None,
         typer.Option(
-            help="Write a PNG: observed vs predicted, IsoFLOP slices, frontier (needs the "
-            "plot extra).",
+            help="Write a figure (.png/.svg/.pdf; needs the plot extra): observed vs "
+            "predicted, IsoFLOP slices, frontier.",
             show_default=False,
         ),
     ] = None,
@@ -118,75 +120,40 @@ def fit(
     json_out: JsonOpt = False,
 ) -> None:
     """Fit a scaling law to your training runs, with bootstrap confidence intervals."""
-    from chinchilla_cli import files
-    from chinchilla_cli.fitting import APPROACHES, fit_runs
-    from chinchilla_cli.runs import read_runs
+    from dataclasses import replace
 
-    if approach not in APPROACHES:
-        raise InputError(
-            f"--approach: unknown approach {approach!r}; expected one of {', '.join(APPROACHES)}"
-        )
+    from chinchilla_cli import files, fitting
+    from chinchilla_cli.cli import output
+    from chinchilla_cli.views.fit import progress_bar
+
     # refuse an output file before spending time on the fit
     if save is not None:
-        files.check_writable(save, "--save", force)
+        files.check_writable(save, "save", force)
     if plot is not None:
-        from chinchilla_cli.plotting import pyplot
+        from chinchilla_cli.plots import check_plot_path
 
-        pyplot()  # fail now, with the install hint, if matplotlib is missing
-        files.check_writable(plot, "--plot", force)
-
-    runs = read_runs(
-        runs_file,
-        params_col=params_col,
-        tokens_col=tokens_col,
-        flops_col=flops_col,
-        loss_col=loss_col,
-        max_loss=max_loss,
-        min_flops=min_flops,
-        max_flops=max_flops,
-    )
-    from chinchilla_cli import render, render_fit
-
-    if bootstrap:
-        with render_fit.progress_bar(bootstrap, quiet=json_out) as advance:
-            report = fit_runs(
-                runs,
-                approach=approach,
-                huber_delta=huber_delta,
-                bootstrap=bootstrap,
-                seed=seed,
-                ci_level=ci,
-                flops_tolerance=flops_tolerance,
-                progress=advance,
-            )
-    else:
-        report = fit_runs(
-            runs,
+        check_plot_path(plot, "plot", force)
+    with progress_bar(bootstrap, quiet=json_out or not bootstrap) as advance:
+        report = fitting.fit(
+            runs_file,
             approach=approach,
             huber_delta=huber_delta,
-            ci_level=ci,
+            bootstrap=bootstrap,
+            seed=seed,
+            ci=ci,
+            params_col=params_col,
+            tokens_col=tokens_col,
+            flops_col=flops_col,
+            loss_col=loss_col,
+            max_loss=max_loss,
+            min_flops=min_flops,
+            max_flops=max_flops,
             flops_tolerance=flops_tolerance,
+            progress=advance,
         )
-
-    saved = None
-    if save is not None:
-        from chinchilla_cli.presets import dump_yaml
-
-        law_name = name or Path(save).stem
-        saved = files.write_text_atomic(
-            save, dump_yaml(report.law_document(law_name)), "--save", force
-        )
+    saved = None if save is None else str(report.save(save, name=name, force=force))
     if plot is not None:
-        from chinchilla_cli.plot_fit import plot_fit
+        from chinchilla_cli.plots.fit import fit_plot
 
-        files.write_atomic(
-            plot, lambda tmp: plot_fit(report, tmp, flops_tolerance), "--plot", force
-        )
-
-    if json_out:
-        d = report.to_dict()
-        d["saved"] = None if saved is None else str(saved)
-        d["plot"] = plot
-        render.print_json(d)
-    else:
-        render.console().print(render_fit.fit_view(report, saved=saved, plot=plot))
+        fit_plot(report, plot, "plot", force)
+    output(replace(report, written=(("saved", saved), ("plot", plot))), json_out)

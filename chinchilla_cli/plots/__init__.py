@@ -48,82 +48,6 @@ def check_plot_path(path: str, option: str, force: bool) -> None:
     pyplot()
 
 
-def compare_plot(comparison: Any, path: str, option: str, force: bool) -> Path:
-    """Write the `chinchilla compare` figure atomically; returns the path written."""
-    return write_figure(
-        lambda plt: compare_figure(plt, comparison),
-        path,
-        option,
-        force,
-        "these runs on one landscape",
-    )
-
-
-def compare_figure(plt: Any, comparison: Any) -> Any:
-    """The runs as points on the law's loss landscape over (N, D), with IsoFLOP lines
-    (C = 6ND) and the compute-optimal frontier; each run is joined to the optimum of its
-    compute along its IsoFLOP line."""
-
-    law, rows = comparison.law, comparison.rows
-    ns = [r.config.params for r in rows] + [r.optimal.params for r in rows]
-    ds = [r.config.tokens for r in rows] + [r.optimal.tokens for r in rows]
-    n_lo, n_hi = _span(min(ns), max(ns))
-    d_lo, d_hi = _span(min(ds), max(ds))
-
-    seen = [r.loss.total for r in rows if r.loss is not None]
-    seen += [r.optimal_loss for r in rows if r.optimal_loss is not None]
-    fig, ax = plt.subplots(figsize=(10, 7.5), layout="constrained")
-    flat = draw_landscape(fig, ax, law, (n_lo, n_hi), (d_lo, d_hi), seen)
-    draw_frontier(ax, law, (n_lo, n_hi), (d_lo, d_hi), color="crimson", lw=2.2)
-
-    colours = plt.get_cmap("tab10" if len(rows) <= 10 else "tab20")
-    labels = []
-    for i, r in enumerate(rows):
-        col = colours(i % colours.N)
-        n, d = r.config.params, r.config.tokens
-        on, od = r.optimal.params, r.optimal.tokens
-        ax.plot([n, on], [d, od], color=col, lw=1.2, ls=":", zorder=3)
-        ax.scatter([on], [od], s=45, facecolors="white", edgecolors=col, linewidths=1.6, zorder=4)
-        ax.scatter([n], [d], s=70, color=col, edgecolors="black", linewidths=0.8, zorder=5)
-        labels.append(
-            ax.annotate(
-                r.config.name,
-                (n, d),
-                xytext=(6, 5),
-                textcoords="offset points",
-                fontsize=9,
-                fontweight="bold",
-                color="black",
-                zorder=6,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": col, "alpha": 0.85},
-            )
-        )
-    # legend proxies in neutral colours (the runs' own colours only tell them apart)
-    ax.scatter([], [], s=70, color="0.6", edgecolors="black", linewidths=0.8, label="run (N, D)")
-    ax.scatter(
-        [],
-        [],
-        s=45,
-        facecolors="white",
-        edgecolors="0.3",
-        linewidths=1.6,
-        label="optimum of the same compute (dotted: along its IsoFLOP line)",
-    )
-
-    without = f"; {law.name} reads N without embeddings" if law.kind == "kaplan" else ""
-    ax.set_xlabel(f"parameters N (log scale{without})")
-    ax.set_ylabel("training tokens D (log scale)")
-    if not law.predicts_loss:
-        what = "allocation (this law predicts no loss)"
-    else:
-        what = "loss landscape" + (" (flat to float precision here)" if flat else "")
-    ax.set_title(f"Training runs on the {law.name} {what}")
-    ax.grid(True, which="major", color="0.5", alpha=0.25, lw=0.5)
-    fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
-    _spread_labels(fig, labels)
-    return fig
-
-
 _OFFSETS = (
     (6, 5),
     (6, -14),
@@ -140,7 +64,7 @@ _OFFSETS = (
 )
 
 
-def _spread_labels(fig: Any, labels: list[Any]) -> None:
+def spread_labels(fig: Any, labels: list[Any]) -> None:
     """Move each point label to the first of a few offsets where it overlaps no earlier label."""
     fig.canvas.draw()  # lay out the figure, so text extents are final
     renderer = fig.canvas.get_renderer()
@@ -159,7 +83,7 @@ def _spread_labels(fig: Any, labels: list[Any]) -> None:
         placed.append(box)
 
 
-def _span(
+def span(
     lo: float, hi: float, margin: float = 4.0, min_decades: float = 1.5
 ) -> tuple[float, float]:
     """A log-scale axis range around [lo, hi] with `margin` each side and at least
@@ -278,71 +202,3 @@ def write_figure(
         return write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150), option, force)
     finally:
         plt.close(fig)
-
-
-def plan_plot(plan: Any, path: str, option: str, force: bool) -> Path:
-    """Write the `chinchilla plan` figure atomically; returns the path written."""
-    return write_figure(lambda plt: plan_figure(plt, plan), path, option, force, "this plan")
-
-
-def plan_figure(plt: Any, plan: Any) -> Any:
-    """The plan on the chosen law's landscape, every cross-check law's frontier, and the
-    plan's N_opt and D_opt intervals where the law carries bootstrap samples."""
-    from chinchilla_cli.laws import load_law
-
-    o = plan.optimal
-    laws = [load_law(c.law) for c in plan.crosscheck]
-    n_lo, n_hi = _span(
-        min(o.params, *(c.params for c in plan.crosscheck)),
-        max(o.params, *(c.params for c in plan.crosscheck)),
-    )
-    d_lo, d_hi = _span(
-        min(o.tokens, *(c.tokens for c in plan.crosscheck)),
-        max(o.tokens, *(c.tokens for c in plan.crosscheck)),
-    )
-    fig, ax = plt.subplots(figsize=(10, 7.5), layout="constrained")
-    seen = [plan.loss.total] if plan.loss is not None else []
-    draw_landscape(fig, ax, plan.law, (n_lo, n_hi), (d_lo, d_hi), seen)
-    # tab10 without its red, which marks the chosen law
-    colours = [plt.get_cmap("tab10")(i) for i in (0, 1, 2, 4, 5, 6, 7, 8, 9)]
-    for i, law in enumerate(laws):
-        chosen = law.name == plan.law.name
-        draw_frontier(
-            ax,
-            law,
-            (n_lo, n_hi),
-            (d_lo, d_hi),
-            color="crimson" if chosen else colours[i % len(colours)],
-            lw=2.4 if chosen else 1.2,
-            ls="-" if chosen else "--",
-            label=f"frontier: {law.name}" + (" (chosen)" if chosen else ""),
-        )
-    u = plan.uncertainty
-    if u is not None:
-        ax.errorbar(
-            [o.params],
-            [o.tokens],
-            xerr=[[o.params - u.params.low], [u.params.high - o.params]],
-            yerr=[[o.tokens - u.tokens.low], [u.tokens.high - o.tokens]],
-            fmt="none",
-            ecolor="black",
-            elinewidth=1.2,
-            capsize=4,
-            zorder=6,
-            label=f"{u.level:g}% interval of N_opt, D_opt ({u.samples} bootstrap fits)",
-        )
-    ax.scatter(
-        [o.params],
-        [o.tokens],
-        marker="*",
-        s=260,
-        color="gold",
-        edgecolors="black",
-        zorder=7,
-        label=f"the plan: {o.params / 1e9:.3g}B parameters, {o.tokens / 1e12:.3g}T tokens",
-    )
-    ax.set_xlabel("parameters N (log scale)")
-    ax.set_ylabel("training tokens D (log scale)")
-    ax.set_title(f"Plan for {plan.budget.flops:.3g} FLOPs on the {plan.law.name} landscape")
-    fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
-    return fig

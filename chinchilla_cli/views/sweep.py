@@ -3,14 +3,13 @@ by the Sweep (beyond formatting and unit conversion)."""
 
 from __future__ import annotations
 
-from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from chinchilla_cli.quantity import human, sci
-from chinchilla_cli.render import warnings_block
-from chinchilla_cli.sweep import Sweep
+from chinchilla_cli.sweeps import Sweep
+from chinchilla_cli.views import titled_table, warnings_block, words
 
 DASH = "—"
 
@@ -32,15 +31,7 @@ def _ratio(x: float) -> str:
 
 
 def _table(title: str) -> Table:
-    return Table(
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        collapse_padding=True,
-        pad_edge=False,
-    )
+    return titled_table(title, compact=True)
 
 
 def runs_table(sw: Sweep) -> Table:
@@ -112,7 +103,7 @@ LOSSES_KEY = ", L* its loss; loss spread: worst minus best predicted loss of the
 TIME_KEY = "; each: wall-clock of one run; time: of all"
 
 
-def sweep_view(sw: Sweep, csv: str | None = None, plot: str | None = None) -> RenderableType:
+def sweep_view(sw: Sweep) -> RenderableType:
     c = sw.cluster
     total = Text.assemble(
         ("Total: ", "bold"),
@@ -133,7 +124,9 @@ def sweep_view(sw: Sweep, csv: str | None = None, plot: str | None = None) -> Re
         total,
     ]
     if sw.assumptions:
-        parts.append(Text("Assumptions: " + "; ".join(sw.assumptions), style="dim"))
+        parts.append(Text(words("Assumptions: " + "; ".join(sw.assumptions)), style="dim"))
+    written = dict(sw.written)
+    csv, plot = written.get("csv"), written.get("plot")
     if csv:
         parts.append(
             Text(

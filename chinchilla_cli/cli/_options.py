@@ -1,0 +1,60 @@
+"""Typer option parsers: numbers with units and bounds; messages name the option."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+
+from chinchilla_cli.errors import InputError
+from chinchilla_cli.quantity import parse_quantity, require
+
+
+def quantity(
+    *,
+    minimum: float | None = 0.0,
+    inclusive: bool = False,
+    maximum: float | None = None,
+    integer: bool = False,
+) -> Callable[[str], float]:
+    """A parser for numbers like 5.76e23, 70B or 2k, bounded as `quantity.require` checks."""
+
+    def parse(text: str) -> float:
+        if isinstance(text, (int, float)):  # a default value, already a number
+            return text
+        try:
+            value = parse_quantity(text, "value")
+            require(
+                value,
+                "value",
+                minimum=minimum,
+                inclusive=inclusive,
+                maximum=maximum,
+                integer=integer,
+                text=text,
+            )
+        except InputError as e:
+            raise typer.BadParameter(e.message) from None
+        return int(value) if integer else value
+
+    return parse
+
+
+POSITIVE = quantity()
+POSITIVE_INT = quantity(integer=True)
+FRACTION = quantity(maximum=1.0)
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON (stable keys) for scripts.")]
+LawOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--law",
+        help="Scaling law: a preset name (see `chinchilla presets laws`) or a law YAML file.",
+        show_default="besiroglu2024",
+    ),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Overwrite output files that already exist.")
+]

@@ -1,0 +1,753 @@
+"""A training plan: a budget, its compute-optimal split under a law, the loss it
+predicts, an architecture of that size, and whether it fits the hardware."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chinchilla_cli._display import display_bundle
+from chinchilla_cli.architecture import (
+    DEFAULT_ASPECT_RATIO,
+    DEFAULT_FAMILY,
+    DEFAULT_KV_HEADS,
+    DEFAULT_SEQ_LEN,
+    DEFAULT_VOCAB,
+    SKETCH_FAMILIES,
+    Architecture,
+    sketch,
+)
+from chinchilla_cli.constrained import ConstrainedPlan, optimal_constrained
+from chinchilla_cli.costs import (
+    DEFAULT_GRID_G_PER_KWH,
+    DEFAULT_PUE,
+    GRID_SOURCE,
+    PUE_SOURCE,
+    Cost,
+    Energy,
+    Prices,
+    run_costs,
+)
+from chinchilla_cli.errors import InputError
+from chinchilla_cli.frontier import Allocation, flops_for_loss, frontier_loss, optimal_allocation
+from chinchilla_cli.hardware import (
+    DEFAULT_ACCELERATOR,
+    DEFAULT_GOODPUT,
+    DEFAULT_MFU,
+    SECONDS_PER_DAY,
+    SECONDS_PER_HOUR,
+    Cluster,
+    cluster_assumptions,
+    load_accelerator,
+)
+from chinchilla_cli.inference import InferencePlan, inference_optimal
+from chinchilla_cli.laws import (
+    DEFAULT_LAW,
+    FLOPS_PER_PARAM_TOKEN,
+    DeepSeekLaw,
+    Law,
+    LossTerms,
+    ParametricLaw,
+    load_law,
+)
+from chinchilla_cli.quantity import MAX_BUDGET_FLOPS, human, parse_budgets, require, sci
+from chinchilla_cli.tradeoff import TradeoffRow, tradeoff
+
+# Mixed-precision Adam: bf16 weights (2) + bf16 grads (2) + fp32 master, m, v (12).
+TRAIN_BYTES_PER_PARAM = 16
+CROSSCHECK_LAWS = (
+    "hoffmann2022-approach1",
+    "hoffmann2022-approach2",
+    "hoffmann2022",
+    "hoffmann2022-unrounded",
+    "besiroglu2024",
+    "kaplan2020",
+    "llama3-2024",
+    "deepseek2024",
+)
+DISAGREEMENT = 2.0  # say so when the cross-check's N_opt spans more than this factor
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much compute, where it came from, and the cluster it runs on (if known)."""
+
+    flops: float
+    source: str  # "flops" | "hardware" | "params" | "tokens" | "target-loss" | "deadline"
+    cluster: Cluster | None = None
+    seconds: float | None = None  # wall-clock on the cluster, given or derived
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.cluster
+        return {
+            "flops": self.flops,
+            "source": self.source,
+            "accelerator": c.accelerator.name if c else None,
+            "chips": c.chips if c else None,
+            "peak_flops_per_second": c.peak_flops_per_second if c else None,
+            "mfu": c.mfu if c else None,
+            "goodput": c.goodput if c else None,
+            "seconds": self.seconds,
+            "days": None if self.seconds is None else self.seconds / SECONDS_PER_DAY,
+        }
+
+
+@dataclass(frozen=True)
+class Feasibility:
+    train_memory_bytes: float
+    bytes_per_param: int
+    chip_memory_bytes: float | None
+    cluster_memory_bytes: float | None
+    fits: bool | None  # None when no cluster was given
+    min_chips_for_memory: int | None
+    tokens_per_second: float | None
+    tokens_per_second_per_chip: float | None
+    seconds: float | None = None  # wall-clock of the recommended run on the cluster
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "train_memory_bytes": self.train_memory_bytes,
+            "bytes_per_param": self.bytes_per_param,
+            "cluster_memory_bytes": self.cluster_memory_bytes,
+            "fits": self.fits,
+            "min_chips_for_memory": self.min_chips_for_memory,
+            "tokens_per_second": self.tokens_per_second,
+            "tokens_per_second_per_chip": self.tokens_per_second_per_chip,
+        }
+
+
+def feasibility(run: Allocation, c: Cluster | None) -> Feasibility:
+    """Whether the run's training state fits the cluster, and the throughput it needs."""
+    memory = TRAIN_BYTES_PER_PARAM * run.params
+    if c is None:
+        return Feasibility(memory, TRAIN_BYTES_PER_PARAM, None, None, None, None, None, None)
+    seconds = c.seconds_for(run.flops)
+    rate = run.tokens / seconds if seconds else None
+    return Feasibility(
+        train_memory_bytes=memory,
+        bytes_per_param=TRAIN_BYTES_PER_PARAM,
+        chip_memory_bytes=c.accelerator.memory_bytes,
+        cluster_memory_bytes=c.memory_bytes,
+        fits=memory <= c.memory_bytes,
+        min_chips_for_memory=math.ceil(memory / c.accelerator.memory_bytes),
+        tokens_per_second=rate,
+        tokens_per_second_per_chip=None if rate is None else rate / c.chips,
+        seconds=seconds,
+    )
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    law: str
+    kind: str
+    params: float
+    tokens: float
+    loss: float | None
+
+    @property
+    def tokens_per_param(self) -> float:
+        return self.tokens / self.params
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "law": self.law,
+            "kind": self.kind,
+            "params": self.params,
+            "tokens": self.tokens,
+            "tokens_per_param": self.tokens_per_param,
+            "loss": self.loss,
+        }
+
+
+def crosscheck(flops: float, names: tuple[str, ...] = CROSSCHECK_LAWS) -> tuple[CrossCheck, ...]:
+    rows = []
+    for name in names:
+        law = load_law(name)
+        alloc = optimal_allocation(law, flops)
+        terms = law.loss(alloc.params, alloc.tokens)
+        rows.append(
+            CrossCheck(
+                name, law.kind, alloc.params, alloc.tokens, None if terms is None else terms.total
+            )
+        )
+    return tuple(rows)
+
+
+def disagreement(rows: tuple[CrossCheck, ...]) -> str | None:
+    """A sentence when the laws' N_opt differ by more than DISAGREEMENT x.
+
+    Kaplan's law is left out: it counts parameters without embeddings and its allocation
+    is the one the Chinchilla paper overturned, so it would always be the outlier."""
+    modern = [r for r in rows if r.kind != "kaplan"]
+    if len(modern) < 2:
+        return None
+    lo = min(modern, key=lambda r: r.params)
+    hi = max(modern, key=lambda r: r.params)
+    if hi.params <= DISAGREEMENT * lo.params:
+        return None
+    return (
+        f"the laws disagree by {hi.params / lo.params:.1f}x on N_opt at this budget: from "
+        f"{human(lo.params)} ({lo.law}) to {human(hi.params)} ({hi.law}), kaplan2020 aside; "
+        "the choice of law matters more than the precision of any one of them"
+    )
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+
+    def to_list(self) -> list[float]:
+        return [self.low, self.high]
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """Percentile intervals over the bootstrap samples a law carries."""
+
+    level: float
+    samples: int
+    params: Interval  # N_opt(C)
+    tokens: Interval  # D_opt(C)
+    loss: Interval  # L at the plan's (N, D)
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "samples": self.samples,
+            "params": self.params.to_list(),
+            "tokens": self.tokens.to_list(),
+            "loss": self.loss.to_list(),
+            "source": self.source,
+        }
+
+
+def uncertainty(
+    law: ParametricLaw, flops: float, alloc: Allocation, level: float = 95.0
+) -> Uncertainty | None:
+    laws = law.sample_laws()
+    if not laws:
+        return None
+
+    def interval(values: list[float]) -> Interval:
+        values = sorted(values)
+        tail = (100.0 - level) / 200.0
+
+        def q(p: float) -> float:  # linear interpolation, as numpy.percentile's default
+            x = p * (len(values) - 1)
+            i = int(x)
+            j = min(i + 1, len(values) - 1)
+            return values[i] + (values[j] - values[i]) * (x - i)
+
+        return Interval(q(tail), q(1.0 - tail))
+
+    return Uncertainty(
+        level,
+        len(laws),
+        interval([s.optimal_params(flops) for s in laws]),
+        interval([s.optimal_tokens(flops) for s in laws]),
+        interval([s.loss(alloc.params, alloc.tokens).total for s in laws]),
+        law.samples_source,
+    )
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """DeepSeek LLM's learning-rate and batch-size laws at this budget (suggestions)."""
+
+    learning_rate: float
+    batch_tokens: float
+    batch_sequences: float  # batch_tokens over the sketch's sequence length
+    learning_rate_law: str  # e.g. "0.3118 C^-0.125", from the preset's constants
+    batch_law: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "learning_rate": self.learning_rate,
+            "batch_tokens": self.batch_tokens,
+            "source": self.source,
+        }
+
+
+HYPERPARAMETER_LAW = "deepseek2024"
+
+
+def hyperparameters(flops: float, seq_len: int) -> Hyperparameters:
+    """The learning rate and batch size that DeepSeek's laws (presets/laws.yaml) give."""
+    ds = load_law(HYPERPARAMETER_LAW)
+    assert isinstance(ds, DeepSeekLaw)
+    lr_law = f"{ds.k_lr:.4g} C^{ds.a_lr:.4g}"
+    batch_law = f"{ds.k_batch:.4f} C^{ds.a_batch:.4g}"
+    batch = ds.batch_tokens(flops)
+    return Hyperparameters(
+        ds.learning_rate(flops),
+        batch,
+        batch / seq_len,
+        lr_law,
+        batch_law,
+        f"DeepSeek LLM (arXiv 2401.02954): eta = {lr_law}, B = {batch_law}",
+    )
+
+
+RECOMMENDATIONS = ("compute-optimal", "data-constrained", "inference-aware")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything `chinchilla plan` reports for one budget.
+
+    `optimal` is the recommended run after every constraint given (repeated data,
+    inference); every section (loss, sketch, memory, time, cost) describes it.
+    `compute_optimal` is the law's plain split of the budget, shown beside it.
+    """
+
+    law: Law
+    budget: Budget
+    optimal: Allocation
+    compute_optimal: Allocation
+    recommendation: str  # one of RECOMMENDATIONS
+    loss: LossTerms | None
+    architecture: Architecture
+    feasibility: Feasibility
+    crosscheck: tuple[CrossCheck, ...]
+    assumptions: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+    constrained: ConstrainedPlan | None = None
+    inference: InferencePlan | None = None
+    tradeoff: tuple[TradeoffRow, ...] = ()
+    uncertainty: Uncertainty | None = None
+    cost: Cost | None = None
+    energy: Energy | None = None
+    hyperparameters: Hyperparameters | None = None
+    written: tuple[tuple[str, str | None], ...] = ()  # files the command wrote: (key, path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as `chinchilla plan --json` prints it."""
+        loss = (
+            self.loss.to_dict()
+            if self.loss
+            else dict.fromkeys(("total", "irreducible", "params_term", "data_term"))
+        )
+        return {
+            "law": {"name": self.law.name, "kind": self.law.kind, "source": self.law.source},
+            "budget": self.budget.to_dict(),
+            "recommendation": self.recommendation,
+            "optimal": self.optimal.to_dict(),
+            "compute_optimal": self.compute_optimal.to_dict(),
+            "loss": loss,
+            "architecture": self.architecture.to_dict(),
+            "feasibility": self.feasibility.to_dict(),
+            "cost": self.cost.to_dict() if self.cost else None,
+            "energy": self.energy.to_dict() if self.energy else None,
+            "uncertainty": self.uncertainty.to_dict() if self.uncertainty else None,
+            "data_constrained": self.constrained.to_dict() if self.constrained else None,
+            "inference": self.inference.to_dict() if self.inference else None,
+            "tradeoff": [r.to_dict() for r in self.tradeoff],
+            "hyperparameters": self.hyperparameters.to_dict() if self.hyperparameters else None,
+            "crosscheck": [c.to_dict() for c in self.crosscheck],
+            "findings": list(self.findings),
+            "assumptions": list(self.assumptions),
+            "warnings": list(self.warnings),
+            **dict(self.written),
+        }
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return display_bundle(self)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How to sketch the architecture."""
+
+    family: str = DEFAULT_FAMILY
+    vocab_size: int | None = None  # None: the family's default
+    seq_len: int = DEFAULT_SEQ_LEN
+    aspect_ratio: float = DEFAULT_ASPECT_RATIO
+    kv_heads: int = DEFAULT_KV_HEADS
+
+    @property
+    def vocab(self) -> int:
+        return self.vocab_size if self.vocab_size is not None else DEFAULT_VOCAB[self.family]
+
+
+def make_plan(
+    law: Law,
+    budget: Budget,
+    allocation: Allocation | None = None,
+    *,
+    shape: Shape = Shape(),
+    unique_tokens: float | None = None,
+    inference_tokens: float | None = None,
+    target_loss: float | None = None,
+    prices: Prices | None = None,
+    assumptions: tuple[str, ...] = (),
+) -> Plan:
+    """The plan for a resolved budget (see `plan` for the one that resolves it).
+
+    `allocation` overrides the law's optimum (a plan from `params` or `tokens` passes the
+    exact size the user asked for rather than a round trip through the frontier). With
+    `unique_tokens` the recommended split is the data-constrained optimum; with
+    `inference_tokens`, the model of the same loss that is cheapest over its life.
+    """
+    compute_optimal = allocation or optimal_allocation(law, budget.flops)
+    alloc, recommendation = compute_optimal, "compute-optimal"
+    warnings = list(law.notes)
+    findings = []
+    constrained = inference = None
+    if unique_tokens is not None:
+        assert isinstance(law, ParametricLaw)
+        constrained = optimal_constrained(law, budget.flops, unique_tokens)
+        alloc, recommendation = (
+            Allocation(constrained.params, constrained.tokens),
+            "data-constrained",
+        )
+    if inference_tokens is not None:
+        assert isinstance(law, ParametricLaw)
+        goal = (
+            target_loss if target_loss is not None else law.loss(alloc.params, alloc.tokens).total
+        )
+        inference = inference_optimal(law, goal, inference_tokens)
+        alloc, recommendation = Allocation(inference.params, inference.tokens), "inference-aware"
+        findings.append(
+            f"the inference-aware model trains on {alloc.flops / budget.flops:.2f}x the budget's "
+            f"compute ({sci(alloc.flops)} FLOPs) to reach the same loss with "
+            f"{human(alloc.params)} parameters; time and cost below are for that run"
+        )
+
+    arch = sketch(
+        alloc.params,
+        shape.vocab_size,
+        shape.seq_len,
+        shape.aspect_ratio,
+        shape.family,
+        shape.kv_heads,
+    )
+    feas = feasibility(alloc, budget.cluster)
+    if feas.fits is False:
+        c = budget.cluster
+        assert c is not None
+        warnings.append(
+            f"training state ({feas.train_memory_bytes / 1e12:.2f} TB at {TRAIN_BYTES_PER_PARAM} "
+            f"bytes/param) does not fit in the cluster's {c.memory_bytes / 1e12:.2f} TB "
+            f"of accelerator memory even fully sharded; it needs at least "
+            f"{feas.min_chips_for_memory} x {c.accelerator.name}"
+        )
+    checks = crosscheck(budget.flops)
+    spread = disagreement(checks)
+    if spread:
+        findings.append(spread)
+    terms = law.loss(alloc.params, alloc.tokens)
+    if constrained is not None and isinstance(law, ParametricLaw):
+        # with repeated data the loss is the law's at the effective N' and D'
+        terms = law.loss(constrained.effective_params, constrained.effective_tokens)
+    cost = energy = None
+    if budget.cluster is not None and feas.seconds is not None and prices is not None:
+        cost, energy = run_costs(budget.cluster.chips, feas.seconds, prices)
+    return Plan(
+        law,
+        budget,
+        alloc,
+        compute_optimal,
+        recommendation,
+        terms,
+        arch,
+        feas,
+        checks,
+        assumptions,
+        tuple(warnings),
+        tuple(findings),
+        constrained,
+        inference,
+        tradeoff(law, alloc.params, alloc.tokens)
+        if isinstance(law, ParametricLaw) and constrained is None
+        else (),
+        uncertainty(law, budget.flops, alloc) if isinstance(law, ParametricLaw) else None,
+        cost,
+        energy,
+        hyperparameters(budget.flops, shape.seq_len),
+    )
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """The law's compute-optimal runs at several budgets (`plan --budget-range`)."""
+
+    law: Law
+    rows: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "law": {"name": self.law.name, "kind": self.law.kind, "source": self.law.source},
+            "frontier": list(self.rows),
+        }
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return display_bundle(self)
+
+
+def frontier_table(budgets: Sequence[float] | str, law: str | Law | None = None) -> Frontier:
+    """The compute-optimal N, D and loss at each budget (FLOPs), with intervals where the
+    law carries bootstrap samples. `budgets` may be a list or "START:STOP:COUNT"."""
+    the_law = resolve_law(law)
+    if isinstance(budgets, str):
+        budgets = parse_budgets(budgets, "budget_range")
+    rows = []
+    for c in budgets:
+        a = optimal_allocation(the_law, c)
+        row: dict[str, Any] = {**a.to_dict(), "loss": frontier_loss(the_law, c)}
+        if isinstance(the_law, ParametricLaw):
+            u = uncertainty(the_law, c, a)
+            row["uncertainty"] = u.to_dict() if u else None
+        rows.append(row)
+    return Frontier(the_law, tuple(rows))
+
+
+def resolve_law(law: str | Law | None) -> Law:
+    """A law object from a preset name, a YAML path, a Law, or None (the default law)."""
+    if law is None:
+        return load_law(DEFAULT_LAW)
+    if isinstance(law, str):
+        return load_law(law)
+    return law
+
+
+# ---------------------------------------------------------------- the public entry point
+
+
+BUDGET_ARGUMENTS = ("flops", "params", "tokens", "target_loss", "chips with days or hours")
+
+
+def plan(
+    flops: float | None = None,
+    *,
+    chips: int | None = None,
+    days: float | None = None,
+    hours: float | None = None,
+    params: float | None = None,
+    tokens: float | None = None,
+    target_loss: float | None = None,
+    law: str | Law | None = None,
+    accelerator: str | None = None,
+    peak_flops: float | None = None,
+    mfu: float | None = None,
+    goodput: float | None = None,
+    deadline_days: float | None = None,
+    price_per_hour: float | None = None,
+    tdp_watts: float | None = None,
+    pue: float | None = None,
+    grid_intensity: float | None = None,
+    unique_tokens: float | None = None,
+    inference_tokens: float | None = None,
+    arch: str | None = None,
+    kv_heads: int | None = None,
+    aspect_ratio: float | None = None,
+    vocab: int | None = None,
+    seq_len: int | None = None,
+) -> Plan:
+    """Plan a training run: the compute-optimal model for a budget, its predicted loss, an
+    architecture of that size, and what it takes on a cluster.
+
+    Give the budget exactly one way: `flops`; `chips` with `days` or `hours`; `params` (the
+    optimum for that model size); `tokens`; or `target_loss` (the least compute reaching
+    it). `chips` alone (or `deadline_days`) adds the cluster: time, memory and cost.
+    Every argument left as None takes its default, and the plan's assumptions say so.
+
+    >>> plan(chips=1024, days=30).optimal.params  # doctest: +SKIP
+    """
+    hardware_budget = chips if (days is not None or hours is not None) else None
+    check_one_budget(
+        {
+            "flops": flops,
+            "params": params,
+            "tokens": tokens,
+            "target_loss": target_loss,
+            "chips` with `days`/`hours": hardware_budget,
+        }
+    )
+    if days is not None and hours is not None:
+        raise InputError("give `days` or `hours`, not both", field="days")
+    if (days is not None or hours is not None) and chips is None:
+        raise InputError("`days`/`hours` need `chips` (how many accelerators)", field="chips")
+    if deadline_days is not None and chips is not None:
+        raise InputError(
+            "gives the chips needed; do not combine it with `chips`", field="deadline_days"
+        )
+    for field, value in (
+        ("flops", flops),
+        ("days", days),
+        ("hours", hours),
+        ("params", params),
+        ("tokens", tokens),
+        ("target_loss", target_loss),
+        ("peak_flops", peak_flops),
+        ("deadline_days", deadline_days),
+        ("price_per_hour", price_per_hour),
+        ("tdp_watts", tdp_watts),
+        ("unique_tokens", unique_tokens),
+        ("inference_tokens", inference_tokens),
+        ("aspect_ratio", aspect_ratio),
+    ):
+        require(value, field)
+    for field, whole in (
+        ("chips", chips),
+        ("kv_heads", kv_heads),
+        ("vocab", vocab),
+        ("seq_len", seq_len),
+    ):
+        require(whole, field, integer=True)
+    require(mfu, "mfu", maximum=1.0)
+    require(goodput, "goodput", maximum=1.0)
+    require(pue, "pue", minimum=1.0, inclusive=True)
+    require(grid_intensity, "grid_intensity", inclusive=True)
+
+    family = DEFAULT_FAMILY if arch is None else arch
+    if family not in SKETCH_FAMILIES:
+        raise InputError(
+            f"unknown family {family!r}; expected one of {', '.join(SKETCH_FAMILIES)}", field="arch"
+        )
+    the_law = resolve_law(law)
+    parametric = isinstance(the_law, ParametricLaw)
+    for field, value in (("unique_tokens", unique_tokens), ("inference_tokens", inference_tokens)):
+        if value is not None and not parametric:
+            raise InputError(
+                f"needs a law that predicts loss from N and D (parametric); "
+                f"{the_law.name} is {the_law.kind}",
+                field=field,
+            )
+    if target_loss is not None and not the_law.predicts_loss:
+        raise InputError(
+            f"{the_law.name} predicts no loss; use a parametric law "
+            "such as besiroglu2024 or hoffmann2022",
+            field="target_loss",
+        )
+    acc = load_accelerator(accelerator or DEFAULT_ACCELERATOR)
+    peak = peak_flops or acc.bf16_flops_per_second
+    utilisation = DEFAULT_MFU if mfu is None else mfu
+    good = DEFAULT_GOODPUT if goodput is None else goodput
+    shape = Shape(
+        family,
+        vocab,
+        DEFAULT_SEQ_LEN if seq_len is None else seq_len,
+        DEFAULT_ASPECT_RATIO if aspect_ratio is None else aspect_ratio,
+        DEFAULT_KV_HEADS if kv_heads is None else kv_heads,
+    )
+
+    allocation = None
+    if flops is not None:
+        total, source = flops, "flops"
+    elif params is not None:
+        total = _budget(the_law.flops_for_params, params, f"{params:g} parameters", "params")
+        allocation, source = Allocation(params, total / (FLOPS_PER_PARAM_TOKEN * params)), "params"
+    elif tokens is not None:
+        total = _budget(the_law.flops_for_tokens, tokens, f"{tokens:g} tokens", "tokens")
+        allocation, source = Allocation(total / (FLOPS_PER_PARAM_TOKEN * tokens), tokens), "tokens"
+    elif target_loss is not None:
+        c_star = flops_for_loss(the_law, target_loss)
+        if c_star is None:
+            floor = getattr(the_law, "E", 0.0)
+            raise InputError(
+                f"{target_loss:g} is unreachable under {the_law.name}: "
+                f"at or below its irreducible loss {floor:g}; accepted: a loss above it",
+                field="target_loss",
+            )
+        total = _budget(lambda _: c_star, target_loss, f"a loss of {target_loss:g}", "target_loss")
+        source = "target-loss"
+    else:
+        total, source = 0.0, "hardware"
+
+    cluster = None
+    if chips is not None:
+        cluster = Cluster(acc, chips, peak, utilisation, good)
+    elif deadline_days is not None:
+        needed = Cluster(acc, 1, peak, utilisation, good).chips_for(
+            total, deadline_days * SECONDS_PER_DAY
+        )
+        cluster = Cluster(acc, needed, peak, utilisation, good)
+    if source == "hardware":
+        assert cluster is not None and chips is not None
+        seconds = days * SECONDS_PER_DAY if days is not None else (hours or 0.0) * SECONDS_PER_HOUR
+        total = _budget(cluster.flops_in, seconds, f"`chips` {chips:,} for {seconds:g} s", "chips")
+    budget = Budget(total, source, cluster, cluster.seconds_for(total) if cluster else None)
+
+    prices = None
+    if cluster is not None:
+        prices = Prices(
+            usd_per_chip_hour=price_per_hour
+            if price_per_hour is not None
+            else acc.price_usd_per_hour,
+            price_source="given" if price_per_hour is not None else acc.price_note or "none",
+            tdp_watts=tdp_watts or acc.tdp_watts,
+            pue=DEFAULT_PUE if pue is None else pue,
+            grid_g_per_kwh=DEFAULT_GRID_G_PER_KWH if grid_intensity is None else grid_intensity,
+        )
+    assumptions = [_given(f"law {the_law.name}", law is None), "C = 6·N·D"]
+    if cluster is not None:
+        assumptions += cluster_assumptions(
+            cluster, peak_flops is not None, mfu is None, goodput is None
+        )
+        if prices is not None:
+            assumptions.append(
+                f"PUE {prices.pue:g}, grid {prices.grid_g_per_kwh:g} gCO2e/kWh"
+                + (
+                    f" (defaults: {PUE_SOURCE}; {GRID_SOURCE})"
+                    if pue is None and grid_intensity is None
+                    else ""
+                )
+            )
+    assumptions.append(
+        f"{family} shapes, vocabulary {shape.vocab:,}, sequence {shape.seq_len:,}, "
+        + _given(f"d_model/layers ≈ {shape.aspect_ratio:g}", aspect_ratio is None)
+    )
+    return make_plan(
+        the_law,
+        budget,
+        allocation,
+        shape=shape,
+        unique_tokens=unique_tokens,
+        inference_tokens=inference_tokens,
+        target_loss=target_loss,
+        prices=prices,
+        assumptions=tuple(assumptions),
+    )
+
+
+def check_one_budget(given: dict[str, Any]) -> None:
+    """Refuse a budget given several ways, or none (keys: the arguments, values: None
+    where not given)."""
+    ways = [f"`{k}`" for k, v in given.items() if v is not None]
+    if len(ways) > 1:
+        raise InputError(
+            f"plan: the budget is given {len(ways)} ways ({', '.join(ways)}); give exactly one"
+        )
+    if not ways:
+        raise InputError(
+            "plan: no budget; give one of `flops` C, `chips` N with `days` or `hours`, "
+            "`params` N, `tokens` D, `target_loss` L or `budget_range`"
+        )
+
+
+def _given(text: str, default: bool) -> str:
+    """An assumption, marked "(default)" when the caller left the argument out."""
+    return text + (" (default)" if default else "")
+
+
+def _budget(compute: Callable[[float], float], value: float, asked: str, field: str) -> float:
+    """The budget `compute(value)` that an argument implies, if the laws and sketches
+    describe it (at most MAX_BUDGET_FLOPS); else one InputError about `field`."""
+    try:
+        total = compute(value)
+    except OverflowError:
+        total = math.inf
+    if not 0 < total <= MAX_BUDGET_FLOPS:  # NaN fails too
+        size = sci(total) if math.isfinite(total) else "more than 1e308"
+        raise InputError(
+            f"{asked} needs a budget of {size} FLOPs; the laws and the architecture sketch "
+            f"describe budgets up to {sci(MAX_BUDGET_FLOPS, 1)}",
+            field=field,
+        )
+    return total

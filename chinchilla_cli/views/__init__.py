@@ -1,0 +1,130 @@
+"""Rich views of the core's result objects: presentation only.
+
+Every number a view prints is held by a result object; a view formats it (units,
+significant figures) and chooses the words around it. Shared builders live here so the
+tables of every command look alike.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+DASH = "—"
+
+# How argument names written in backticks by the core (`huber_delta`) are shown: as
+# Python arguments (a notebook) or, once the command line calls use_option_names(), as
+# its options (--huber-delta).
+_ARGUMENT = re.compile(r"`([a-z][a-z0-9_]*)`")
+_OPTION_NAMES: dict[str, str] | None = None
+
+
+def use_option_names(names: dict[str, str]) -> None:
+    """Show backticked argument names as command-line options from now on; `names` maps
+    the exceptions to the rule `snake_case` -> `--kebab-case`."""
+    global _OPTION_NAMES
+    _OPTION_NAMES = names
+
+
+def option_name(field: str) -> str:
+    """The command line's name for argument `field` (`--field-name` unless mapped)."""
+    names = _OPTION_NAMES or {}
+    return names.get(field, "--" + field.replace("_", "-"))
+
+
+def words(text: str) -> str:
+    """`text` with each backticked argument named as the current front end names it."""
+    if _OPTION_NAMES is None:
+        return text
+    return _ARGUMENT.sub(lambda m: option_name(m.group(1)), text)
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+
+def titled_table(title: str, *, compact: bool = False, **options: Any) -> Table:
+    """The one table style: bold title on the left, a rule under the header.
+
+    `compact` drops the outer edge and padding (wide tables of many columns)."""
+    if compact:
+        options = {"show_edge": False, "collapse_padding": True, "pad_edge": False, **options}
+    return Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        **options,
+    )
+
+
+def kv_table(title: str, rows: Iterable[tuple[str, str, str]]) -> Table:
+    """A three-column table: quantity, value, how it was obtained."""
+    t = titled_table(title, show_header=False, pad_edge=False, min_width=len(title) + 1)
+    t.add_column("quantity", style="cyan", no_wrap=True)
+    t.add_column("value", justify="right", no_wrap=True)
+    t.add_column("note", style="dim")
+    for row in rows:
+        t.add_row(*row)
+    return t
+
+
+def warnings_block(warnings: Iterable[str], heading: str = "warning") -> RenderableType:
+    lines = [Text.assemble((f"{heading}: ", "bold yellow"), words(w)) for w in warnings]
+    return Group(*lines)
+
+
+_WRITTEN = {"plot": "the figure", "saved": "the law", "csv": "the grid"}
+
+
+def written_lines(written: Iterable[tuple[str, str | None]]) -> list[RenderableType]:
+    """One line per file a command wrote."""
+    return [Text(f"Wrote {_WRITTEN.get(k, k)} to {path}") for k, path in written if path]
+
+
+def days(seconds: float | None) -> str:
+    return DASH if seconds is None else f"{seconds / 86400:,.1f} days"
+
+
+def render(result: Any) -> RenderableType:
+    """The view of any result object, as its command prints it."""
+    from importlib import import_module
+
+    module, function = _VIEWS[type(result).__name__]
+    return getattr(import_module(f"chinchilla_cli.views.{module}"), function)(result)  # type: ignore[no-any-return]
+
+
+def mimebundle(result: Any) -> dict[str, str]:
+    """Jupyter's rich display of a result: the command's tables as text and HTML."""
+    c = Console(record=True, width=110, file=_Null(), highlight=False)
+    c.print(render(result))
+    return {"text/plain": c.export_text(), "text/html": c.export_html(inline_styles=True)}
+
+
+class _Null:
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+_VIEWS = {
+    "Plan": ("plan", "plan_view"),
+    "Frontier": ("plan", "frontier_view"),
+    "FitReport": ("fit", "fit_view"),
+    "Comparison": ("compare", "compare_view"),
+    "Sweep": ("sweep", "sweep_view"),
+}

@@ -33,7 +33,7 @@ from chinchilla_cli.frontier import (
     optimal_allocation,
 )
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law, LossTerms, load_law, preset_law_names
-from chinchilla_cli.presets import load_presets, read_yaml_file
+from chinchilla_cli.presets import describe_unknown, load_presets, read_yaml_file
 from chinchilla_cli.quantity import ACCEPTED, check_magnitude, human, parse_quantity, sci
 
 CONFIG_SYNTAX = "N@D or label=N@D (N parameters, D training tokens), e.g. 13B@2.6T or mine=13B@2.6T"
@@ -118,6 +118,9 @@ def parse_config(text: str, what: str = "configs") -> Config:
     return Config(label.strip() or body.strip(), params, tokens)
 
 
+CONFIG_KEYS = ("name", "params", "tokens", "reported_flops", "architecture", "source")
+
+
 def configs_from_file(
     path: str, what: str = "file", notes: list[str] | None = None
 ) -> list[Config]:
@@ -149,15 +152,17 @@ def configs_from_file(
         where = f"{path}: entry {i} ({str(name).strip()})"
         missing = [k for k in ("params", "tokens") if k not in entry]
         if missing:
-            raise InputError(f"{where} is missing {' and '.join(missing)}; {expected}", field=what)
-        unknown = sorted(
-            set(map(str, entry))
-            - {"name", "params", "tokens", "reported_flops", "architecture", "source"}
-        )
+            unknown = sorted(set(map(str, entry)) - set(CONFIG_KEYS))
+            hint = f" (unknown: {', '.join(describe_unknown(k, CONFIG_KEYS) for k in unknown)})"
+            raise InputError(
+                f"{where} is missing {' and '.join(missing)}{hint if unknown else ''}; {expected}",
+                field=what,
+            )
+        unknown = sorted(set(map(str, entry)) - set(CONFIG_KEYS))
         if unknown and notes is not None:
             notes.append(
                 f"{where}: ignored unknown key{'s' * (len(unknown) > 1)} "
-                f"{', '.join(map(repr, unknown))}"
+                f"{', '.join(describe_unknown(k, CONFIG_KEYS) for k in unknown)}"
             )
         arch = entry.get("architecture")
         out.append(

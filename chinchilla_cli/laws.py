@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from chinchilla_cli.errors import InputError
-from chinchilla_cli.presets import load_presets, read_yaml_file
+from chinchilla_cli.presets import describe_unknown, load_presets, read_yaml_file
 from chinchilla_cli.solvers import solve_increasing
 
 DEFAULT_LAW = "besiroglu2024"
@@ -230,9 +230,9 @@ class DeepSeekLaw:
     a_lr: float
     k_batch: float
     a_batch: float
-    seq_len: int = 4096
-    vocab_size: int = 102_400
-    aspect_ratio: float = 100.0
+    seq_len: int  # DeepSeek's setting of M's attention term (presets/laws.yaml)
+    vocab_size: int
+    aspect_ratio: float  # d_model / layers of the dense shape that converts M to N
     source: str = ""
     notes: tuple[str, ...] = ()
     kind = "deepseek"
@@ -325,7 +325,17 @@ _FIELDS = {
         "a_lr",
         "k_batch",
         "a_batch",
+        "seq_len",
+        "vocab_size",
     ),
+}
+# What each kind needs, as its error message says it
+_NEEDS = {
+    "parametric": "E, A, B, alpha, beta",
+    "allocation": "a, and k or anchor_flops with anchor_params",
+    "kaplan": "a, k (or anchor_flops with anchor_params), N_c, D_c, alpha_N, alpha_D",
+    "deepseek": "k_scale, a_scale, k_tokens, a_tokens, k_lr, a_lr, k_batch, a_batch, "
+    "seq_len, vocab_size",
 }
 _OPTIONAL = {
     "name",
@@ -353,15 +363,17 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
         raise InputError(
             f"{where}: unknown kind {kind!r}; expected one of {', '.join(_FIELDS)}", field=what
         )
+    extra = sorted(set(map(str, data)) - set(_FIELDS[kind]) - _OPTIONAL)
     missing = [f for f in _FIELDS[kind] if f not in data]
     if missing:
+        hint = f"; unknown: {', '.join(describe_unknown(k, _FIELDS[kind]) for k in extra)}"
         raise InputError(
             f"{where}: not a {kind} law: missing {', '.join(missing)} "
-            f"(a parametric law needs name, E, A, B, alpha, beta)",
+            f"(a {kind} law needs {_NEEDS[kind]}){hint if extra else ''}",
             field=what,
         )
-    extra = sorted(set(map(str, data)) - set(_FIELDS[kind]) - _OPTIONAL)
-    notes = tuple(f"{where}: ignored unknown key {k!r}" for k in extra)
+    known = (*_FIELDS[kind], *_OPTIONAL)
+    notes = tuple(f"{where}: ignored unknown key {describe_unknown(k, known)}" for k in extra)
 
     def num(key: str, allow_zero: bool = False, signed: bool = False) -> float:
         v = data[key]
@@ -392,6 +404,8 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
             opt_num("R_N_star"),
         )
     if kind == "deepseek":
+        from chinchilla_cli.architecture import DEFAULT_ASPECT_RATIO
+
         return DeepSeekLaw(
             name,
             num("k_scale"),
@@ -402,9 +416,9 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
             num("a_lr", signed=True),
             num("k_batch"),
             num("a_batch", signed=True),
-            int(opt_num("seq_len") or 4096),
-            int(opt_num("vocab_size") or 102_400),
-            opt_num("aspect_ratio") or 100.0,
+            int(num("seq_len")),
+            int(num("vocab_size")),
+            opt_num("aspect_ratio") or DEFAULT_ASPECT_RATIO,
             source,
             notes
             + (

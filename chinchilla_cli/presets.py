@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -295,3 +296,11 @@ def dump_yaml(data: Any) -> str:
     return yaml.safe_dump(
         data, sort_keys=False, default_flow_style=None, width=100, allow_unicode=True
     )
+
+
+def describe_unknown(key: str, known: Iterable[str]) -> str:
+    """`'tokns' (did you mean 'tokens'?)`, or just `'x'` when nothing is close."""
+    import difflib
+
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key)

@@ -106,13 +106,17 @@ class SweepRun:
         """N / N*: the run's size over the budget's centre."""
         return self.params / self.centre_params
 
+    @property
+    def tokens_per_param(self) -> float:
+        return self.tokens / self.params
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "params": self.params,
             "target_params": self.target_params,
             "relative_size": self.relative_size,
             "tokens": self.tokens,
-            "tokens_per_param": self.tokens / self.params,
+            "tokens_per_param": self.tokens_per_param,
             "flops": self.flops,
             "architecture": self.architecture.to_dict(),
             "hours": self.hours,
@@ -139,11 +143,19 @@ class SweepBudget:
         return sum(r.seconds for r in self.runs)
 
     @property
+    @property
+    def total_hours(self) -> float:
+        return self.total_seconds / SECONDS_PER_HOUR
+
     def loss_spread(self) -> float | None:
         """Predicted loss of the worst run minus that of the best: the curvature the
         parabola has to find above the noise of the losses."""
         losses = [r.loss for r in self.runs if r.loss is not None]
         return max(losses) - min(losses) if losses else None
+
+    @property
+    def tokens_per_param(self) -> float:
+        return self.tokens / self.params
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -154,7 +166,7 @@ class SweepBudget:
             "predicted_loss_spread": self.loss_spread,
             "runs": [r.to_dict() for r in self.runs],
             "total_flops": self.total_flops,
-            "total_hours": self.total_seconds / SECONDS_PER_HOUR,
+            "total_hours": self.total_hours,
         }
 
 

@@ -56,7 +56,7 @@ def runs_table(sw: Sweep) -> Table:
                 f"{a.n_layers} × {a.d_model}",
                 str(a.n_heads),
                 human(r.tokens),
-                _ratio(r.tokens / r.params),
+                _ratio(r.tokens_per_param),
             ]
             if predicts:
                 cells.append(DASH if r.loss is None else f"{r.loss:.4f}")
@@ -87,7 +87,7 @@ def budgets_table(sw: Sweep) -> Table:
             str(len(b.runs)),
             duration(each),
             sci(b.total_flops),
-            duration(b.total_seconds / 3600),
+            duration(b.total_hours),
         ]
         t.add_row(*cells)
     return t

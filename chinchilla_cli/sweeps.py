@@ -143,10 +143,10 @@ class SweepBudget:
         return sum(r.seconds for r in self.runs)
 
     @property
-    @property
     def total_hours(self) -> float:
         return self.total_seconds / SECONDS_PER_HOUR
 
+    @property
     def loss_spread(self) -> float | None:
         """Predicted loss of the worst run minus that of the best: the curvature the
         parabola has to find above the noise of the losses."""

@@ -1,7 +1,7 @@
 """chinchilla: plan compute-optimal language-model training (Hoffmann et al. 2022).
 
 The library behind the `chinchilla` command; each function does what its command does
-and returns the same result object, whose `to_dict()` is the command's `--json`:
+and returns the same result object, whose `to_dict()` is what the command prints as JSON:
 
     from chinchilla_cli import plan, fit, compare, sweep, load_law
 

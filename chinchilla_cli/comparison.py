@@ -318,7 +318,7 @@ class Comparison:
     findings: tuple[str, ...]
     notes: tuple[str, ...]
     all_laws: bool = False  # whether `loss_laws` holds every preset (a column each)
-    written: tuple[tuple[str, str | None], ...] = ()  # files the command wrote: (key, path)
+    written: tuple[tuple[str, str | None], ...] = (("plot", None),)  # files written: (key, path)
 
     @property
     def efficiency_measure(self) -> str:

@@ -1,7 +1,7 @@
 """The few exceptions the library raises. Each carries the `field` it is about: the name
 of the Python argument (`flops`, `law`, `runs`...), which the command line maps to its
-option (`--flops`, `--law`) or argument. Text that names another argument writes it in
-backticks (`huber_delta`), so each front end can name it its own way."""
+own option or argument name. Text that names another argument writes it in backticks
+(`huber_delta`), so each front end can name it its own way."""
 
 from __future__ import annotations
 

@@ -72,7 +72,8 @@ class FitReport:
     extrapolation: Extrapolation | None
     warnings: tuple[str, ...]
     flops_tolerance: float = DEFAULT_FLOPS_TOLERANCE
-    written: tuple[tuple[str, str | None], ...] = ()  # files the command wrote: (key, path)
+    # files the command wrote: (key, path)
+    written: tuple[tuple[str, str | None], ...] = (("saved", None), ("plot", None))
 
     @property
     def law(self) -> ParametricLaw | None:

@@ -115,6 +115,7 @@ class Feasibility:
             "min_chips_for_memory": self.min_chips_for_memory,
             "tokens_per_second": self.tokens_per_second,
             "tokens_per_second_per_chip": self.tokens_per_second_per_chip,
+            "seconds": self.seconds,
         }
 
 
@@ -324,10 +325,10 @@ class Plan:
     cost: Cost | None = None
     energy: Energy | None = None
     hyperparameters: Hyperparameters | None = None
-    written: tuple[tuple[str, str | None], ...] = ()  # files the command wrote: (key, path)
+    written: tuple[tuple[str, str | None], ...] = (("plot", None),)  # files written: (key, path)
 
     def to_dict(self) -> dict[str, Any]:
-        """The plan as `chinchilla plan --json` prints it."""
+        """The plan as `chinchilla plan` prints it in JSON."""
         loss = (
             self.loss.to_dict()
             if self.loss
@@ -475,7 +476,7 @@ def make_plan(
 
 @dataclass(frozen=True)
 class Frontier:
-    """The law's compute-optimal runs at several budgets (`plan --budget-range`)."""
+    """The law's compute-optimal runs at several budgets (the budget range of `chinchilla plan`)."""
 
     law: Law
     rows: tuple[dict[str, Any], ...]

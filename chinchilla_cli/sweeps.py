@@ -182,7 +182,7 @@ class Sweep:
     aspect_ratio: float
     assumptions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-    written: tuple[tuple[str, str | None], ...] = ()  # files the command wrote: (key, path)
+    written: tuple[tuple[str, str | None], ...] = (("csv", None), ("plot", None))  # (key, path)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return display_bundle(self)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from chinchilla_cli.errors import InputError
+from chinchilla_cli.laws import DEFAULT_LAW
 from chinchilla_cli.quantity import parse_quantity, require
 
 
@@ -52,7 +53,7 @@ LawOpt = Annotated[
     typer.Option(
         "--law",
         help="Scaling law: a preset name (see `chinchilla presets laws`) or a law YAML file.",
-        show_default="besiroglu2024",
+        show_default=DEFAULT_LAW,
     ),
 ]
 ForceOpt = Annotated[

@@ -51,7 +51,7 @@ def sweep(
             "spread evenly in log N and centred on the law's optimum.",
         ),
     ] = DEFAULT_SPAN,
-    law: LawOpt = "besiroglu2024",
+    law: LawOpt = None,
     chips: Annotated[
         int,
         typer.Option(

@@ -561,19 +561,19 @@ def plan(
     >>> plan(chips=1024, days=30).optimal.params  # doctest: +SKIP
     """
     hardware_budget = chips if (days is not None or hours is not None) else None
-    check_one_budget(
-        {
-            "flops": flops,
-            "params": params,
-            "tokens": tokens,
-            "target_loss": target_loss,
-            "chips` with `days`/`hours": hardware_budget,
-        }
-    )
-    if days is not None and hours is not None:
-        raise InputError("give `days` or `hours`, not both", field="days")
-    if (days is not None or hours is not None) and chips is None:
-        raise InputError("`days`/`hours` need `chips` (how many accelerators)", field="chips")
+    budgets = {
+        "flops": flops,
+        "params": params,
+        "tokens": tokens,
+        "target_loss": target_loss,
+        "chips` with `days`/`hours": hardware_budget,
+    }
+    if sum(v is not None for v in budgets.values()) <= 1:
+        if days is not None and hours is not None:
+            raise InputError("plan: give `days` or `hours`, not both")
+        if (days is not None or hours is not None) and chips is None:
+            raise InputError("plan: `days`/`hours` need `chips` (how many accelerators)")
+    check_one_budget(budgets)
     if deadline_days is not None and chips is not None:
         raise InputError(
             "gives the chips needed; do not combine it with `chips`", field="deadline_days"

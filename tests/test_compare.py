@@ -480,3 +480,16 @@ def test_help_documents_every_option(run):
     assert r.exit_code == 0
     for opt in ("--file", "--law", "--all-laws", "--plot", "--force", "--json", "N@D"):
         assert opt in r.stdout
+
+
+def test_compare_file_misspelt_key_gets_did_you_mean(run, tmp_path):
+    path = tmp_path / "runs.yaml"
+    path.write_text("- name: a\n  params: 7B\n  tokns: 1T\n")
+    r = run("compare", "--file", str(path))
+    assert r.exit_code == 2
+    assert "missing tokens (unknown: 'tokns' (did you mean 'tokens'?))" in r.stderr
+    path.write_text("- name: a\n  params: 7B\n  tokens: 1T\n  reported_flop: 4e22\n")
+    r = run("compare", "--file", str(path), "--json")
+    assert r.exit_code == 0
+    notes = " ".join(__import__("json").loads(r.stdout)["notes"])
+    assert "did you mean 'reported_flops'?" in notes

@@ -164,3 +164,31 @@ def test_extra_keys_warn(tmp_path):
     p = tmp_path / "x.yaml"
     p.write_text("name: x\nE: 1.7\nA: 400\nB: 400\nalpha: 0.3\nbeta: 0.3\ncolour: red\n")
     assert any("colour" in n for n in load_law(str(p)).notes)
+
+
+@pytest.mark.parametrize(
+    ("text", "needs"),
+    [
+        ("kind: allocation\nk: 0.1\n", "an allocation law needs a, and k or anchor_flops"),
+        ("kind: parametric\nE: 1.7\nA: 400\nB: 400\nalpha: 0.3\n", "parametric law needs E, A"),
+        ("kind: kaplan\na: 0.7\nk: 1\n", "kaplan law needs a, k"),
+    ],
+)
+def test_missing_keys_name_that_kinds_keys(tmp_path, text, needs):
+    path = tmp_path / "law.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as e:
+        load_law(str(path))
+    assert needs.replace("an allocation", "a allocation") in str(e.value) or needs in str(e.value)
+
+
+def test_misspelt_key_gets_did_you_mean(tmp_path):
+    path = tmp_path / "law.yaml"
+    path.write_text("kind: parametric\nE: 1.7\nA: 400\nB: 400\nalpha: 0.3\nbeat: 0.3\n")
+    with pytest.raises(
+        InputError, match=r"missing beta .*unknown: 'beat' \(did you mean 'beta'\?\)"
+    ):
+        load_law(str(path))
+    path.write_text("E: 1.7\nA: 400\nB: 400\nalpha: 0.3\nbeta: 0.3\nsorce: x\n")
+    law = load_law(str(path))
+    assert any("'sorce' (did you mean 'source'?)" in n for n in law.notes)

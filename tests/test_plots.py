@@ -54,3 +54,23 @@ def test_without_matplotlib_says_how_to_install(run, monkeypatch, tmp_path):
         assert r.exit_code == 2, (args, r.output)
         assert "pip install" in r.stderr and len(r.stderr.strip().splitlines()) == 1
         assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize("suffix", ["jpg", "txt", ""])
+def test_fit_plot_refuses_an_unknown_suffix(run, tmp_path, suffix):
+    """Every --plot goes through one writer: fit refuses what plan, compare and sweep do."""
+    pytest.importorskip("matplotlib")
+    out = tmp_path / (f"fit.{suffix}" if suffix else "fit")
+    r = run("fit", SVG, "--plot", str(out))
+    assert r.exit_code == 2 and r.stderr.startswith("chinchilla: error: --plot: ")
+    assert "expected a file name ending in .png, .svg, .pdf" in r.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [("svg", b"<?xml"), ("pdf", b"%PDF")])
+def test_fit_plot_writes_the_format_its_suffix_names(run, tmp_path, suffix, magic):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / f"fit.{suffix}"
+    r = run("fit", SVG, "--plot", str(out))
+    assert r.exit_code == 0, r.stderr
+    assert out.read_bytes().startswith(magic)

@@ -33,8 +33,9 @@ def plot_format(path: str, option: str) -> str:
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in PLOT_FORMATS:
         raise InputError(
-            f"{option}: {path!r} has no known image extension; expected a file name "
-            f"ending in {', '.join('.' + f for f in PLOT_FORMATS)}"
+            f"{path!r} has no known image extension; expected a file name "
+            f"ending in {', '.join('.' + f for f in PLOT_FORMATS)}",
+            field=option,
         )
     return suffix
 
@@ -197,7 +198,7 @@ def write_figure(
         fig = draw(plt)
     except (ValueError, OverflowError, FloatingPointError) as e:
         plt.close("all")
-        raise InputError(f"{option}: cannot draw {what} ({e})") from None
+        raise InputError(f"cannot draw {what} ({e})", field=option) from None
     try:
         return write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150), option, force)
     finally:

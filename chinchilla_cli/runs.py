@@ -1,17 +1,14 @@
 """Read the user's table of training runs (N, D, C, final loss) for `chinchilla fit`.
 
-One function, `read_runs`, turns a CSV/TSV/semicolon/pipe table (UTF-8 with or without
-BOM, or UTF-16/32 with BOM) into float64 arrays. Columns are found by header name; any
-two of N, D and C give the third through C = 6 N D.
+`read_runs` reads a CSV/TSV/semicolon/pipe file (UTF-8 with or without BOM, or
+UTF-16/32 with BOM); `runs_from_columns` takes a mapping of column names to arrays (a
+pandas DataFrame works). Both find the columns by header name, derive the third of N,
+D and C from the other two through C = 6 N D, check every value and apply the filters.
 
-The text is read in blocks of whole lines and never held whole: a block of plain
-numbers (no quotes, no blank or ragged lines, nothing but digits, signs, points and
-exponents) is parsed by numpy in one call; the header and every other block go row by
-row through the csv module. Either way the values go straight into a flat
-`array('d')`, so a million-run file costs well under 100 MB and a couple of seconds.
-
-Every problem with the input is one InputError naming the file and, where it applies,
-the line, the column and the offending value.
+A file is read by `np.loadtxt` when every data line is plain numbers; anything else
+(quotes, suffixes such as 70B, thousands separators, blank or ragged lines, a text
+column, a bad value) sends it through the csv module, which reads it again row by row
+and names the line of the first problem. Every problem is one InputError.
 """
 
 from __future__ import annotations
@@ -19,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import math
 import os
 import re
@@ -26,16 +24,19 @@ import sys
 import typing
 import warnings
 from array import array
-from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 
 import numpy as np
+from numpy.typing import NDArray
 
 from chinchilla_cli.errors import InputError
+from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.quantity import parse_quantity, sci
+
+__all__ = ["ALIASES", "ROLES", "ColumnTable", "Runs", "read_runs", "runs_from_columns"]
 
 ROLES = ("params", "tokens", "flops", "loss")
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -44,13 +45,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "flops": ("flops", "flop", "c", "compute", "training flop", "training flops", "compute budget"),
     "loss": ("loss", "l", "final loss", "val loss", "validation loss", "eval loss", "train loss"),
 }
-OPTIONS = {role: f"--{role}-col" for role in ROLES}
-SYMBOLS = {"params": "N", "tokens": "D", "flops": "C", "loss": "loss"}
-DELIMITERS = (",", "\t", ";", "|")  # ties go to the earliest
-FLOPS_PER_PARAM_TOKEN = 6.0  # C = 6 N D
 
-_HEAD_BYTES = 1 << 16
-_BLOCK_CHARS = 1 << 20  # text read at a time
+_Floats = NDArray[np.float64]
+_Where = Callable[[int], str]  # row index -> "runs.csv:14", for messages
+
+_SYMBOLS = {"params": "N", "tokens": "D", "flops": "C", "loss": "loss"}
+_DELIMITERS = (",", "\t", ";", "|")  # ties go to the earliest
+_CHUNK_BYTES = 1 << 20
 _MAX_LINE_CHARS = 64_000_000
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
@@ -64,26 +65,15 @@ _GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:[eE][+-]?\d+)?[kKmM
 _SPACES = re.compile(r"[\s_\-]+")
 
 
-def _plain_bytes(delimiter: str) -> np.ndarray:
-    ok = np.zeros(256, dtype=bool)
-    for ch in "0123456789.eE+- \t\r\n" + delimiter:
-        ok[ord(ch)] = True
-    return ok
-
-
-# the bytes a block may hold to be parsed by numpy instead of the csv module
-_PLAIN = {d: _plain_bytes(d) for d in DELIMITERS}
-
-
 @dataclass(frozen=True)
 class Runs:
     """The kept runs, one array element per run, and how they were read."""
 
-    params: np.ndarray  # N, float64
-    tokens: np.ndarray  # D
-    flops: np.ndarray  # C
-    loss: np.ndarray  # final loss
-    source: str  # the path as given, or "<stdin>"
+    params: _Floats  # N
+    tokens: _Floats  # D
+    flops: _Floats  # C
+    loss: _Floats  # final loss
+    source: str  # the path as given, "<stdin>", or the `source` of runs_from_columns
     n_read: int  # data rows read
     n_dropped: int  # rows removed by the filters
     columns: dict[str, str]  # role -> header text used, or "derived"
@@ -93,6 +83,14 @@ class Runs:
     @property
     def n_kept(self) -> int:
         return int(self.loss.shape[0])
+
+
+class ColumnTable(typing.Protocol):
+    """What `runs_from_columns` needs: a dict of arrays or lists, or a pandas DataFrame."""
+
+    def keys(self) -> Iterable[typing.Any]: ...
+
+    def __getitem__(self, key: typing.Any, /) -> typing.Any: ...
 
 
 def read_runs(
@@ -112,104 +110,90 @@ def read_runs(
 
     `*_col` name a column (matched like the built-in names: case, spaces, "_" and "-"
     ignored) instead of finding it by its header. `max_loss` keeps loss <= max_loss,
-    `min_flops`/`max_flops` bound C. Raises InputError for anything wrong with the input.
+    `min_flops`/`max_flops` bound C. Raises InputError for anything wrong with the input,
+    naming the file and, where it applies, the line, the column and the value.
     """
-    _check_filters(max_loss, min_flops, max_flops)
+    filters = _Filters(max_loss, min_flops, max_flops, min_rows)
     source = "<stdin>" if path == "-" else str(path)
     overrides = {"params": params_col, "tokens": tokens_col, "flops": flops_col, "loss": loss_col}
-    with _open_stream(path, source, stdin) as stream:
-        try:
-            header, header_line, found, data, line_numbers = _read_table(stream, source, overrides)
-        except _NotText as e:
-            raise InputError(f"{source}: not a text table (binary data?): {e.why}") from None
-        except UnicodeDecodeError:  # only for UTF-16/32, whose bytes are not checked upfront
-            raise InputError(
-                f"{source}: not a text table (binary data?): invalid UTF-16/32 text"
-            ) from None
-        except OSError as e:
-            raise InputError(f"{source}: cannot be read ({e.strerror or e})") from None
-    if data.shape[0] == 0:
-        raise InputError(
-            f"{source}: no data rows after the header (line {header_line}); "
-            "expected one line per run below it"
-        )
-    return _finish(
-        source, header, found, data, line_numbers, max_loss, min_flops, max_flops, min_rows
-    )
+    try:
+        with _opened(path, source, stdin) as (data, unit):
+            encoding = _check_text(data, source, unit)
+
+            def csv_rows() -> tuple[dict[str, _Floats], array[int]]:
+                with _text(data, encoding) as text:
+                    return _csv_rows(_Header(text, source, overrides), source)
+
+            with _text(data, encoding) as text:
+                header = _Header(text, source, overrides)
+                values = _numpy_rows(text, header)
+            lines: array[int] | None = None
+            if values is None:
+                values, lines = csv_rows()
+
+            def where(row: int) -> str:
+                # numpy keeps no line numbers: for an error, the csv module reads it again
+                line = (lines if lines is not None else csv_rows()[1])[row]
+                return f"{source}:{line}"
+
+            return _finish(source, header.names, values, where, filters)
+    except OSError as e:
+        raise InputError(f"{source}: cannot be read ({e.strerror or e})") from None
+
+
+def runs_from_columns(
+    columns: Mapping[str, typing.Any] | ColumnTable,
+    *,
+    params_col: str | None = None,
+    tokens_col: str | None = None,
+    flops_col: str | None = None,
+    loss_col: str | None = None,
+    max_loss: float | None = None,
+    min_flops: float | None = None,
+    max_flops: float | None = None,
+    min_rows: int = 10,
+    source: str = "<columns>",
+) -> Runs:
+    """The runs in a mapping of column names to arrays, as `read_runs` reads a file.
+
+    `columns` is a dict of lists or arrays, or anything with `keys()` and `[name]` such
+    as a pandas DataFrame. Columns are found by the same names as in a file (N, params,
+    D, tokens, C, flops, loss, ...) or named by `*_col`; the others are ignored. Cells
+    may be numbers or strings such as "70B". `source` names the table in messages, whose
+    rows are given by their 0-based position. Raises InputError as `read_runs` does.
+    """
+    filters = _Filters(max_loss, min_flops, max_flops, min_rows)
+    overrides = {"params": params_col, "tokens": tokens_col, "flops": flops_col, "loss": loss_col}
+    keys = list(columns.keys())
+    header = [str(key) for key in keys]
+    found = _find_columns(header, source, overrides)
+    names = {role: header[i] for role, i in found.items()}
+    values = {role: _column(columns[keys[i]], header[i], source) for role, i in found.items()}
+    lengths = {names[role]: v.shape[0] for role, v in values.items()}
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{name!r} has {n}" for name, n in lengths.items())
+        raise InputError(f"{source}: the columns differ in length: {shown}")
+    if not values["loss"].size:
+        raise InputError(f"{source}: no runs; the columns are empty")
+    return _finish(source, names, values, lambda row: f"{source}: row {row}", filters)
 
 
 # ---------------------------------------------------------------------------- opening
 
 
-class _NotText(Exception):
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.why = why
-
-
-class _CheckedRaw(io.RawIOBase):
-    """Serve `head` and then the rest of `stream`, checking that the bytes are UTF-8 text.
-
-    Checking here, chunk by chunk in C, costs nothing per row and can name the exact
-    line of a NUL byte or an undecodable byte (the text decoder reads ahead too far).
-    """
-
-    def __init__(self, head: bytes, stream: typing.BinaryIO, check_utf8: bool) -> None:
-        super().__init__()
-        self._head = head
-        self._pos = 0
-        self._stream = stream
-        self._check = check_utf8
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
-        self._line = 1  # line number at the start of the next chunk
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: typing.Any) -> int:
-        n = len(buffer)
-        if self._pos < len(self._head):
-            data = self._head[self._pos : self._pos + n]
-            self._pos += len(data)
-            if self._pos >= len(self._head):
-                self._head, self._pos = b"", 0
-        else:
-            data = self._stream.read(n) or b""
-        if self._check:
-            self._validate(data)
-        buffer[: len(data)] = data
-        return len(data)
-
-    def _validate(self, data: bytes) -> None:
-        if not data:
-            try:
-                self._decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                raise _NotText(
-                    f"the file ends inside a UTF-8 character (line {self._line})"
-                ) from None
-            return
-        nul = data.find(b"\x00")
-        if nul >= 0:
-            line = self._line + data.count(b"\n", 0, nul)
-            raise _NotText(f"NUL byte on line {line}")
-        try:
-            self._decoder.decode(data)
-        except UnicodeDecodeError as e:
-            bad = e.object[e.start : e.start + 1].hex()
-            line = self._line + data.count(b"\n", 0, max(0, e.start))
-            raise _NotText(f"byte 0x{bad} on line {line} is not UTF-8") from None
-        self._line += data.count(b"\n")
-
-
 @contextmanager
-def _open_stream(path: str, source: str, stdin: typing.TextIO | None) -> Iterator[typing.TextIO]:
-    """Yield the file as text, line endings untranslated (as the csv module wants)."""
+def _opened(
+    path: str, source: str, stdin: typing.TextIO | None
+) -> Iterator[tuple[typing.IO[bytes], str]]:
+    """The input as seekable bytes (it may be read twice), and what messages call one
+    unit of it: "byte", or "character" for a stream that holds text, not bytes."""
     if path == "-":
         stream = sys.stdin if stdin is None else stdin
         buffer = getattr(stream, "buffer", None)
-        # a text stream with no bytes underneath (io.StringIO) is read as it is
-        yield stream if buffer is None else _decode(buffer, source)
+        if buffer is None:  # a text stream with no bytes underneath (io.StringIO)
+            yield io.BytesIO(stream.read().encode("utf-8", "surrogatepass")), "character"
+            return
+        yield io.BytesIO(buffer.read()), "byte"  # a pipe cannot be read twice
         return
     if os.path.isdir(path):
         raise InputError(f"{source}: is a directory, not a table of runs")
@@ -219,27 +203,51 @@ def _open_stream(path: str, source: str, stdin: typing.TextIO | None) -> Iterato
         raise InputError(f"{source}: no such file") from None
     except PermissionError:
         raise InputError(f"{source}: cannot be read (permission denied)") from None
-    except OSError as e:
-        raise InputError(f"{source}: cannot be read ({e.strerror or e})") from None
     with f:
-        try:
-            text = _decode(f, source)
-        except OSError as e:
-            raise InputError(f"{source}: cannot be read ({e.strerror or e})") from None
-        yield text
+        yield f, "byte"
 
 
-def _decode(stream: typing.BinaryIO, source: str) -> io.TextIOWrapper:
-    head = stream.read(_HEAD_BYTES) or b""
+def _check_text(data: typing.IO[bytes], source: str, unit: str) -> str:
+    """The encoding, once every byte is known to be text: the first NUL or undecodable
+    byte, or a line too long for a table, is reported by its line before any parsing."""
+    head = data.read(4)
     if not head:
         raise _empty(source)
-    encoding = "utf-8"
-    for bom, name in _BOMS:
-        if head.startswith(bom):
-            encoding = name
-            break
-    raw = _CheckedRaw(head, stream, check_utf8=encoding.startswith("utf-8"))
-    return io.TextIOWrapper(io.BufferedReader(raw, _HEAD_BYTES), encoding=encoding, newline="")
+    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), "utf-8")
+    utf8 = encoding.startswith("utf-8")
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line, run = 1, 0  # the line at the start of the chunk; characters since a line end
+    data.seek(0)
+    while True:
+        chunk = data.read(_CHUNK_BYTES)
+        try:
+            text, why = decoder.decode(chunk, final=not chunk), ""
+        except UnicodeDecodeError as e:
+            # the text before it, to see if a NUL came first
+            text = e.object[: e.start].decode(encoding) if utf8 else ""
+            if not utf8:
+                why = "invalid UTF-16/32 text"
+            elif not chunk:
+                why = f"the file ends inside a UTF-8 character (line {line})"
+            else:
+                bad, bad_line = e.object[e.start : e.start + 1].hex(), line + text.count("\n")
+                why = f"byte 0x{bad} on line {bad_line} is not UTF-8"
+        nul = text.find("\x00")
+        if nul >= 0:
+            nul_line = line + text.count("\n", 0, nul)
+            why = f"NUL {unit if utf8 else 'character'} on line {nul_line}"
+        if why:
+            raise InputError(f"{source}: not a text table (binary data?): {why}")
+        if not chunk:
+            return encoding
+        end = max(text.rfind("\n"), text.rfind("\r"))
+        run = run + len(text) if end < 0 else len(text) - end - 1
+        if run > _MAX_LINE_CHARS:
+            raise InputError(
+                f"{source}:{line}: the line is longer than "
+                f"{_MAX_LINE_CHARS // 1_000_000} million characters; not a table of runs?"
+            )
+        line += text.count("\n")
 
 
 def _empty(source: str) -> InputError:
@@ -252,204 +260,135 @@ def _empty(source: str) -> InputError:
 # ---------------------------------------------------------------------------- reading
 
 
-class _Blocks:
-    """The text in blocks of whole lines, and a line feed for the csv module.
-
-    Plain numeric blocks are parsed by numpy (`_fast_block`); the header and any block
-    that is not plain go line by line through `csv.reader(self.lines())`, which pulls
-    further blocks itself when a quoted cell runs on past the end of one.
-    `line` counts the physical lines consumed so far, by either path.
-    """
-
-    def __init__(self, stream: typing.TextIO, source: str) -> None:
-        self.stream = stream
-        self.source = source
-        self.pending = ""  # text read after the last complete line
-        self.eof = False
-        self.queue: deque[str] = deque()  # lines waiting for the csv reader
-        self.line = 0
-
-    def next_block(self) -> str:
-        """The next run of whole lines (the last one may lack its newline); "" at the end."""
-        while True:
-            if self.eof:
-                block, self.pending = self.pending, ""
-                return block
-            chunk = self.stream.read(_BLOCK_CHARS)
-            if not chunk:
-                self.eof = True
-                continue
-            nul = chunk.find("\x00")
-            if nul >= 0:
-                line = self.line + 1 + self.pending.count("\n") + chunk.count("\n", 0, nul)
-                raise _NotText(f"NUL character on line {line}")
-            text = self.pending + chunk if self.pending else chunk
-            cut = text.rfind("\n") + 1
-            if not cut:  # old Mac line ends: cut after a \r that is surely not half a \r\n
-                cut = text.rfind("\r", 0, len(text) - 1) + 1
-            if not cut:
-                self.pending = text
-                if len(text) > _MAX_LINE_CHARS:
-                    raise InputError(
-                        f"{self.source}:{self.line + 1}: the line is longer than "
-                        f"{_MAX_LINE_CHARS // 1_000_000} million characters; not a table of runs?"
-                    )
-                continue
-            self.pending = text[cut:]
-            return text[:cut]
-
-    def queue_block(self, block: str) -> None:
-        self.queue.extend(io.StringIO(block, newline=""))
-
-    def unqueue(self) -> None:
-        """Give the lines the csv reader has not taken back to the block reader."""
-        if self.queue:
-            self.pending = "".join(self.queue) + self.pending
-            self.queue.clear()
-
-    def lines(self) -> Iterator[str]:
-        while True:
-            while self.queue:
-                self.line += 1
-                yield self.queue.popleft()
-            block = self.next_block()
-            if not block:
-                return
-            self.queue_block(block)
-
-
-def _read_table(
-    stream: typing.TextIO, source: str, overrides: dict[str, str | None]
-) -> tuple[list[str], int, dict[str, int], np.ndarray, array]:
-    """Header, its line, role -> column index, an (n, k) array of the found roles' values
-    in ROLES order, and the line number of each row."""
-    blocks = _Blocks(stream, source)
-    first = None
-    while first is None:  # skip blank lines before the header; sniff the delimiter on it
-        block = blocks.next_block()
-        if not block:
-            raise _empty(source)
-        blocks.queue_block(block)
-        first = next((line for line in blocks.queue if line.strip()), None)
-    delimiter = _sniff_delimiter(first)
-    reader = csv.reader(blocks.lines(), delimiter=delimiter)
+@contextmanager
+def _text(data: typing.IO[bytes], encoding: str) -> Iterator[typing.TextIO]:
+    """The text from its start, line ends untranslated (as the csv module wants)."""
+    data.seek(0)
+    text = io.TextIOWrapper(data, encoding=encoding, newline="")
     try:
-        header: list[str] = []
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                header = [cell.replace("\ufeff", "").strip() for cell in row]
+        yield text
+    finally:
+        text.detach()  # leave `data` open to be read again
+
+
+class _Header:
+    """The header row, its columns, and the csv reader left on the line after it."""
+
+    def __init__(self, text: typing.TextIO, source: str, overrides: dict[str, str | None]):
+        self.skipped = 0  # blank lines before the first line with text
+        for first in text:
+            if first.strip():
                 break
-        header_line = blocks.line
-        if not header:
+            self.skipped += 1
+        else:
             raise _empty(source)
-        if all(_is_number(cell) for cell in header if cell):
-            raise InputError(
-                f"{source}:{header_line}: no header row; the first line must name the columns "
-                f"(e.g. params,tokens,loss), but it holds only numbers: {_listing(header)}"
-            )
-        found = _find_columns(header, source, overrides)
-        roles = [role for role in ROLES if role in found]
-        index = [found[role] for role in roles]
-        names = [header[i] for i in index]
-        width, k = len(header), len(index)
-        values, line_numbers = array("d"), array("q")
-        extend, note_line, take = values.extend, line_numbers.append, itemgetter(*index)
-        blocks.unqueue()
+        self.delimiter = _sniff_delimiter(first)
+        self.reader = csv.reader(itertools.chain([first], text), delimiter=self.delimiter)
         try:
-            while True:
-                if not blocks.queue:
-                    block = blocks.next_block()
-                    if not block:
-                        break
-                    table = _fast_block(block, delimiter, width, index)
-                    if table is not None:
-                        values.frombytes(table.tobytes())
-                        first_line = blocks.line + 1
-                        rows = np.arange(first_line, first_line + len(table), dtype=np.int64)
-                        line_numbers.frombytes(rows.tobytes())
-                        blocks.line += len(table)
-                        continue
-                    blocks.queue_block(block)
-                # the csv path, one record at a time until the queued lines are used up
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    break
+            row = next((r for r in self.reader if any(cell.strip() for cell in r)), None)
+        except csv.Error as e:
+            raise InputError(f"{source}:{self.line}: cannot parse the line ({e})") from None
+        if row is None:
+            raise _empty(source)
+        self.cells = [cell.replace("\ufeff", "").strip() for cell in row]
+        self.header_line = self.line
+        if all(_is_number(cell) for cell in self.cells if cell):
+            raise InputError(
+                f"{source}:{self.line}: no header row; the first line must name the columns "
+                f"(e.g. params,tokens,loss), but it holds only numbers: {_listing(self.cells)}"
+            )
+        self.found = _find_columns(self.cells, source, overrides)
+        self.names = {role: self.cells[i] for role, i in self.found.items()}
+
+    @property
+    def line(self) -> int:
+        """The physical lines read so far (a quoted cell may span several)."""
+        return self.skipped + self.reader.line_num
+
+
+def _numpy_rows(text: typing.TextIO, header: _Header) -> dict[str, _Floats] | None:
+    """Every data line as plain numbers, as many as the header has columns, or None.
+
+    With no quote character, no comments and all columns converted, np.loadtxt reads a
+    table only if every cell is one plain float (read as float() would); blank lines
+    are skipped by both readers. Anything else is left to the csv module.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "no data": the csv path says so
+        try:
+            table = np.loadtxt(
+                text,
+                dtype=np.float64,
+                delimiter=header.delimiter,
+                comments=None,
+                quotechar=None,
+                ndmin=2,
+            )
+        except ValueError:
+            return None
+    if table.shape[0] == 0 or table.shape[1] != len(header.cells):
+        return None
+    return {role: np.ascontiguousarray(table[:, i]) for role, i in header.found.items()}
+
+
+def _csv_rows(header: _Header, source: str) -> tuple[dict[str, _Floats], array[int]]:
+    """Every data row through the csv module: suffixes, thousands separators, blank and
+    quoted lines, and the line of each row for the messages."""
+    roles = [role for role in ROLES if role in header.found]
+    index = [header.found[role] for role in roles]
+    labels = [header.cells[i] for i in index]
+    width, k = len(header.cells), len(index)
+    values, lines = array("d"), array("q")
+    extend, take, reader = values.extend, itemgetter(*index), header.reader
+
+    def columns() -> dict[str, _Floats]:
+        table = np.asarray(values, dtype=np.float64).reshape(-1, k)
+        return {role: np.ascontiguousarray(table[:, j]) for j, role in enumerate(roles)}
+
+    try:
+        try:
+            for row in reader:
                 if len(row) == width:
                     try:
                         extend(map(float, take(row)))  # plain floats
                     except ValueError:
                         del values[len(values) // k * k :]  # a half-appended row
-                        parsed = _parse_row(row, index, names, source, blocks.line)
+                        parsed = _parse_row(row, index, labels, f"{source}:{header.line}")
                         if parsed is None:  # a row of empty cells
                             continue
                         extend(parsed)
                 elif any(cell.strip() for cell in row):
                     raise InputError(
-                        f"{source}:{blocks.line}: expected {width} cells, as in the header "
-                        f"(line {header_line}), got {len(row)}"
+                        f"{source}:{header.line}: expected {width} cells, as in the header "
+                        f"(line {header.header_line}), got {len(row)}"
                     )
                 else:  # a blank line
                     continue
-                note_line(blocks.line)
-        except InputError:
-            # report the earliest problem in the file: a bad value may precede this one
-            _check_values(_as_table(values, k), line_numbers, names, source)
-            raise
-    except csv.Error as e:
-        raise InputError(f"{source}:{blocks.line}: cannot parse the line ({e})") from None
-    table = _as_table(values, k)
-    _check_values(table, line_numbers, names, source)
-    return header, header_line, found, table, line_numbers
-
-
-def _fast_block(block: str, delimiter: str, width: int, index: list[int]) -> np.ndarray | None:
-    """Parse a block of plain numeric lines with numpy; None unless that is exactly what
-    the csv path would read (no quotes, no blank or ragged lines, plain decimal numbers).
-    """
-    raw = np.frombuffer(block.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    if not _PLAIN[delimiter][raw].all():
-        return None
-    if block.count("\r") != block.count("\r\n"):
-        return None
-    if block.endswith("\n"):
-        block = block[:-1]
-        raw = raw[:-1]
-    ends = np.flatnonzero(raw == 10)
-    seps = np.flatnonzero(raw == ord(delimiter))
-    n_lines = len(ends) + 1
-    # cells per line: delimiters before each line end, minus those before the line above
-    per_line = np.diff(np.searchsorted(seps, ends), prepend=0)
-    if len(seps) != n_lines * (width - 1) or not np.all(per_line == width - 1):
-        return None
-    text = block if delimiter == "," else block.replace(delimiter, ",")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # numpy < 2: partial reads warn
-        try:
-            flat = np.fromstring(text.replace("\n", ","), dtype=np.float64, sep=",")
-        except ValueError:  # numpy >= 2: a cell that is not a plain number
-            return None
-    if flat.size != n_lines * width:
-        return None
-    return np.ascontiguousarray(flat.reshape(n_lines, width)[:, index])
-
-
-def _as_table(values: array, k: int) -> np.ndarray:
-    if not values:
-        return np.empty((0, k))
-    return np.frombuffer(values, dtype=np.float64).reshape(-1, k)
+                lines.append(header.line)
+        except csv.Error as e:
+            raise InputError(f"{source}:{header.line}: cannot parse the line ({e})") from None
+    except InputError:
+        # report the earliest problem in the file: a bad value may precede this one
+        _check_values(columns(), header.names, lambda row: f"{source}:{lines[row]}")
+        raise
+    if not lines:
+        raise InputError(
+            f"{source}: no data rows after the header (line {header.header_line}); "
+            "expected one line per run below it"
+        )
+    return columns(), lines
 
 
 def _sniff_delimiter(line: str) -> str:
     """The candidate delimiter found most often outside double quotes; comma if none."""
-    counts = dict.fromkeys(DELIMITERS, 0)
+    counts = dict.fromkeys(_DELIMITERS, 0)
     quoted = False
     for ch in line:
         if ch == '"':
             quoted = not quoted
         elif not quoted and ch in counts:
             counts[ch] += 1
-    best = max(DELIMITERS, key=counts.__getitem__)
+    best = max(_DELIMITERS, key=counts.__getitem__)
     return best if counts[best] else ","
 
 
@@ -460,29 +399,31 @@ def _normalise(name: str) -> str:
 def _find_columns(
     header: list[str], source: str, overrides: dict[str, str | None]
 ) -> dict[str, int]:
+    """Role -> column index, for loss and at least two of params, tokens and flops."""
     normal = [_normalise(h) for h in header]
     found: dict[str, int] = {}
-    for role in ROLES:  # options first: they take their column out of the guessing
+    for role in ROLES:  # named columns first: they take their column out of the guessing
         name = overrides[role]
         if name is None:
             continue
-        option = OPTIONS[role]
         hits = [i for i, h in enumerate(header) if h == name.strip()]
         if len(hits) != 1:
             hits = [i for i, h in enumerate(normal) if h == _normalise(name)]
         if not hits:
             raise InputError(
-                f"{option}: no column {name!r} in {source}; columns: {_listing(header)}"
+                f"no column {name!r} in {source}; columns: {_listing(header)}",
+                field=f"{role}_col",
             )
         if len(hits) > 1:
             raise InputError(
-                f"{option}: {name!r} matches {len(hits)} columns of {source} "
-                f"({_positions(header, hits)}); rename all but one"
+                f"{name!r} matches {len(hits)} columns of {source} "
+                f"({_positions(header, hits)}); rename all but one",
+                field=f"{role}_col",
             )
         for other, i in found.items():
             if i == hits[0]:
                 raise InputError(
-                    f"{OPTIONS[other]} and {option} both name column {header[i]!r} of {source}"
+                    f"`{other}_col` and `{role}_col` both name column {header[i]!r} of {source}"
                 )
         found[role] = hits[0]
     taken = set(found.values())
@@ -492,11 +433,11 @@ def _find_columns(
         accepted = {_normalise(a) for a in ALIASES[role]}
         hits = [i for i, h in enumerate(normal) if h in accepted and i not in taken]
         if len(hits) > 1:
-            what = "the loss" if role == "loss" else f"{role} ({SYMBOLS[role]})"
+            what = "the loss" if role == "loss" else f"{role} ({_SYMBOLS[role]})"
             fix = (
                 "rename all but one"
                 if len({header[i] for i in hits}) == 1
-                else f"choose one with {OPTIONS[role]}"
+                else f"choose one with `{role}_col`"
             )
             raise InputError(
                 f"{source}: columns {_positions(header, hits)} "
@@ -507,7 +448,7 @@ def _find_columns(
     if "loss" not in found:
         raise InputError(
             f"{source}: no loss column; accepted headers: {', '.join(ALIASES['loss'])} "
-            f"(or name one with --loss-col); columns: {_listing(header)}"
+            f"(or name one with `loss_col`); columns: {_listing(header)}"
         )
     have = [role for role in ("params", "tokens", "flops") if role in found]
     if len(have) < 2:
@@ -516,7 +457,7 @@ def _find_columns(
         raise InputError(
             f"{source}: need two of the params (N), tokens (D) and flops (C) columns, "
             f"C = 6 N D gives the third; found {got}. Accepted headers: {names} "
-            f"(or name them with --params-col, --tokens-col, --flops-col); "
+            "(or name them with `params_col`, `tokens_col`, `flops_col`); "
             f"columns: {_listing(header)}"
         )
     return found
@@ -546,16 +487,16 @@ def _is_number(text: str) -> bool:
 
 
 def _parse_row(
-    row: list[str], index: list[int], names: list[str], source: str, line: int
+    row: list[str], index: list[int], labels: list[str], where: str
 ) -> list[float] | None:
     """The slow path: suffixes, thousands separators, and precise errors. None if blank."""
     if not any(cell.strip() for cell in row):
         return None
-    return [_parse_cell(row[i], name, source, line) for i, name in zip(index, names, strict=True)]
+    return [_parse_cell(row[i], label, where) for i, label in zip(index, labels, strict=True)]
 
 
-def _parse_cell(cell: str, column: str, source: str, line: int) -> float:
-    where = f"{source}:{line}: column {column!r}"
+def _parse_cell(cell: str, column: str, where: str) -> float:
+    where = f"{where}: column {column!r}"
     text = cell.strip()
     if not text:
         raise InputError(f"{where}: the cell is empty; expected a number")
@@ -571,50 +512,55 @@ def _parse_cell(cell: str, column: str, source: str, line: int) -> float:
     try:
         return parse_quantity(text)
     except InputError as e:
-        problem = "is not finite" if "not finite" in str(e) else "is not a number"
+        problem = "is not finite" if "not finite" in e.message else "is not a number"
         raise InputError(
             f"{where}: {cell!r} {problem}; expected e.g. 5.76e23, 70B, 1.4T or 1,000,000"
         ) from None
 
 
-def _check_values(table: np.ndarray, lines: array, names: list[str], source: str) -> None:
-    """N, D, C and loss must be finite and positive; name the first cell that is not."""
-    good = np.isfinite(table) & (table > 0)
-    if good.all():
+def _column(cells: typing.Any, name: str, source: str) -> _Floats:
+    """One column of `runs_from_columns` as floats; strings are read as a file's cells."""
+    try:
+        values = np.asarray(cells, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):  # find the cell that is not a number
+        values = np.array([_cell(cell, name, f"{source}: row {i}") for i, cell in enumerate(cells)])
+    if values.ndim != 1:
+        raise InputError(
+            f"{source}: column {name!r} holds an array of shape {values.shape}; "
+            "expected one number per run"
+        )
+    return values
+
+
+def _cell(cell: object, column: str, where: str) -> float:
+    if isinstance(cell, str):
+        return _parse_cell(cell, column, where)
+    try:
+        return float(cell)  # type: ignore[arg-type]
+    except OverflowError:  # an int too large for a float: reported as not finite
+        return math.inf
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: column {column!r}: {cell!r} is not a number") from None
+
+
+def _check_values(values: dict[str, _Floats], names: dict[str, str], where: _Where) -> None:
+    """N, D, C and loss must be finite and positive; name the first cell that is not
+    (the earliest row; in it, the first column in ROLES order)."""
+    bad: list[tuple[int, int]] = []  # (first bad row, column) of each column with one
+    for order, role in enumerate(ROLES):
+        if role in values:
+            good = np.isfinite(values[role]) & (values[role] > 0)
+            if not good.all():
+                bad.append((int(np.argmin(good)), order))
+    if not bad:
         return
-    first = int(np.argmin(good.ravel()))
-    row, col = divmod(first, table.shape[1])
-    value = float(table[row, col])
-    where = f"{source}:{lines[row]}: column {names[col]!r}: {_show(value)!r}"
+    row, order = min(bad)
+    role = ROLES[order]
+    value = float(values[role][row])
+    at = f"{where(row)}: column {names[role]!r}: {_show(value)!r}"
     if not math.isfinite(value):
-        raise InputError(f"{where} is not finite; N, D, C and loss must be finite numbers")
-    raise InputError(f"{where} is not positive; N, D, C and loss must all be > 0")
-
-
-def _check_derived(
-    sentence: str,
-    cols: dict[str, np.ndarray],
-    columns: dict[str, str],
-    lines: array,
-    source: str,
-) -> None:
-    """A derived N, D or C can overflow or underflow even when the inputs are fine."""
-    role = next(r for r in ("params", "tokens", "flops") if columns[r] == "derived")
-    values = cols[role]
-    good = np.isfinite(values) & (values > 0)
-    if good.all():
-        return
-    row = int(np.argmin(good))
-    given = ", ".join(
-        f"{SYMBOLS[r]} = {_show(float(cols[r][row]))}"
-        for r in ("params", "tokens", "flops")
-        if r != role
-    )
-    formula = sentence.split(" (")[0]
-    raise InputError(
-        f"{source}:{lines[row]}: {formula} comes out as {_show(float(values[row]))} "
-        f"from {given}; N, D and C must be finite and positive"
-    )
+        raise InputError(f"{at} is not finite; N, D, C and loss must be finite numbers")
+    raise InputError(f"{at} is not positive; N, D, C and loss must all be > 0")
 
 
 def _show(value: float) -> str:
@@ -626,30 +572,23 @@ def _show(value: float) -> str:
 
 
 def _finish(
-    source: str,
-    header: list[str],
-    found: dict[str, int],
-    table: np.ndarray,
-    lines: array,
-    max_loss: float | None,
-    min_flops: float | None,
-    max_flops: float | None,
-    min_rows: int,
+    source: str, names: dict[str, str], values: dict[str, _Floats], where: _Where, filters: _Filters
 ) -> Runs:
-    roles = [role for role in ROLES if role in found]
-    cols: dict[str, np.ndarray] = {role: table[:, j] for j, role in enumerate(roles)}
-    columns = {role: header[found[role]] if role in found else "derived" for role in ROLES}
+    """Check the values, derive the missing one of N, D and C, and apply the filters."""
+    _check_values(values, names, where)
+    cols = dict(values)
+    columns = {role: names.get(role, "derived") for role in ROLES}
     derived: list[str] = []
     notes: list[str] = []
     six = FLOPS_PER_PARAM_TOKEN
     with np.errstate(all="ignore"):  # inf, 0 and nan are checked just below
-        if "tokens" not in found:
+        if "tokens" not in names:
             cols["tokens"] = cols["flops"] / (six * cols["params"])
             derived.append("tokens D = C / (6 N) (no tokens column)")
-        elif "params" not in found:
+        elif "params" not in names:
             cols["params"] = cols["flops"] / (six * cols["tokens"])
             derived.append("params N = C / (6 D) (no params column)")
-        elif "flops" not in found:
+        elif "flops" not in names:
             cols["flops"] = six * cols["params"] * cols["tokens"]
             derived.append("flops C = 6 N D (no flops column)")
         else:
@@ -660,35 +599,29 @@ def _finish(
                     f"(median {np.median(off):.0%}); C is used as given"
                 )
     if derived:
-        _check_derived(derived[0], cols, columns, lines, source)
+        _check_derived(derived[0], cols, columns, where)
 
-    n_read = table.shape[0]
+    n_read = int(cols["loss"].shape[0])
     keep = np.ones(n_read, dtype=bool)
-    for label, mask in (
-        (f"loss > {max_loss:g}" if max_loss is not None else "", _le(cols["loss"], max_loss)),
-        (f"C < {sci(min_flops)}" if min_flops is not None else "", _ge(cols["flops"], min_flops)),
-        (f"C > {sci(max_flops)}" if max_flops is not None else "", _le(cols["flops"], max_flops)),
-    ):
-        if mask is None:
-            continue
+    masks = filters.masks(cols["loss"], cols["flops"])
+    for label, mask in masks:
         dropped = int(np.count_nonzero(keep & ~mask))
         keep &= mask
         notes.append(
             f"dropped {_rows(dropped)} with {label}" if dropped else f"no rows with {label}"
         )
     n_kept = int(np.count_nonzero(keep))
-    if n_kept < min_rows:
-        filtered = any(v is not None for v in (max_loss, min_flops, max_flops))
-        left = " left after filtering" if filtered else ""
+    if n_kept < filters.min_rows:
+        left = " left after filtering" if masks else ""
         raise InputError(
             f"{source}: only {n_kept} run{'s' if n_kept != 1 else ''}{left}; "
-            f"at least {min_rows} are needed to fit"
-            + (f" ({'; '.join(notes)})" if filtered else "")
+            f"at least {filters.min_rows} are needed to fit"
+            + (f" ({'; '.join(notes)})" if masks else "")
         )
     if n_kept < n_read:
-        cols = {role: values[keep] for role, values in cols.items()}
+        cols = {role: v[keep] for role, v in cols.items()}
     else:
-        cols = {role: np.ascontiguousarray(values) for role, values in cols.items()}
+        cols = {role: np.ascontiguousarray(v) for role, v in cols.items()}
     return Runs(
         params=cols["params"],
         tokens=cols["tokens"],
@@ -703,30 +636,60 @@ def _finish(
     )
 
 
-def _le(values: np.ndarray, bound: float | None) -> np.ndarray | None:
-    return None if bound is None else values <= bound
-
-
-def _ge(values: np.ndarray, bound: float | None) -> np.ndarray | None:
-    return None if bound is None else values >= bound
+def _check_derived(
+    sentence: str, cols: dict[str, _Floats], columns: dict[str, str], where: _Where
+) -> None:
+    """A derived N, D or C can overflow or underflow even when the inputs are fine."""
+    role = next(r for r in ("params", "tokens", "flops") if columns[r] == "derived")
+    values = cols[role]
+    good = np.isfinite(values) & (values > 0)
+    if good.all():
+        return
+    row = int(np.argmin(good))
+    given = ", ".join(
+        f"{_SYMBOLS[r]} = {_show(float(cols[r][row]))}"
+        for r in ("params", "tokens", "flops")
+        if r != role
+    )
+    formula = sentence.split(" (")[0]
+    raise InputError(
+        f"{where(row)}: {formula} comes out as {_show(float(values[row]))} "
+        f"from {given}; N, D and C must be finite and positive"
+    )
 
 
 def _rows(n: int) -> str:
     return f"{n} row" if n == 1 else f"{n} rows"
 
 
-def _check_filters(
-    max_loss: float | None, min_flops: float | None, max_flops: float | None
-) -> None:
-    for option, value in (
-        ("--max-loss", max_loss),
-        ("--min-flops", min_flops),
-        ("--max-flops", max_flops),
-    ):
-        if value is not None and math.isnan(value):
-            raise InputError(f"{option}: nan is not a number")
-    if min_flops is not None and max_flops is not None and min_flops > max_flops:
-        raise InputError(
-            f"--min-flops ({sci(min_flops)}) is above --max-flops ({sci(max_flops)}): "
-            "no run can pass both"
-        )
+@dataclass(frozen=True)
+class _Filters:
+    """The filters on the rows and the fewest runs to keep; checked when made."""
+
+    max_loss: float | None
+    min_flops: float | None
+    max_flops: float | None
+    min_rows: int
+
+    def __post_init__(self) -> None:
+        for field in ("max_loss", "min_flops", "max_flops"):
+            value = getattr(self, field)
+            if value is not None and math.isnan(value):
+                raise InputError("nan is not a number", field=field)
+        low, high = self.min_flops, self.max_flops
+        if low is not None and high is not None and low > high:
+            raise InputError(
+                f"{sci(low)} is above `max_flops` ({sci(high)}): no run can pass both",
+                field="min_flops",
+            )
+
+    def masks(self, loss: _Floats, flops: _Floats) -> list[tuple[str, NDArray[np.bool_]]]:
+        """(the rows it drops, in words; the rows it keeps) for each filter given."""
+        masks = []
+        if self.max_loss is not None:
+            masks.append((f"loss > {self.max_loss:g}", loss <= self.max_loss))
+        if self.min_flops is not None:
+            masks.append((f"C < {sci(self.min_flops)}", flops >= self.min_flops))
+        if self.max_flops is not None:
+            masks.append((f"C > {sci(self.max_flops)}", flops <= self.max_flops))
+        return masks

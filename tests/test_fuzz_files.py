@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from chinchilla_cli.comparison import configs_from_file
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.laws import _FIELDS, _OPTIONAL, ParametricLaw, load_law
-from chinchilla_cli.runs import ALIASES, read_runs
+from chinchilla_cli.runs import ALIASES, read_runs, runs_from_columns
 
 FILE_FUZZ = settings(  # CHINCHILLA_FUZZ_EXAMPLES=2000 for a longer run by hand
     max_examples=int(os.environ.get("CHINCHILLA_FUZZ_EXAMPLES", "60")),
@@ -139,6 +139,31 @@ def test_reading_stdin_and_a_file_agree(tmp_path, table):
         return [r.params.tolist(), r.tokens.tolist(), r.loss.tolist()]
 
     assert outcome(str(path)) == outcome("-", stdin=stdin)
+
+
+@st.composite
+def column_tables(draw) -> dict:
+    """A mapping of columns as a notebook might hold one: numbers, strings, None, nan."""
+    n = draw(st.integers(0, 12))
+    numbers = st.floats() | st.integers(-5, 10**15) | st.just(10**400)
+    cells = numbers | NUMBER_CELLS | st.none() | st.text(max_size=4)
+    names = draw(st.lists(HEADERS, max_size=5, unique=True))
+    if draw(st.booleans()):
+        names = list(dict.fromkeys(["N", "D", "loss", *names]))
+    return {name: draw(st.lists(cells, min_size=n, max_size=n)) for name in names}
+
+
+@FILE_FUZZ
+@given(columns=column_tables())
+def test_any_columns_read_or_fail_in_one_line(columns):
+    try:
+        runs = runs_from_columns(columns, min_rows=1, source="<notebook>")
+    except InputError as e:
+        assert e.field is None and e.message.startswith("<notebook>"), str(e)
+        return
+    for values in (runs.params, runs.tokens, runs.flops, runs.loss):
+        assert values.dtype == np.float64 and values.shape == (runs.n_kept,)
+        assert np.all(np.isfinite(values)) and np.all(values > 0)
 
 
 LAW = load_law("hoffmann2022")

@@ -7,3 +7,5 @@ APPROACHES = ("parametric", "isoflop")
 HUBER_DELTA = 1e-3  # Hoffmann et al. 2022, section 3.3: Huber delta on log-loss residuals
 CI_LEVEL = 95.0  # percent
 FLOPS_TOLERANCE = 0.10  # runs whose C agree within 10% share a budget
+MAX_FLOPS_TOLERANCE = 0.5  # wider merges budgets that IsoFLOP grids space ~1.7x apart
+MAX_BOOTSTRAP = 100_000  # more resamples than any interval needs; bounds memory and time

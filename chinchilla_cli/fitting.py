@@ -3,8 +3,9 @@ and the fitted law in the schema of presets/laws.yaml."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,13 @@ from chinchilla_cli.approach3 import (
 )
 from chinchilla_cli.errors import FitError, InputError
 from chinchilla_cli.files import write_text_atomic
-from chinchilla_cli.fit_defaults import APPROACHES
+from chinchilla_cli.fit_defaults import APPROACHES, MAX_BOOTSTRAP, MAX_FLOPS_TOLERANCE
 from chinchilla_cli.fit_defaults import CI_LEVEL as DEFAULT_CI_LEVEL
 from chinchilla_cli.fit_defaults import HUBER_DELTA as DEFAULT_HUBER_DELTA
 from chinchilla_cli.isoflop import DEFAULT_FLOPS_TOLERANCE, IsoflopFit, fit_isoflop, group_budgets
 from chinchilla_cli.laws import (
+    EXTRAPOLATION_FACTOR,
+    FitRange,
     ParametricLaw,
     frontier_exponents,
     frontier_params,
@@ -77,7 +80,21 @@ class FitReport:
 
     @property
     def law(self) -> ParametricLaw | None:
-        return self.parametric.law if self.parametric else None
+        """The fitted law, carrying the span of its runs (plans beyond it say so)."""
+        if self.parametric is None:
+            return None
+        return replace(self.parametric.law, fit_range=self.fit_range)
+
+    @property
+    def fit_range(self) -> FitRange:
+        """The span of N, D, C and D/N of the runs fitted."""
+        r = self.runs
+        ratio = r.tokens / r.params
+
+        def span(x: Any) -> tuple[float | None, float | None]:
+            return (float(x.min()), float(x.max()))
+
+        return FitRange(span(r.params), span(r.tokens), span(r.flops), span(ratio))
 
     def frontier(self) -> dict[str, float]:
         if self.parametric:
@@ -190,6 +207,7 @@ class FitReport:
                 "k": f.k,
                 "a": f.a,
                 "source": how,
+                "fit_range": self.fit_range.to_dict(),
             }
         else:
             assert self.parametric is not None
@@ -199,6 +217,7 @@ class FitReport:
                 "kind": "parametric",
                 **p.law.parameters(),
                 "source": how,
+                "fit_range": self.fit_range.to_dict(),
                 "fit": {
                     "objective": p.objective,
                     "converged": p.converged,
@@ -250,6 +269,27 @@ def diagnostics(runs: Runs, fit: ParametricFit | None) -> list[str]:
                 f"the fitted E = {fit.law.E:.4f} exceeds the lowest observed loss "
                 f"{float(runs.loss.min()):.4f}: the irreducible loss is overestimated"
             )
+    return out
+
+
+def _sampling_warnings(runs: Runs, bootstrap: int, ci_level: float) -> list[str]:
+    """Intervals from too few resamples, and reported budgets far beyond the runs."""
+    out = []
+    needed = math.ceil(2 / (1 - ci_level / 100))  # one resample in each tail, at least
+    if 0 < bootstrap < needed:
+        out.append(
+            f"{bootstrap} resamples leave the {ci_level:g}% interval's tails with less than "
+            f"one resample each; use `bootstrap` {needed} or more"
+        )
+    largest = float(runs.flops.max())
+    far = [c for c in REPORT_BUDGETS if c > largest * EXTRAPOLATION_FACTOR]
+    if far:
+        out.append(
+            "the tokens per parameter at "
+            + ", ".join(f"{c:.3g}" for c in far)
+            + f" FLOPs extrapolate {far[0] / largest:.3g}x or more beyond the largest run "
+            f"({largest:.3g} FLOPs)"
+        )
     return out
 
 
@@ -312,7 +352,8 @@ def fit_runs(
             ci_level,
             seed,
             None,
-            tuple(diagnostics(runs, None)) + iso.warnings,
+            tuple(diagnostics(runs, None) + _sampling_warnings(runs, bootstrap, ci_level))
+            + iso.warnings,
             flops_tolerance,
         )
     fit = fit_parametric(runs.params, runs.tokens, runs.loss, delta=huber_delta)
@@ -325,7 +366,7 @@ def fit_runs(
         samples = bootstrap_parametric(
             fit, runs.params, runs.tokens, runs.loss, bootstrap, seed, progress
         )
-    warnings = diagnostics(runs, fit)
+    warnings = diagnostics(runs, fit) + _sampling_warnings(runs, bootstrap, ci_level)
     extrap = extrapolation_error(runs, fit, flops_tolerance)
     return FitReport(
         approach, runs, fit, None, samples, ci_level, seed, extrap, tuple(warnings), flops_tolerance
@@ -372,10 +413,20 @@ def fit(
             field="approach",
         )
     require(huber_delta, "huber_delta")
-    require(bootstrap, "bootstrap", inclusive=True, integer=True)
+    require(bootstrap, "bootstrap", inclusive=True, integer=True, maximum=MAX_BOOTSTRAP)
+    if bootstrap == 1:
+        raise InputError(
+            f"an interval needs at least 2 resamples; accepted: 0 or 2 to {MAX_BOOTSTRAP:,}",
+            field="bootstrap",
+        )
     require(seed, "seed", inclusive=True, integer=True)
     require(ci, "ci", maximum=99.99)
-    require(flops_tolerance, "flops_tolerance")
+    if ci < 1:
+        raise InputError(
+            f"{ci:g} reads as {ci:g}%; the level is a percent: did you mean {ci * 100:g}?",
+            field="ci",
+        )
+    require(flops_tolerance, "flops_tolerance", maximum=MAX_FLOPS_TOLERANCE)
     columns = dict(params_col=params_col, tokens_col=tokens_col, flops_col=flops_col)
     filters = dict(max_loss=max_loss, min_flops=min_flops, max_flops=max_flops)
     arrays = {"params": params, "tokens": tokens, "flops": flops, "loss": loss}

@@ -120,6 +120,12 @@ def fit_isoflop(
     c = np.log([m.flops for m in minima])
     a, log_k = np.polyfit(c, np.log([m.params for m in minima]), 1)
     b, log_kt = np.polyfit(c, np.log([m.tokens for m in minima]), 1)
+    if not (0 < a < 1 and 0 < b < 1):
+        warnings.append(
+            f"the fitted exponents a = {a:.3g}, b = {b:.3g} lie outside (0, 1): N_opt or "
+            "D_opt would shrink as compute grows; check the budgets' grouping "
+            "(`flops_tolerance`) and the sweep's centring"
+        )
     return IsoflopFit(
         tuple(minima),
         float(a),

@@ -46,6 +46,78 @@ def tokens_for(flops: Any, params: Any) -> Any:
     return flops / (FLOPS_PER_PARAM_TOKEN * params)
 
 
+Bound = tuple[float | None, float | None]
+EXTRAPOLATION_FACTOR = 10.0  # beyond the fitted runs by more than this: say so
+
+
+@dataclass(frozen=True)
+class FitRange:
+    """The span of the runs a law was fitted to, [low, high] per quantity (None where
+    its source does not say). Beyond it, the law extrapolates."""
+
+    params: Bound | None = None
+    tokens: Bound | None = None
+    flops: Bound | None = None
+    tokens_per_param: Bound | None = None
+
+    def beyond(
+        self,
+        params: float,
+        tokens: float,
+        flops: float,
+        factor: float = EXTRAPOLATION_FACTOR,
+    ) -> list[str]:
+        """Phrases for each quantity outside the range by more than `factor`:
+        "N 72.7B is 81x above the largest fitted (900M)"."""
+        from chinchilla_cli.quantity import human, sci
+
+        out = []
+        for label, value, bound, show in (
+            ("N", params, self.params, human),
+            ("D", tokens, self.tokens, human),
+            ("C", flops, self.flops, sci),
+            ("D/N", tokens / params, self.tokens_per_param, lambda x: f"{x:.3g}"),
+        ):
+            if bound is None:
+                continue
+            lo, hi = bound
+            if hi is not None and value > hi * factor:
+                out.append(
+                    f"{label} {show(value)} is {value / hi:.3g}x the largest fitted ({show(hi)})"
+                )
+            elif lo is not None and value < lo / factor:
+                out.append(
+                    f"{label} {show(value)} is {lo / value:.3g}x below the smallest "
+                    f"fitted ({show(lo)})"
+                )
+        return out
+
+    def to_dict(self) -> dict[str, list[float | None] | None]:
+        return {
+            k: None if v is None else list(v)
+            for k, v in (
+                ("params", self.params),
+                ("tokens", self.tokens),
+                ("flops", self.flops),
+                ("tokens_per_param", self.tokens_per_param),
+            )
+        }
+
+
+def extrapolation_warning(law: Any, params: float, tokens: float, flops: float) -> str | None:
+    """One warning when (N, D, C) lies more than a decade outside the law's fitted runs."""
+    fit_range = getattr(law, "fit_range", None)
+    if fit_range is None:
+        return None
+    beyond = fit_range.beyond(params, tokens, flops)
+    if not beyond:
+        return None
+    return (
+        f"beyond the runs {law.name} was fitted to: {'; '.join(beyond)}; its allocation "
+        "and loss here are extrapolations"
+    )
+
+
 @dataclass(frozen=True)
 class LossTerms:
     """Predicted loss and its parts. Terms are None where a law has no additive split."""
@@ -81,6 +153,7 @@ class ParametricLaw:
     # lose value; None where the law was not fitted with repetition
     R_D_star: float | None = None
     R_N_star: float | None = None
+    fit_range: FitRange | None = None
     kind = "parametric"
     predicts_loss = True
 
@@ -139,7 +212,7 @@ class ParametricLaw:
     def with_parameters(
         self, E: float, A: float, B: float, alpha: float, beta: float
     ) -> ParametricLaw:
-        return ParametricLaw(self.name, E, A, B, alpha, beta, self.source)
+        return ParametricLaw(self.name, E, A, B, alpha, beta, self.source, fit_range=self.fit_range)
 
     def sample_laws(self) -> list[ParametricLaw]:
         """One law per bootstrap sample the law carries (empty when it carries none)."""
@@ -160,6 +233,7 @@ class AllocationLaw:
     source: str = ""
     notes: tuple[str, ...] = ()
     basis: str = "params"
+    fit_range: FitRange | None = None
     kind = "allocation"
     predicts_loss = False
 
@@ -235,6 +309,7 @@ class DeepSeekLaw:
     aspect_ratio: float  # d_model / layers of the dense shape that converts M to N
     source: str = ""
     notes: tuple[str, ...] = ()
+    fit_range: FitRange | None = None
     kind = "deepseek"
     predicts_loss = False
 
@@ -354,6 +429,7 @@ _OPTIONAL = {
     "seq_len",
     "vocab_size",
     "aspect_ratio",
+    "fit_range",
 }
 
 
@@ -387,6 +463,7 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
         return num(key) if data.get(key) is not None else None
 
     source = str(data.get("source", "")).strip()
+    fit_range = _fit_range(data.get("fit_range"), where, what)
     if kind == "parametric":
         samples = _samples(data.get("samples"), where, what)
         return ParametricLaw(
@@ -402,6 +479,7 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
             str(data.get("samples_source", "")).strip(),
             opt_num("R_D_star"),
             opt_num("R_N_star"),
+            fit_range,
         )
     if kind == "deepseek":
         from chinchilla_cli.architecture import DEFAULT_ASPECT_RATIO
@@ -425,6 +503,7 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
                 f"{name} gives model scale in non-embedding FLOPs per token; N here is "
                 "converted through a dense shape and D = C / (6N)",
             ),
+            fit_range,
         )
     a = num("a")
     if a >= 1:
@@ -440,7 +519,7 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
         if basis not in ("params", "tokens"):
             raise InputError(f"{where}: basis must be params or tokens, got {basis!r}", field=what)
         return AllocationLaw(
-            name, k, a, source, notes + (ALLOCATION_NOTE.format(name=name),), basis
+            name, k, a, source, notes + (ALLOCATION_NOTE.format(name=name),), basis, fit_range
         )
     return KaplanLaw(
         name,
@@ -448,11 +527,52 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
         a,
         source,
         notes + (KAPLAN_NOTE,),
+        fit_range=fit_range,
         N_c=num("N_c"),
         D_c=num("D_c"),
         alpha_N=num("alpha_N"),
         alpha_D=num("alpha_D"),
     )
+
+
+_RANGE_KEYS = ("params", "tokens", "flops", "tokens_per_param")
+
+
+def _fit_range(raw: Any, where: str, what: str) -> FitRange | None:
+    """`fit_range: {params: [lo, hi], ...}`; null bounds and quantities allowed."""
+    if raw is None:
+        return None
+    expected = (
+        f"fit_range must map {', '.join(_RANGE_KEYS)} to [low, high] "
+        "(positive numbers or null, low <= high)"
+    )
+    if not isinstance(raw, dict) or not set(map(str, raw)) <= set(_RANGE_KEYS):
+        raise InputError(f"{where}: {expected}", field=what)
+    bounds: dict[str, Bound | None] = {}
+    for key in _RANGE_KEYS:
+        pair = raw.get(key)
+        if pair is None:
+            bounds[key] = None
+            continue
+        ok = (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and all(
+                x is None
+                or (
+                    isinstance(x, (int, float))
+                    and not isinstance(x, bool)
+                    and math.isfinite(x)
+                    and x > 0
+                )
+                for x in pair
+            )
+        )
+        if not ok or (None not in pair and pair[0] > pair[1]):
+            raise InputError(f"{where}: {expected}; got {key}: {pair!r}", field=what)
+        lo, hi = pair
+        bounds[key] = (None if lo is None else float(lo), None if hi is None else float(hi))
+    return FitRange(**bounds)
 
 
 def _samples(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chinchilla_cli._display import display_bundle
@@ -50,7 +50,9 @@ from chinchilla_cli.laws import (
     Law,
     LossTerms,
     ParametricLaw,
+    extrapolation_warning,
     load_law,
+    tokens_for,
 )
 from chinchilla_cli.quantity import MAX_BUDGET_FLOPS, human, parse_budgets, require, sci
 from chinchilla_cli.tradeoff import TradeoffRow, tradeoff
@@ -162,18 +164,52 @@ class CrossCheck:
         }
 
 
-def crosscheck(flops: float, names: tuple[str, ...] = CROSSCHECK_LAWS) -> tuple[CrossCheck, ...]:
+def crosscheck(
+    flops: float, names: tuple[str, ...] = CROSSCHECK_LAWS, chosen: Law | None = None
+) -> tuple[CrossCheck, ...]:
+    """Every preset law's optimum at `flops`, and the chosen law's when it is not a preset
+    (a fitted law must face the others too)."""
+    laws = [load_law(name) for name in names]
+    if chosen is not None and chosen.name not in names:
+        laws.insert(0, chosen)
     rows = []
-    for name in names:
-        law = load_law(name)
+    for law in laws:
         alloc = optimal_allocation(law, flops)
         terms = law.loss(alloc.params, alloc.tokens)
         rows.append(
             CrossCheck(
-                name, law.kind, alloc.params, alloc.tokens, None if terms is None else terms.total
+                law.name,
+                law.kind,
+                alloc.params,
+                alloc.tokens,
+                None if terms is None else terms.total,
             )
         )
     return tuple(rows)
+
+
+SKETCH_TOLERANCE = 0.10  # warn when the sketch's count is further than this from N
+ASPECT_TOLERANCE = 1.5  # ... or its d_model / layers more than this factor from the asked
+
+
+def sketch_warnings(arch: Architecture, params: float, aspect_ratio: float) -> list[str]:
+    """Say when the sketch does not describe the planned model."""
+    out = []
+    off = arch.params / params - 1
+    if abs(off) > SKETCH_TOLERANCE:
+        out.append(
+            f"the architecture sketch has {human(arch.params)} parameters, {off:+.0%} from the "
+            f"planned {human(params)} ({arch.n_layers} layer{'s' * (arch.n_layers != 1)} x "
+            f"{arch.d_model}): no shape of this "
+            "family comes closer; its memory and FLOPs describe the sketch, not the plan"
+        )
+    ratio = arch.aspect_ratio / aspect_ratio
+    if not 1 / ASPECT_TOLERANCE <= ratio <= ASPECT_TOLERANCE:
+        out.append(
+            f"the sketch's d_model/layers is {arch.aspect_ratio:.3g}, not the asked "
+            f"{aspect_ratio:g}: widths come in whole heads and depth in whole layers"
+        )
+    return out
 
 
 def disagreement(rows: tuple[CrossCheck, ...]) -> str | None:
@@ -294,7 +330,7 @@ def hyperparameters(flops: float, seq_len: int) -> Hyperparameters:
     )
 
 
-RECOMMENDATIONS = ("compute-optimal", "data-constrained", "inference-aware")
+RECOMMENDATIONS = ("compute-optimal", "data-constrained", "inference-aware", "as-given")
 
 
 @dataclass(frozen=True)
@@ -325,6 +361,11 @@ class Plan:
     cost: Cost | None = None
     energy: Energy | None = None
     hyperparameters: Hyperparameters | None = None
+    # C*/C of the recommended run: the least compute reaching its loss, over its compute
+    # (1 on the frontier); for runs given as N and D, and inference-aware ones
+    compute_efficiency: float | None = None
+    # whether the run lies within a decade of the law's fitted runs (None: range unknown)
+    within_fit_range: bool | None = None
     written: tuple[tuple[str, str | None], ...] = (("plot", None),)  # files written: (key, path)
 
     def to_dict(self) -> dict[str, Any]:
@@ -340,6 +381,8 @@ class Plan:
             "recommendation": self.recommendation,
             "optimal": self.optimal.to_dict(),
             "compute_optimal": self.compute_optimal.to_dict(),
+            "compute_efficiency": self.compute_efficiency,
+            "within_fit_range": self.within_fit_range,
             "loss": loss,
             "architecture": self.architecture.to_dict(),
             "feasibility": self.feasibility.to_dict(),
@@ -395,8 +438,13 @@ def make_plan(
     `unique_tokens` the recommended split is the data-constrained optimum; with
     `inference_tokens`, the model of the same loss that is cheapest over its life.
     """
-    compute_optimal = allocation or optimal_allocation(law, budget.flops)
-    alloc, recommendation = compute_optimal, "compute-optimal"
+    if budget.source == "params-and-tokens":
+        assert allocation is not None
+        compute_optimal = optimal_allocation(law, budget.flops)
+        alloc, recommendation = allocation, "as-given"
+    else:
+        compute_optimal = allocation or optimal_allocation(law, budget.flops)
+        alloc, recommendation = compute_optimal, "compute-optimal"
     warnings = list(law.notes)
     findings = []
     constrained = inference = None
@@ -428,6 +476,12 @@ def make_plan(
         shape.family,
         shape.kv_heads,
     )
+    warnings += sketch_warnings(arch, alloc.params, shape.aspect_ratio)
+    beyond = extrapolation_warning(law, alloc.params, alloc.tokens, alloc.flops)
+    if beyond:
+        warnings.append(beyond)
+    fitted = getattr(law, "fit_range", None)
+    within = None if fitted is None else beyond is None
     feas = feasibility(alloc, budget.cluster)
     if feas.fits is False:
         c = budget.cluster
@@ -438,7 +492,7 @@ def make_plan(
             f"of accelerator memory even fully sharded; it needs at least "
             f"{feas.min_chips_for_memory} x {c.accelerator.name}"
         )
-    checks = crosscheck(budget.flops)
+    checks = crosscheck(budget.flops, chosen=law)
     spread = disagreement(checks)
     if spread:
         findings.append(spread)
@@ -446,6 +500,10 @@ def make_plan(
     if constrained is not None and isinstance(law, ParametricLaw):
         # with repeated data the loss is the law's at the effective N' and D'
         terms = law.loss(constrained.effective_params, constrained.effective_tokens)
+    efficiency = None
+    if recommendation in ("as-given", "inference-aware") and terms is not None:
+        c_star = flops_for_loss(law, terms.total)
+        efficiency = None if c_star is None else c_star / alloc.flops
     cost = energy = None
     if budget.cluster is not None and feas.seconds is not None and prices is not None:
         cost, energy = run_costs(budget.cluster.chips, feas.seconds, prices)
@@ -471,6 +529,8 @@ def make_plan(
         cost,
         energy,
         hyperparameters(budget.flops, shape.seq_len),
+        compute_efficiency=efficiency,
+        within_fit_range=within,
     )
 
 
@@ -563,8 +623,9 @@ def plan(
     hardware_budget = chips if (days is not None or hours is not None) else None
     budgets = {
         "flops": flops,
-        "params": params,
-        "tokens": tokens,
+        "params": params if tokens is None else None,
+        "tokens": tokens if params is None else None,
+        "params` with `tokens": params if params is not None and tokens is not None else None,
         "target_loss": target_loss,
         "chips` with `days`/`hours": hardware_budget,
     }
@@ -579,11 +640,8 @@ def plan(
             "gives the chips needed; do not combine it with `chips`", field="deadline_days"
         )
     for field, value in (
-        ("flops", flops),
         ("days", days),
         ("hours", hours),
-        ("params", params),
-        ("tokens", tokens),
         ("target_loss", target_loss),
         ("peak_flops", peak_flops),
         ("deadline_days", deadline_days),
@@ -591,9 +649,16 @@ def plan(
         ("tdp_watts", tdp_watts),
         ("unique_tokens", unique_tokens),
         ("inference_tokens", inference_tokens),
-        ("aspect_ratio", aspect_ratio),
     ):
         require(value, field)
+    for field, value, smallest in (
+        ("flops", flops, MIN_PLAN_FLOPS),
+        ("params", params, MIN_PLAN_PARAMS),
+        ("tokens", tokens, MIN_PLAN_TOKENS),
+    ):
+        require(value, field)
+        if value is not None and value < smallest:
+            raise InputError(too_small(value, smallest, field), field=field)
     for field, whole in (
         ("chips", chips),
         ("kv_heads", kv_heads),
@@ -601,6 +666,7 @@ def plan(
         ("seq_len", seq_len),
     ):
         require(whole, field, integer=True)
+    require(aspect_ratio, "aspect_ratio", minimum=MIN_ASPECT_RATIO, maximum=MAX_ASPECT_RATIO)
     require(mfu, "mfu", maximum=1.0)
     require(goodput, "goodput", maximum=1.0)
     require(pue, "pue", minimum=1.0, inclusive=True)
@@ -611,21 +677,14 @@ def plan(
         raise InputError(
             f"unknown family {family!r}; expected one of {', '.join(SKETCH_FAMILIES)}", field="arch"
         )
-    the_law = resolve_law(law)
-    parametric = isinstance(the_law, ParametricLaw)
-    for field, value in (("unique_tokens", unique_tokens), ("inference_tokens", inference_tokens)):
-        if value is not None and not parametric:
-            raise InputError(
-                f"needs a law that predicts loss from N and D (parametric); "
-                f"{the_law.name} is {the_law.kind}",
-                field=field,
-            )
-    if target_loss is not None and not the_law.predicts_loss:
+    if kv_heads is not None and family != "llama":
         raise InputError(
-            f"{the_law.name} predicts no loss; use a parametric law "
-            "such as besiroglu2024 or hoffmann2022",
-            field="target_loss",
+            f"applies to grouped-query attention, `arch` llama; {family} shapes have as many "
+            "key/value heads as query heads",
+            field="kv_heads",
         )
+    the_law = resolve_law(law)
+    _check_law_can(the_law, unique_tokens, inference_tokens, target_loss)
     acc = load_accelerator(accelerator or DEFAULT_ACCELERATOR)
     peak = peak_flops or acc.bf16_flops_per_second
     utilisation = DEFAULT_MFU if mfu is None else mfu
@@ -641,12 +700,15 @@ def plan(
     allocation = None
     if flops is not None:
         total, source = flops, "flops"
+    elif params is not None and tokens is not None:
+        allocation, source = Allocation(params, tokens), "params-and-tokens"
+        total = _budget(lambda _: allocation.flops, params, "`params` x `tokens`", "params")
     elif params is not None:
         total = _budget(the_law.flops_for_params, params, f"{params:g} parameters", "params")
-        allocation, source = Allocation(params, total / (FLOPS_PER_PARAM_TOKEN * params)), "params"
+        allocation, source = Allocation(params, tokens_for(total, params)), "params"
     elif tokens is not None:
         total = _budget(the_law.flops_for_tokens, tokens, f"{tokens:g} tokens", "tokens")
-        allocation, source = Allocation(total / (FLOPS_PER_PARAM_TOKEN * tokens), tokens), "tokens"
+        allocation, source = Allocation(tokens_for(total, tokens), tokens), "tokens"
     elif target_loss is not None:
         c_star = flops_for_loss(the_law, target_loss)
         if c_star is None:
@@ -673,7 +735,11 @@ def plan(
         assert cluster is not None and chips is not None
         seconds = days * SECONDS_PER_DAY if days is not None else (hours or 0.0) * SECONDS_PER_HOUR
         total = _budget(cluster.flops_in, seconds, f"`chips` {chips:,} for {seconds:g} s", "chips")
+        if total < MIN_PLAN_FLOPS:
+            raise InputError(too_small(total, MIN_PLAN_FLOPS, "flops"), field="chips")
     budget = Budget(total, source, cluster, cluster.seconds_for(total) if cluster else None)
+    if family == "llama" and kv_heads is not None:
+        _check_kv_heads(kv_heads, allocation or optimal_allocation(the_law, total), shape)
 
     prices = None
     if cluster is not None:
@@ -702,9 +768,9 @@ def plan(
             )
     assumptions.append(
         f"{family} shapes, vocabulary {shape.vocab:,}, sequence {shape.seq_len:,}, "
-        + _given(f"d_model/layers ≈ {shape.aspect_ratio:g}", aspect_ratio is None)
+        + _given(f"sketch target d_model/layers {shape.aspect_ratio:g}", aspect_ratio is None)
     )
-    return make_plan(
+    result = make_plan(
         the_law,
         budget,
         allocation,
@@ -715,6 +781,84 @@ def plan(
         prices=prices,
         assumptions=tuple(assumptions),
     )
+    if deadline_days is not None and cluster is not None:
+        extra = deadline_warnings(cluster.chips, result)
+        if extra:
+            result = replace(result, warnings=result.warnings + tuple(extra))
+    return result
+
+
+# Below these the laws describe nothing: a 32k-token embedding alone is ~2M parameters, and
+# the smallest runs any law here was fitted to have tens of millions (Hoffmann et al.
+# 2022: 70M; Besiroglu et al. 2024: 57M). Between these and a law's fitted runs, plans
+# say that they extrapolate.
+MIN_PLAN_PARAMS = 1e6
+MIN_PLAN_TOKENS = 1e6
+MIN_PLAN_FLOPS = FLOPS_PER_PARAM_TOKEN * MIN_PLAN_PARAMS * MIN_PLAN_TOKENS
+MIN_ASPECT_RATIO, MAX_ASPECT_RATIO = 4.0, 1000.0  # Table A9 43-109; GPT-3 128, Gopher 205
+# The largest training clusters reported by 2025 hold on the order of 1e5 accelerators.
+LARGEST_CLUSTER_CHIPS = 200_000
+
+
+def too_small(value: float, smallest: float, field: str) -> str:
+    what = {"flops": "FLOPs", "params": "parameters", "tokens": "tokens"}[field]
+    return (
+        f"{value:g} {what} is below {smallest:g}: no law here describes runs that small "
+        f"(their smallest fitted runs have tens of millions of parameters); accepted: "
+        f"{smallest:g} or more"
+    )
+
+
+def deadline_warnings(chips: int, result: Plan) -> list[str]:
+    """A deadline that needs more chips than exist, or than the batch can feed."""
+    out = []
+    if chips > LARGEST_CLUSTER_CHIPS:
+        out.append(
+            f"the deadline needs {chips:,} accelerators, more than the largest training "
+            f"clusters built to date (about {LARGEST_CLUSTER_CHIPS:,})"
+        )
+    h = result.hyperparameters
+    if h is not None and chips > h.batch_sequences:
+        out.append(
+            f"the deadline needs {chips:,} accelerators but the suggested batch holds only "
+            f"{h.batch_sequences:,.0f} sequences: most chips would have no sequence to process "
+            "in a step"
+        )
+    return out
+
+
+def _check_law_can(
+    law: Law,
+    unique_tokens: float | None,
+    inference_tokens: float | None,
+    target_loss: float | None,
+) -> None:
+    """Refuse what a law cannot answer: repeated data or inference without a loss model."""
+    for field, value in (("unique_tokens", unique_tokens), ("inference_tokens", inference_tokens)):
+        if value is not None and not isinstance(law, ParametricLaw):
+            raise InputError(
+                f"needs a law that predicts loss from N and D (parametric); "
+                f"{law.name} is {law.kind}",
+                field=field,
+            )
+    if target_loss is not None and not law.predicts_loss:
+        raise InputError(
+            f"{law.name} predicts no loss; use a parametric law "
+            "such as besiroglu2024 or hoffmann2022",
+            field="target_loss",
+        )
+
+
+def _check_kv_heads(kv_heads: int, alloc: Allocation, shape: Shape) -> None:
+    """Grouped-query attention needs at most as many key/value heads as query heads."""
+    probe = sketch(alloc.params, shape.vocab_size, shape.seq_len, shape.aspect_ratio, "llama", 1)
+    if kv_heads > probe.n_heads:
+        raise InputError(
+            f"{kv_heads} is more than the {probe.n_heads} query heads of a {human(alloc.params)} "
+            f"sketch; accepted: 1 to {probe.n_heads} (key/value heads share the query heads "
+            "in whole groups)",
+            field="kv_heads",
+        )
 
 
 def check_one_budget(given: dict[str, Any]) -> None:

@@ -56,7 +56,7 @@ def require(
     as the user typed it, for the message."""
     if value is None:
         return
-    shown = repr(text if text is not None else value)
+    shown = repr(text) if text is not None else f"{value:g}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         raise InputError(f"{shown} is not a number; expected {ACCEPTED}", field=field)
     if minimum is not None and (value < minimum or (value == minimum and not inclusive)):
@@ -66,7 +66,7 @@ def require(
         )
     if maximum is not None and value > maximum:
         raise InputError(f"{shown} is out of range; expected a number <= {maximum:g}", field=field)
-    check_magnitude(value, shown.strip("'"), field)
+    check_magnitude(value, text if text is not None else shown, field)
     if integer and value != math.floor(value):
         raise InputError(f"{shown} is not a whole number", field=field)
 

@@ -114,7 +114,7 @@ def presets(
     if json_out:
         views.print_json(data)
     else:
-        views.console().print(presets_view(data))
+        show(presets_view(data))
 
 
 # Subcommands live in their own modules, imported only when the command is built.
@@ -159,7 +159,21 @@ def output(result: Any, json_out: bool) -> None:
     if json_out:
         views.print_json(result.to_dict())
     else:
-        views.console().print(views.render(result))
+        show(views.render(result))
+
+
+def show(renderable: Any) -> None:
+    """Print a view; piped, as plain text without the spaces that pad table cells."""
+    from chinchilla_cli import views
+
+    console = views.console()
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    with console.capture() as captured:
+        console.print(renderable)
+    text = captured.get()
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
 
 
 def main() -> None:

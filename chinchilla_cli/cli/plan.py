@@ -281,6 +281,9 @@ def plan(
             show_default=False,
         ),
     ] = None,
+    brief: Annotated[
+        bool, typer.Option("--brief", help="One screen: the answer and its key numbers.")
+    ] = False,
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -331,4 +334,11 @@ def plan(
         from chinchilla_cli.plots.plan import plan_plot
 
         plan_plot(result, plot, "plot", force)
-    output(replace(result, written=(("plot", plot),)), json_out)
+    result = replace(result, written=(("plot", plot),))
+    if brief and not json_out:
+        from chinchilla_cli.cli import show
+        from chinchilla_cli.views.plan import brief_view
+
+        show(brief_view(result))
+    else:
+        output(result, json_out)

@@ -14,7 +14,7 @@ from chinchilla_cli.views import days, kv_table, titled_table, warnings_block, w
 
 def plan_view(plan: Plan) -> RenderableType:
     b, o, a, f = plan.budget, plan.optimal, plan.architecture, plan.feasibility
-    parts: list[RenderableType] = []
+    parts: list[RenderableType] = [headline(plan), Text("")]
 
     how = {
         "flops": "given",
@@ -22,6 +22,7 @@ def plan_view(plan: Plan) -> RenderableType:
         "params": "the optimum for the given N",
         "tokens": "the optimum for the given D",
         "target-loss": "the least compute that reaches the target loss",
+        "params-and-tokens": "6 x the given N x the given D",
     }
     budget_rows = [("compute", f"{sci(b.flops)} FLOPs", how.get(b.source, b.source))]
     if b.cluster is not None:
@@ -52,6 +53,7 @@ def plan_view(plan: Plan) -> RenderableType:
         "compute-optimal": "Compute-optimal allocation",
         "data-constrained": "Data-constrained optimal allocation",
         "inference-aware": "Inference-aware allocation (recommended)",
+        "as-given": "The run as given",
     }[plan.recommendation]
     co = plan.compute_optimal
     beside = (
@@ -61,7 +63,8 @@ def plan_view(plan: Plan) -> RenderableType:
             (
                 "compute-optimal",
                 f"{human(co.params)} on {human(co.tokens)}",
-                f"the law's split of the budget, {co.tokens_per_param:.1f} tokens per parameter"
+                f"the law's split of the same compute, {co.tokens_per_param:.1f} tokens per "
+                "parameter"
                 + (
                     f"; {u.level:g}% interval of N_opt {human(u.params.low)} to "
                     f"{human(u.params.high)}"
@@ -94,6 +97,31 @@ def plan_view(plan: Plan) -> RenderableType:
                 ("tokens per parameter", f"{o.tokens_per_param:.1f}", "D / N"),
                 ("compute C = 6ND", f"{sci(o.flops)} FLOPs", ""),
                 *beside,
+                *(
+                    []
+                    if plan.compute_efficiency is None
+                    else [
+                        (
+                            "compute efficiency",
+                            f"{plan.compute_efficiency:.2f}",
+                            "C*/C: the compute-optimal run reaches this loss with this "
+                            "fraction of the compute",
+                        )
+                    ]
+                ),
+                *(
+                    []
+                    if plan.within_fit_range is None
+                    else [
+                        (
+                            "law's fitted runs",
+                            "within" if plan.within_fit_range else "EXTRAPOLATED",
+                            "within a decade of the runs the law was fitted to"
+                            if plan.within_fit_range
+                            else "more than a decade beyond them (see the warning)",
+                        )
+                    ]
+                ),
             ],
         )
     )
@@ -227,6 +255,67 @@ def plan_view(plan: Plan) -> RenderableType:
         parts.append(Text(words(line[0].upper() + line[1:] + ".")))
     if plan.assumptions:
         parts.append(Text(words("Assumptions: " + "; ".join(plan.assumptions)), style="dim"))
+    if plan.warnings:
+        parts.append(warnings_block(plan.warnings))
+    parts += written_lines(plan.written)
+    return Group(*parts)
+
+
+def headline(plan: Plan) -> Text:
+    """The answer to the question asked, in one sentence."""
+    o, b, f = plan.optimal, plan.budget, plan.feasibility
+    run = (
+        f"{human(o.params)} parameters on {human(o.tokens)} tokens "
+        f"({o.tokens_per_param:.1f} per parameter), {sci(o.flops)} FLOPs"
+    )
+    lead = {
+        "compute-optimal": f"Compute-optimal under {plan.law.name}: ",
+        "data-constrained": f"With repeated data, under {plan.law.name}: ",
+        "inference-aware": f"Cheapest over its life, under {plan.law.name}: ",
+        "as-given": f"As given, under {plan.law.name}: ",
+    }[plan.recommendation]
+    parts = [run]
+    if plan.loss is not None:
+        parts.append(f"predicted loss {plan.loss.total:.4f}")
+    if b.cluster is not None and f.seconds is not None:
+        parts.append(f"{days(f.seconds)} on {b.cluster.chips:,} x {b.cluster.accelerator.name}")
+        if f.fits is False:
+            parts.append("does NOT fit in the cluster's memory")
+    if plan.compute_efficiency is not None:
+        parts.append(
+            f"the compute-optimal split reaches the same loss with "
+            f"{plan.compute_efficiency:.0%} of the compute"
+        )
+    return Text.assemble(("Plan: ", "bold"), lead + "; ".join(parts) + ".")
+
+
+def brief_view(plan: Plan) -> RenderableType:
+    """One screen: budget, allocation, loss, sketch, feasibility, time and cost."""
+    o, a, f, b = plan.optimal, plan.architecture, plan.feasibility, plan.budget
+    rows = [
+        ("compute", f"{sci(b.flops)} FLOPs", b.source),
+        ("parameters N", human(o.params), f"{o.tokens_per_param:.1f} tokens per parameter"),
+        ("training tokens D", human(o.tokens), plan.recommendation),
+        ("loss", "—" if plan.loss is None else f"{plan.loss.total:.4f}", plan.law.name),
+        (
+            "sketch",
+            f"{a.n_layers} x {a.d_model:,}",
+            f"{a.n_heads} heads, {human(a.params)} parameters",
+        ),
+        (
+            "training memory",
+            f"{f.train_memory_bytes / 1e12:,.2f} TB",
+            "" if f.fits is None else ("fits" if f.fits else "DOES NOT FIT"),
+        ),
+    ]
+    if b.cluster is not None:
+        rows.append(
+            ("wall-clock", days(f.seconds), f"{b.cluster.chips:,} x {b.cluster.accelerator.name}")
+        )
+    if plan.cost is not None:
+        usd = "—" if plan.cost.usd is None else f"${plan.cost.usd:,.0f}"
+        rows.append(("cost", usd, f"{plan.cost.chip_hours:,.0f} chip-hours"))
+    parts: list[RenderableType] = [headline(plan), Text(""), kv_table("Plan", rows)]
     if plan.warnings:
         parts.append(warnings_block(plan.warnings))
     parts += written_lines(plan.written)

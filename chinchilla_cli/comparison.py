@@ -32,7 +32,13 @@ from chinchilla_cli.frontier import (
     frontier_loss,
     optimal_allocation,
 )
-from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law, LossTerms, load_law, preset_law_names
+from chinchilla_cli.laws import (
+    FLOPS_PER_PARAM_TOKEN,
+    Law,
+    LossTerms,
+    load_law,
+    preset_law_names,
+)
 from chinchilla_cli.presets import describe_unknown, load_presets, read_yaml_file
 from chinchilla_cli.quantity import ACCEPTED, check_magnitude, human, parse_quantity, sci
 
@@ -397,6 +403,14 @@ def compare(
             "compare: no configuration given; name model presets (e.g. gopher chinchilla), "
             f"write {CONFIG_SYNTAX}, or give a YAML `file`"
         )
+    seen: set[str] = set()
+    for run in runs:
+        if run.name in seen:
+            raise InputError(
+                f"two runs are named {run.name!r}; give each its own label (label=N@D)",
+                field="configs",
+            )
+        seen.add(run.name)
     return make_comparison(runs, resolve_law(law), all_laws, tuple(file_notes))
 
 
@@ -409,6 +423,12 @@ def make_comparison(
     columns = loss_laws(law, all_laws)
     rows = tuple(make_row(law, c, columns) for c in configs)
     notes = list(input_notes) + list(law.notes)
+    fit_range = getattr(law, "fit_range", None)
+    for r in rows:
+        c = r.config
+        beyond = [] if fit_range is None else fit_range.beyond(c.params, c.tokens, c.flops)
+        if beyond:
+            notes.append(f"{c.name}: {'; '.join(beyond)}: {law.name} extrapolates here")
     if all_laws and law.kind != "kaplan" and any(x.kind == "kaplan" for x in columns):
         notes.append(
             "the kaplan2020 column counts parameters without embeddings and is in nats "

@@ -20,7 +20,7 @@ from chinchilla_cli.approach3 import (
     polish,
 )
 from chinchilla_cli.errors import FitError, InputError
-from chinchilla_cli.files import write_text_atomic
+from chinchilla_cli.files import Staged, write_text_atomic
 from chinchilla_cli.fit_defaults import APPROACHES, MAX_BOOTSTRAP, MAX_FLOPS_TOLERANCE
 from chinchilla_cli.fit_defaults import CI_LEVEL as DEFAULT_CI_LEVEL
 from chinchilla_cli.fit_defaults import HUBER_DELTA as DEFAULT_HUBER_DELTA
@@ -186,12 +186,20 @@ class FitReport:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return display_bundle(self)
 
-    def save(self, path: str | Path, name: str | None = None, force: bool = False) -> Path:
+    def save(
+        self,
+        path: str | Path,
+        name: str | None = None,
+        force: bool = False,
+        staged: Staged | None = None,
+    ) -> Path:
         """Write the fitted law as YAML (usable as a `law`), atomically; an existing file
         only with `force`. The law is named `name`, else the file's name without its
-        suffixes (`my.law.yaml` -> `my`)."""
+        suffixes (`my.law.yaml` -> `my`). With `staged`, it appears at its commit."""
         law_name = name or Path(path).name.split(".")[0] or "fit"
         text = dump_yaml(self.law_document(law_name))
+        if staged is not None:
+            return staged.write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), "save")
         return write_text_atomic(path, text, "save", force)
 
     def law_document(self, name: str) -> dict[str, Any]:

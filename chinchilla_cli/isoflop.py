@@ -29,6 +29,9 @@ class BudgetMinimum:
     tokens: float  # C / (6 N_opt)
     loss: float  # the parabola's value at its vertex
     inside: bool  # the vertex lies within the sampled sizes (not extrapolated)
+    # loss = c2 (ln N)^2 + c1 ln N + c0 over the sampled sizes, for the figure
+    parabola: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    sampled_params: tuple[float, float] = (0.0, 0.0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,7 +90,14 @@ def budget_minimum(params: np.ndarray, flops: np.ndarray, loss: np.ndarray) -> B
     n_opt = float(np.exp(x_opt))
     inside = bool(x.min() <= x_opt <= x.max())
     return BudgetMinimum(
-        c, len(x), n_opt, tokens_for(c, n_opt), float(p0 - p1**2 / (4 * p2)), inside
+        c,
+        len(x),
+        n_opt,
+        tokens_for(c, n_opt),
+        float(p0 - p1**2 / (4 * p2)),
+        inside,
+        (float(p2), float(p1), float(p0)),
+        (float(params.min()), float(params.max())),
     )
 
 

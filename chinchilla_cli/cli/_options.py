@@ -59,3 +59,15 @@ LawOpt = Annotated[
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Overwrite output files that already exist.")
 ]
+
+
+def refuse_unused(ctx: typer.Context, uses: tuple[str, ...], why: str) -> None:
+    """Refuse, in one line, any option the user gave that this mode does not use."""
+    for param in ctx.command.params:
+        name = param.name or ""
+        source = ctx.get_parameter_source(name)
+        if name in uses or source is None or source.name != "COMMANDLINE":
+            continue
+        option = max(param.opts, key=len)
+        accepted = ", ".join("--" + u.removesuffix("_out").replace("_", "-") for u in uses)
+        raise InputError(f"{option}: not used: {why}; accepted with it: {accepted}")

@@ -151,9 +151,12 @@ def fit(
             flops_tolerance=flops_tolerance,
             progress=advance,
         )
-    saved = None if save is None else str(report.save(save, name=name, force=force))
-    if plot is not None:
-        from chinchilla_cli.plots.fit import fit_plot
+    saved = None
+    with files.together(force) as staged:  # both files appear at the end, or neither
+        if save is not None:
+            saved = str(report.save(save, name=name, staged=staged))
+        if plot is not None:
+            from chinchilla_cli.plots.fit import fit_plot
 
-        fit_plot(report, plot, "plot", force)
+            fit_plot(report, plot, "plot", force, staged)
     output(replace(report, written=(("saved", saved), ("plot", plot))), json_out)

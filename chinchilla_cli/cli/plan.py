@@ -20,10 +20,13 @@ from chinchilla_cli.cli._options import (
     JsonOpt,
     LawOpt,
     quantity,
+    refuse_unused,
 )
 from chinchilla_cli.costs import DEFAULT_GRID_G_PER_KWH, DEFAULT_PUE
 from chinchilla_cli.hardware import DEFAULT_ACCELERATOR, DEFAULT_GOODPUT, DEFAULT_MFU
 
+# what --budget-range uses; every other option given with it is refused
+RANGE_USES = ("budget_range", "law", "json_out")
 BUDGET = "Budget (give exactly one)"
 HARDWARE = "Hardware, time and cost"
 BEYOND = "Beyond the paper"
@@ -31,6 +34,7 @@ SHAPE = "Architecture sketch"
 
 
 def plan(
+    ctx: typer.Context,
     flops: Annotated[
         float | None,
         typer.Option(
@@ -294,15 +298,16 @@ def plan(
     from chinchilla_cli import planning
     from chinchilla_cli.cli import output
 
+    if budget_range is not None:
+        others = {"flops": flops, "params": params, "tokens": tokens, "target_loss": target_loss}
+        planning.check_one_budget({**others, "budget_range": budget_range})
+        refuse_unused(ctx, RANGE_USES, "--budget-range prints the law's frontier")
+        output(planning.frontier_table(budget_range, law), json_out)
+        return
     if plot is not None:
         from chinchilla_cli.plots import check_plot_path
 
         check_plot_path(plot, "plot", force)  # before any work
-    if budget_range is not None:
-        others = {"flops": flops, "params": params, "tokens": tokens, "target_loss": target_loss}
-        planning.check_one_budget({**others, "budget_range": budget_range})
-        output(planning.frontier_table(budget_range, law), json_out)
-        return
 
     result = planning.plan(
         flops,

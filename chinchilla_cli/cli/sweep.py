@@ -166,10 +166,12 @@ def sweep(
         seq_len=seq_len,
         aspect_ratio=aspect_ratio,
     )
-    if csv is not None:
-        files.write_text_atomic(csv, result.csv_text(), "csv", force)
-    if plot is not None:
-        from chinchilla_cli.plots.sweep import sweep_plot
+    with files.together(force) as staged:  # both files appear at the end, or neither
+        if csv is not None:
+            text = result.csv_text()
+            staged.write(csv, lambda tmp: tmp.write_text(text, encoding="utf-8"), "csv")
+        if plot is not None:
+            from chinchilla_cli.plots.sweep import sweep_plot
 
-        sweep_plot(result, plot, "plot", force)
+            sweep_plot(result, plot, "plot", force, staged)
     output(replace(result, written=(("csv", csv), ("plot", plot))), json_out)

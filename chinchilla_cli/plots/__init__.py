@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from chinchilla_cli.errors import InputError
+from chinchilla_cli.files import Staged
 
 INSTALL_HINT = (
     "plotting needs matplotlib: pip install 'chinchilla-cli[plot]' (or pip install matplotlib)"
@@ -186,7 +187,12 @@ def draw_frontier(
 
 
 def write_figure(
-    draw: Callable[[Any], Any], path: str, option: str, force: bool, what: str
+    draw: Callable[[Any], Any],
+    path: str,
+    option: str,
+    force: bool,
+    what: str,
+    staged: Staged | None = None,
 ) -> Path:
     """Draw with `draw(pyplot)` and write the figure atomically in the format its
     extension names; a figure that cannot be drawn is one InputError."""
@@ -200,6 +206,12 @@ def write_figure(
         plt.close("all")
         raise InputError(f"cannot draw {what} ({e})", field=option) from None
     try:
-        return write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150), option, force)
+
+        def save(tmp: Path) -> None:
+            fig.savefig(tmp, format=fmt, dpi=150)
+
+        if staged is not None:  # appears with the command's other outputs
+            return staged.write(path, save, option)
+        return write_atomic(path, save, option, force)
     finally:
         plt.close(fig)

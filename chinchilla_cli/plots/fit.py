@@ -8,15 +8,20 @@ from typing import Any
 
 import numpy as np
 
+from chinchilla_cli.files import Staged
 from chinchilla_cli.fitting import FitReport
 from chinchilla_cli.isoflop import group_budgets
 from chinchilla_cli.laws import frontier_params, tokens_for
 from chinchilla_cli.plots import write_figure
 
 
-def fit_plot(report: FitReport, path: str, option: str, force: bool) -> Path:
+def fit_plot(
+    report: FitReport, path: str, option: str, force: bool, staged: Staged | None = None
+) -> Path:
     """Write the `chinchilla fit` figure atomically in the format the suffix names."""
-    return write_figure(lambda plt: fit_figure(plt, report), path, option, force, "this fit")
+    return write_figure(
+        lambda plt: fit_figure(plt, report), path, option, force, "this fit", staged
+    )
 
 
 def fit_figure(plt: Any, report: FitReport) -> Any:
@@ -74,6 +79,17 @@ def fit_figure(plt: Any, report: FitReport) -> Any:
         shown += 1
     if report.isoflop is not None:
         mins = report.isoflop.minima
+        for k, m in enumerate(mins):
+            c2, c1, c0 = m.parabola
+            x = np.log(np.geomspace(m.sampled_params[0], m.sampled_params[1], 100))
+            ax1.plot(
+                np.exp(x),
+                c2 * x**2 + c1 * x + c0,
+                color=cmap(norm(np.log10(m.flops))),
+                lw=1.2,
+                ls="--",
+                label="fitted parabolas" if k == 0 else None,
+            )
         ax1.scatter(
             [m.params for m in mins],
             [m.loss for m in mins],
@@ -82,6 +98,16 @@ def fit_figure(plt: Any, report: FitReport) -> Any:
             s=40,
             label="parabola minima",
             zorder=5,
+        )
+    if shown == 0:  # a grid design: no budget holds three runs
+        ax1.text(
+            0.5,
+            0.5,
+            f"no budget holds 3 or more runs\n(runs within {flops_tolerance:.0%} in C share one)",
+            transform=ax1.transAxes,
+            ha="center",
+            va="center",
+            color="0.4",
         )
     ax1.set_xscale("log")
     ax1.set_xlabel("parameters N")
@@ -139,6 +165,9 @@ def fit_figure(plt: Any, report: FitReport) -> Any:
         edgecolor="black",
         label="Chinchilla (70B at 5.76e23)",
         zorder=6,
+    )
+    ax2.axvline(
+        float(runs.flops.max()), color="0.3", lw=1, ls=":", label="largest run: the data end"
     )
     ax2.set_xscale("log")
     ax2.set_yscale("log")

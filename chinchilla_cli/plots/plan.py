@@ -16,10 +16,11 @@ def plan_plot(plan: Any, path: str, option: str, force: bool) -> Path:
 def plan_figure(plt: Any, plan: Any) -> Any:
     """The plan on the chosen law's landscape, every cross-check law's frontier, and the
     plan's N_opt and D_opt intervals where the law carries bootstrap samples."""
-    from chinchilla_cli.laws import load_law
+    from chinchilla_cli.laws import load_law, tokens_for
 
     o = plan.optimal
-    laws = [load_law(c.law) for c in plan.crosscheck]
+    # the chosen law may be a file (a fitted law): take it from the plan, the rest by name
+    laws = [plan.law if c.law == plan.law.name else load_law(c.law) for c in plan.crosscheck]
     n_lo, n_hi = span(
         min(o.params, *(c.params for c in plan.crosscheck)),
         max(o.params, *(c.params for c in plan.crosscheck)),
@@ -45,6 +46,16 @@ def plan_figure(plt: Any, plan: Any) -> Any:
             ls="-" if chosen else "--",
             label=f"frontier: {law.name}" + (" (chosen)" if chosen else ""),
         )
+    import numpy as np
+
+    n = np.geomspace(n_lo, n_hi, 200)
+    for flops, label, style in (
+        (plan.budget.flops, f"this budget: C = {plan.budget.flops:.3g} FLOPs", "-"),
+        (o.flops, f"the recommended run's C = {o.flops:.3g} FLOPs", ":"),
+    ):
+        if style == ":" and abs(flops / plan.budget.flops - 1) < 1e-6:
+            continue  # the run spends the budget: one line says it
+        ax.plot(n, tokens_for(flops, n), color="black", lw=1.6, ls=style, label=label, zorder=5)
     u = plan.uncertainty
     if u is not None:
         ax.errorbar(

@@ -8,15 +8,20 @@ import math
 from pathlib import Path
 from typing import Any
 
+from chinchilla_cli.files import Staged
 from chinchilla_cli.plots import draw_frontier, span, write_figure
 from chinchilla_cli.sweeps import Sweep
 
 MAX_LEGEND_BUDGETS = 10  # more budgets than this: a colour bar instead of legend entries
 
 
-def sweep_plot(sweep: Sweep, path: str, option: str, force: bool) -> Path:
+def sweep_plot(
+    sweep: Sweep, path: str, option: str, force: bool, staged: Staged | None = None
+) -> Path:
     """Write the figure atomically (format from the extension); returns the path written."""
-    return write_figure(lambda plt: sweep_figure(plt, sweep), path, option, force, "this sweep")
+    return write_figure(
+        lambda plt: sweep_figure(plt, sweep), path, option, force, "this sweep", staged
+    )
 
 
 def _losses(law: Any, n: Any, d: Any) -> Any:

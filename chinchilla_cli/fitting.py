@@ -389,10 +389,10 @@ def fit(
     flops: Any = None,
     loss: Any = None,
     approach: str = "parametric",
-    huber_delta: float = DEFAULT_HUBER_DELTA,
+    huber_delta: float | None = None,
     bootstrap: int = 0,
-    seed: int = 0,
-    ci: float = DEFAULT_CI_LEVEL,
+    seed: int | None = None,
+    ci: float | None = None,
     params_col: str | None = None,
     tokens_col: str | None = None,
     flops_col: str | None = None,
@@ -420,6 +420,20 @@ def fit(
             f"unknown approach {approach!r}; expected one of {', '.join(APPROACHES)}",
             field="approach",
         )
+    # an argument the fit would not use is refused, not silently ignored
+    if approach == "isoflop" and huber_delta is not None:
+        raise InputError(
+            "applies to the parametric fit, not `approach` isoflop", field="huber_delta"
+        )
+    if not bootstrap:
+        for field, value in (("seed", seed), ("ci", ci)):
+            if value is not None:
+                raise InputError(
+                    "applies to the bootstrap intervals; give `bootstrap`", field=field
+                )
+    huber_delta = DEFAULT_HUBER_DELTA if huber_delta is None else huber_delta
+    seed = 0 if seed is None else seed
+    ci = DEFAULT_CI_LEVEL if ci is None else ci
     require(huber_delta, "huber_delta")
     require(bootstrap, "bootstrap", inclusive=True, integer=True, maximum=MAX_BOOTSTRAP)
     if bootstrap == 1:

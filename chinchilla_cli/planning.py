@@ -683,6 +683,23 @@ def plan(
             "key/value heads as query heads",
             field="kv_heads",
         )
+    if chips is None and deadline_days is None:
+        for field, value in (
+            ("accelerator", accelerator),
+            ("peak_flops", peak_flops),
+            ("mfu", mfu),
+            ("goodput", goodput),
+            ("price_per_hour", price_per_hour),
+            ("tdp_watts", tdp_watts),
+            ("pue", pue),
+            ("grid_intensity", grid_intensity),
+        ):
+            if value is not None:
+                raise InputError(
+                    "describes the cluster, and this plan has none: give `chips` or "
+                    "`deadline_days`",
+                    field=field,
+                )
     the_law = resolve_law(law)
     _check_law_can(the_law, unique_tokens, inference_tokens, target_loss)
     acc = load_accelerator(accelerator or DEFAULT_ACCELERATOR)

@@ -61,6 +61,18 @@ ForceOpt = Annotated[
 ]
 
 
+def refuse_idle_outputs(force: bool, name: str | None = None, **outputs: str | None) -> None:
+    """--force (and --name) only mean something with an output file to write."""
+    from chinchilla_cli.errors import InputError
+
+    given = [k for k, v in outputs.items() if v is not None]
+    files = ", ".join("--" + k for k in outputs)
+    if force and not given:
+        raise InputError(f"--force: nothing to overwrite; it goes with {files}")
+    if name is not None and "save" in outputs and outputs["save"] is None:
+        raise InputError("--name: names the saved law; it goes with --save")
+
+
 def refuse_unused(ctx: typer.Context, uses: tuple[str, ...], why: str) -> None:
     """Refuse, in one line, any option the user gave that this mode does not use."""
     for param in ctx.command.params:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from chinchilla_cli.cli._options import ForceOpt, JsonOpt, LawOpt
+from chinchilla_cli.cli._options import ForceOpt, JsonOpt, LawOpt, refuse_idle_outputs
 
 
 def compare(
@@ -59,6 +59,7 @@ def compare(
     from chinchilla_cli import comparison
     from chinchilla_cli.cli import output
 
+    refuse_idle_outputs(force, plot=plot)
     if plot is not None:
         from chinchilla_cli.plots import check_plot_path
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from chinchilla_cli.cli._options import POSITIVE, ForceOpt, JsonOpt, quantity
+from chinchilla_cli.cli._options import POSITIVE, ForceOpt, JsonOpt, quantity, refuse_idle_outputs
 from chinchilla_cli.fit_defaults import CI_LEVEL, FLOPS_TOLERANCE, HUBER_DELTA
 
 
@@ -25,32 +25,40 @@ def fit(
         ),
     ] = "parametric",
     huber_delta: Annotated[
-        float,
+        float | None,
         typer.Option(
-            parser=POSITIVE, help="Huber loss threshold on log-loss residuals (the paper's 1e-3)."
+            metavar="DELTA",
+            parser=POSITIVE,
+            help="Huber loss threshold on log-loss residuals (the paper's 1e-3).",
+            show_default=f"{HUBER_DELTA:g}",
         ),
-    ] = HUBER_DELTA,
+    ] = None,
     bootstrap: Annotated[
         int,
         typer.Option(
+            metavar="N",
             parser=quantity(minimum=0, inclusive=True, integer=True),
             help="Bootstrap resamples for confidence intervals (0: none).",
         ),
     ] = 0,
     seed: Annotated[
-        int,
+        int | None,
         typer.Option(
+            metavar="INT",
             parser=quantity(minimum=0, inclusive=True, integer=True),
             help="Random seed of the bootstrap.",
+            show_default="0",
         ),
-    ] = 0,
+    ] = None,
     ci: Annotated[
-        float,
+        float | None,
         typer.Option(
+            metavar="PERCENT",
             parser=quantity(minimum=0, maximum=99.99),
             help="Confidence level of the intervals, percent.",
+            show_default=f"{CI_LEVEL:g}",
         ),
-    ] = CI_LEVEL,
+    ] = None,
     params_col: Annotated[
         str | None,
         typer.Option(
@@ -77,19 +85,35 @@ def fit(
     ] = None,
     max_loss: Annotated[
         float | None,
-        typer.Option(parser=POSITIVE, help="Drop runs with loss above this.", show_default=False),
+        typer.Option(
+            metavar="LOSS",
+            parser=POSITIVE,
+            help="Drop runs with loss above this.",
+            show_default=False,
+        ),
     ] = None,
     min_flops: Annotated[
         float | None,
-        typer.Option(parser=POSITIVE, help="Drop runs below this many FLOPs.", show_default=False),
+        typer.Option(
+            metavar="FLOPS",
+            parser=POSITIVE,
+            help="Drop runs below this many FLOPs.",
+            show_default=False,
+        ),
     ] = None,
     max_flops: Annotated[
         float | None,
-        typer.Option(parser=POSITIVE, help="Drop runs above this many FLOPs.", show_default=False),
+        typer.Option(
+            metavar="FLOPS",
+            parser=POSITIVE,
+            help="Drop runs above this many FLOPs.",
+            show_default=False,
+        ),
     ] = None,
     flops_tolerance: Annotated[
         float,
         typer.Option(
+            metavar="FRACTION",
             parser=POSITIVE,
             help="Runs whose FLOPs agree within this fraction share a budget (isoflop; "
             "extrapolation check).",
@@ -126,6 +150,7 @@ def fit(
     from chinchilla_cli.cli import output
     from chinchilla_cli.views.fit import progress_bar
 
+    refuse_idle_outputs(force, name, save=save, plot=plot)
     # refuse an output file before spending time on the fit
     if save is not None:
         files.check_writable(save, "save", force)

@@ -20,6 +20,7 @@ from chinchilla_cli.cli._options import (
     JsonOpt,
     LawOpt,
     quantity,
+    refuse_idle_outputs,
     refuse_unused,
 )
 from chinchilla_cli.costs import DEFAULT_GRID_G_PER_KWH, DEFAULT_PUE
@@ -304,6 +305,7 @@ def plan(
         refuse_unused(ctx, RANGE_USES, "--budget-range prints the law's frontier")
         output(planning.frontier_table(budget_range, law), json_out)
         return
+    refuse_idle_outputs(force, plot=plot)
     if plot is not None:
         from chinchilla_cli.plots import check_plot_path
 
@@ -340,7 +342,11 @@ def plan(
 
         plan_plot(result, plot, "plot", force)
     result = replace(result, written=(("plot", plot),))
-    if brief and not json_out:
+    if brief and json_out:
+        from chinchilla_cli.errors import InputError
+
+        raise InputError("--brief: shortens the tables; --json always holds the whole plan")
+    if brief:
         from chinchilla_cli.cli import show
         from chinchilla_cli.views.plan import brief_view
 

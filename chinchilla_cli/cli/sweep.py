@@ -20,6 +20,7 @@ from chinchilla_cli.cli._options import (
     JsonOpt,
     LawOpt,
     quantity,
+    refuse_idle_outputs,
 )
 from chinchilla_cli.hardware import DEFAULT_ACCELERATOR, DEFAULT_MFU
 from chinchilla_cli.sweeps import DEFAULT_CHIPS, DEFAULT_SIZES, DEFAULT_SPAN
@@ -38,6 +39,7 @@ def sweep(
     sizes: Annotated[
         int,
         typer.Option(
+            metavar="N",
             parser=quantity(minimum=1, inclusive=True, integer=True),
             help="Model sizes per budget, 1 to 100 (3 or more: the IsoFLOP fit is a parabola "
             "in log N).",
@@ -46,6 +48,7 @@ def sweep(
     span: Annotated[
         float,
         typer.Option(
+            metavar="FACTOR",
             parser=quantity(minimum=1.0),
             help="Largest over smallest model size of each budget, a factor > 1; the sizes are "
             "spread evenly in log N and centred on the law's optimum.",
@@ -55,6 +58,7 @@ def sweep(
     chips: Annotated[
         int,
         typer.Option(
+            metavar="N",
             parser=POSITIVE_INT,
             help="Number of accelerators each run trains on (the runs go one after another).",
         ),
@@ -69,6 +73,7 @@ def sweep(
     peak_flops: Annotated[
         float | None,
         typer.Option(
+            metavar="FLOP/S",
             parser=POSITIVE,
             show_default=False,
             help="Override the accelerator's dense bf16 peak, FLOP/s per chip.",
@@ -142,6 +147,7 @@ def sweep(
     from chinchilla_cli.errors import InputError
     from chinchilla_cli.quantity import BUDGET_FORMS
 
+    refuse_idle_outputs(force, csv=csv, plot=plot)
     if budgets is None:
         raise InputError(f"sweep: no budgets; give `budgets` as {BUDGET_FORMS}")
     # refuse an output file before doing the work

@@ -448,7 +448,13 @@ def fit(
             f"{ci:g} reads as {ci:g}%; the level is a percent: did you mean {ci * 100:g}?",
             field="ci",
         )
-    require(flops_tolerance, "flops_tolerance", maximum=MAX_FLOPS_TOLERANCE)
+    require(flops_tolerance, "flops_tolerance")
+    if flops_tolerance > MAX_FLOPS_TOLERANCE:
+        raise InputError(
+            f"{flops_tolerance:g} would merge distinct budgets (IsoFLOP grids space them about "
+            f"1.7x apart, e.g. 6e18 and 1e19); accepted: up to {MAX_FLOPS_TOLERANCE:g}",
+            field="flops_tolerance",
+        )
     columns = dict(params_col=params_col, tokens_col=tokens_col, flops_col=flops_col)
     filters = dict(max_loss=max_loss, min_flops=min_flops, max_flops=max_flops)
     arrays = {"params": params, "tokens": tokens, "flops": flops, "loss": loss}

@@ -32,7 +32,7 @@ class _OneLineErrors(TyperGroup):
         except typer.TyperException as e:  # Click's usage errors
             ctx = getattr(e, "ctx", None)
             if type(e).__name__ == "NoArgsIsHelpError" and ctx is not None:  # bare `chinchilla`
-                typer.echo(ctx.get_help())
+                pass  # typer has printed the help already
                 rv = 0
             else:
                 prog = ctx.command_path if ctx is not None else "chinchilla"

@@ -28,14 +28,15 @@ def progress_bar(total: int, quiet: bool = False) -> Iterator[Callable[[int], No
         TimeRemainingColumn,
     )
 
+    err = console(stderr=True)
     bar = Progress(
         TextColumn("bootstrap"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=console(stderr=True),
+        console=err,
         transient=True,
-        disable=quiet,
+        disable=quiet or not err.is_terminal,  # piped: no bar, and no line left behind
     )
     task = bar.add_task("bootstrap", total=total)
 

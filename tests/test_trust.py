@@ -266,3 +266,30 @@ def test_json_keys_for_trust(run_json):
     for key in ("recommendation", "compute_optimal", "compute_efficiency", "within_fit_range"):
         assert key in d
     json.dumps(d)
+
+
+# ---------------------------------------------------------------- fuzzing the silent cases
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    log_flops=st.floats(12.5, 29.5),
+    arch=st.sampled_from([None, "llama"]),
+    aspect=st.one_of(st.none(), st.floats(4, 1000)),
+    law=st.sampled_from(["besiroglu2024", "hoffmann2022", "kaplan2020", "llama3-2024"]),
+)
+def test_a_plan_never_misdescribes_itself_silently(log_flops, arch, aspect, law):
+    """Whatever the input, an accepted plan either holds together or says what does not."""
+    try:
+        p = plan(flops=10**log_flops, arch=arch, aspect_ratio=aspect, law=law)
+    except InputError:
+        return
+    text = " ".join(p.warnings)
+    if abs(p.architecture.params / p.optimal.params - 1) > 0.10:
+        assert "architecture sketch has" in text
+    if p.within_fit_range is False:
+        assert "extrapolations" in text
+    assert p.budget.flops == pytest.approx(p.optimal.flops, rel=1e-9)

@@ -16,7 +16,7 @@ PUE_SOURCE = "hyperscale PUE"
 DEFAULT_GRID_G_PER_KWH = (
     475.0  # world average, IEA 2019; the default of CodeCarbon and carbontracker
 )
-GRID_SOURCE = "IEA 2019 world average (CodeCarbon's and carbontracker's default)"
+GRID_SOURCE = "IEA 2019 world average"  # also CodeCarbon's and carbontracker's default
 
 
 @dataclass(frozen=True)

@@ -11,20 +11,21 @@ from chinchilla_cli.planning import Frontier, Plan
 from chinchilla_cli.quantity import human, sci
 from chinchilla_cli.views import days, kv_table, titled_table, warnings_block, words, written_lines
 
+BUDGET_SOURCES = {
+    "flops": "given",
+    "hardware": "chips x peak x MFU x goodput x time",
+    "params": "the optimum for the given N",
+    "tokens": "the optimum for the given D",
+    "target-loss": "the least compute that reaches the target loss",
+    "params-and-tokens": "6 x the given N x the given D",
+}
+
 
 def plan_view(plan: Plan) -> RenderableType:
     b, o, a, f = plan.budget, plan.optimal, plan.architecture, plan.feasibility
     parts: list[RenderableType] = [headline(plan), Text("")]
 
-    how = {
-        "flops": "given",
-        "hardware": "chips x peak x MFU x goodput x time",
-        "params": "the optimum for the given N",
-        "tokens": "the optimum for the given D",
-        "target-loss": "the least compute that reaches the target loss",
-        "params-and-tokens": "6 x the given N x the given D",
-    }
-    budget_rows = [("compute", f"{sci(b.flops)} FLOPs", how.get(b.source, b.source))]
+    budget_rows = [("compute", f"{sci(b.flops)} FLOPs", BUDGET_SOURCES.get(b.source, b.source))]
     if b.cluster is not None:
         c = b.cluster
         budget_rows += [
@@ -293,7 +294,7 @@ def brief_view(plan: Plan) -> RenderableType:
     """One screen: budget, allocation, loss, sketch, feasibility, time and cost."""
     o, a, f, b = plan.optimal, plan.architecture, plan.feasibility, plan.budget
     rows = [
-        ("compute", f"{sci(b.flops)} FLOPs", b.source),
+        ("compute", f"{sci(b.flops)} FLOPs", BUDGET_SOURCES.get(b.source, b.source)),
         ("parameters N", human(o.params), f"{o.tokens_per_param:.1f} tokens per parameter"),
         ("training tokens D", human(o.tokens), plan.recommendation),
         ("loss", "—" if plan.loss is None else f"{plan.loss.total:.4f}", plan.law.name),

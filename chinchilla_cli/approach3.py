@@ -1,35 +1,43 @@
 """Approach 3 of Hoffmann et al. 2022: fit L(N, D) = E + A/N^alpha + B/D^beta.
 
-The paper's recipe: over theta = (a, b, e, alpha, beta) with A = e^a, B = e^b, E = e^e,
-minimise the SUM over runs of Huber_delta(LSE(a - alpha log N, b - beta log D, e) - log L)
-with delta = 1e-3, by L-BFGS from every start of a 4,500-point grid, and keep the best.
-(A mean instead of the sum lets L-BFGS stop at once; Besiroglu et al. 2024.)
+The paper's recipe (appendix D.2): over theta = (a, b, e, alpha, beta) with A = e^a,
+B = e^b, E = e^e, minimise the SUM over runs of Huber_delta(LSE(a - alpha log N,
+b - beta log D, e) - log L) with delta = 1e-3, by L-BFGS from every start of a 4,500-point
+grid, and keep the best. (A mean instead of the sum lets L-BFGS stop at once; Besiroglu
+et al. 2024.)
 
-Running L-BFGS-B from all 4,500 starts takes about a minute, and many of those runs
-stop early: the objective is ~1e-3, so scipy's absolute tolerances are loose, which the
-plain recipe makes up for by brute force. We reach the same optimum ~50x faster:
-- screen: evaluate the objective at every start in one vectorised pass (a cheap, good
-  ranking: on the paper's data the best start by initial objective is among those
-  that reach the global optimum);
-- polish only the promising starts -- the best overall plus the best for each
-  (alpha, beta) pair, so no region of exponent space is skipped -- with L-BFGS-B,
-  the analytic gradient, and the objective divided by delta (same minimiser, but
-  scale-free, so tight tolerances mean something and every polish runs to the bottom).
-Because each polish converges fully, a bootstrap refit warm-started from the full
-fit's optimum lands where a full 4,500-start refit does (tests check both).
+The local optimiser here is a trust-region Newton method run on many starts at once:
+every start is a row of a few arrays, each iteration is one numpy pass over
+starts x runs (value, analytic gradient and Hessian), and converged starts leave the batch.
+Newton on the 5-parameter problem needs no scipy, and on the objective divided by delta
+(same minimiser, scale-free) it converges to the bottom: its gradient test is absolute.
+
+Two ways to use the grid:
+- screened (the default): evaluate the objective at every start in one vectorised pass
+  and polish only the promising starts -- the best few overall plus the best of each
+  of the most promising (alpha, beta) pairs, so no region of exponent space is skipped;
+- exhaustive: every start run to convergence, as the recipe reads, with a census of the
+  distinct optima the grid reached (a multi-modality diagnostic).
+Because each polish converges fully, a bootstrap refit warm-started from the full fit's
+optimum lands where a full 4,500-start refit does (tests check both).
+
+Constrained forms: some parameters fixed (E = 1.69), exponents tied (alpha = beta) --
+the fit over the rest, for runs that cannot separate them -- and one E shared by
+several groups of runs (`fit_shared_e`). All are the same Newton iteration on an affine
+subspace of the parameters.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import numpy as np
 
-from chinchilla_cli.errors import FitError
+from chinchilla_cli.errors import FitError, InputError
 from chinchilla_cli.fit_defaults import HUBER_DELTA  # noqa: E402
 from chinchilla_cli.laws import ParametricLaw
 
@@ -40,8 +48,20 @@ GRID_AXES = {  # Hoffmann et al. 2022, appendix D.2
     "alpha": tuple(np.arange(0.0, 2.01, 0.5)),
     "beta": tuple(np.arange(0.0, 2.01, 0.5)),
 }
+THETA = ("a", "b", "e", "alpha", "beta")  # the optimiser's coordinates, in this order
+PARAMS = ("E", "A", "B", "alpha", "beta")  # the law's parameters, as users name them
+THETA_OF = {"E": 2, "A": 0, "B": 1, "alpha": 3, "beta": 4}  # each parameter's theta index
+LOG_PARAMS = ("E", "A", "B")  # fitted through their logarithm
 SCREEN_ROWS = 4096  # rank starts on at most this many runs; polish on all of them
 SCREEN_CELLS = 50_000_000 // 8  # starts x runs evaluated at once (~50 MB per array)
+# starts x runs per Newton pass, in bytes per array: its ~20 arrays stay in cache, and
+# below malloc's 128 kB threshold each temporary is reused, not mapped and faulted in anew
+CHUNK_BYTES = 32_768
+GTOL = 1e-9  # converged: every gradient component of objective/delta below this
+MAX_ITER = 500  # Newton iterations per start and precision; slower starts are reported
+MIN_EXPONENT = 1e-6  # alpha or beta below this: the term is a constant, the law degenerate
+SAME_OPTIMUM = 1e-7  # optima whose objectives agree to this (relative) are one
+N_BEST, N_PAIRS = 4, 12  # screened starts: best overall, best of the best (alpha, beta) pairs
 
 
 def paper_grid() -> np.ndarray:
@@ -69,6 +89,26 @@ class LogRuns:
 
     def reweighted(self, weights: np.ndarray) -> LogRuns:
         return LogRuns(self.log_params, self.log_tokens, self.log_loss, weights)
+
+
+class RunsLike(Protocol):
+    """Anything with arrays of parameters, tokens and final losses (`runs.Runs`)."""
+
+    @property
+    def params(self) -> np.ndarray: ...
+    @property
+    def tokens(self) -> np.ndarray: ...
+    @property
+    def loss(self) -> np.ndarray: ...
+
+
+def as_log_runs(runs: LogRuns | RunsLike) -> LogRuns:
+    """LogRuns as they are; a table of runs (`runs.Runs` or alike) in log space."""
+    if isinstance(runs, LogRuns):
+        return runs
+    return LogRuns.of(
+        np.asarray(runs.params, float), np.asarray(runs.tokens, float), np.asarray(runs.loss, float)
+    )
 
 
 def objective(
@@ -114,6 +154,529 @@ def objective_many(thetas: np.ndarray, runs: LogRuns, delta: float = HUBER_DELTA
     return out
 
 
+# ---- the batched Newton iteration ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """One group of runs in standardised coordinates, where Newton's trust region is round.
+
+    With z = (log N - mean) / sd, t1 = a - alpha log N = a' - alpha' z for a' = a - alpha
+    mean and alpha' = alpha sd (likewise b, beta with log D): the same objective, but a
+    and alpha no longer move together along a thin valley, so a step of 1 means about
+    as much in every coordinate.
+    """
+
+    zp: np.ndarray
+    zt: np.ndarray
+    log_loss: np.ndarray
+    weights: np.ndarray | None
+    to_std: np.ndarray  # theta' = to_std @ theta (5 x 5)
+    cols: np.ndarray  # (n, 6): 1, zp, zt, zp^2, zt^2, zp zt -- the Hessian's row sums
+
+    @classmethod
+    def of(cls, runs: LogRuns) -> _Frame:
+        lp, lt = runs.log_params, runs.log_tokens
+        mp, mt = float(lp.mean()), float(lt.mean())
+        sp, st = float(lp.std()) or 1.0, float(lt.std()) or 1.0
+        zp, zt = (lp - mp) / sp, (lt - mt) / st
+        m = np.eye(5)
+        m[0, 3], m[1, 4], m[3, 3], m[4, 4] = -mp, -mt, sp, st
+        cols = np.column_stack([np.ones_like(zp), zp, zt, zp * zp, zt * zt, zp * zt])
+        return cls(zp, zt, runs.log_loss, runs.weights, m, cols)
+
+    def astype(self, dtype: type[np.floating[Any]]) -> _Frame:
+        """The runs' arrays in another precision (the coordinates' map stays float64)."""
+        w = None if self.weights is None else self.weights.astype(dtype)
+        return replace(
+            self,
+            zp=self.zp.astype(dtype),
+            zt=self.zt.astype(dtype),
+            log_loss=self.log_loss.astype(dtype),
+            weights=w,
+            cols=self.cols.astype(dtype),
+        )
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A frame and where its theta' sits in the free parameters psi: theta' = Q psi + c."""
+
+    frame: _Frame
+    q: np.ndarray  # (5, P)
+    c: np.ndarray  # (5,)
+
+
+def _value(
+    th: np.ndarray, fr: _Frame, delta: float, w: np.ndarray | None
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Objective / delta at rows th (standardised theta), and what its derivatives reuse.
+
+    L = e^t1 + e^t2 + E needs two exponentials per cell, not the three of a shifted
+    log-sum-exp: E is one number per start. Overflow (a wild trial step) gives an
+    infinite objective, which the trust region rejects. Computed in the frame's precision."""
+    th = th.astype(fr.zp.dtype, copy=False)
+    t1 = th[:, 0:1] - th[:, 3:4] * fr.zp
+    t2 = th[:, 1:2] - th[:, 4:5] * fr.zt
+    x1, x2 = np.exp(t1), np.exp(t2)
+    x3 = np.exp(th[:, 2:3])
+    s = x1 + x2
+    s += x3
+    r = np.log(s)
+    r -= fr.log_loss
+    c = np.clip(r, -delta, delta)
+    h = r - 0.5 * c
+    h *= c
+    if w is not None:
+        h *= w
+    f = h.sum(axis=1).astype(float) / delta
+    f[~np.isfinite(f)] = np.inf
+    return f, (x1, x2, x3, s, r, c)
+
+
+def _derivatives(
+    cache: tuple[np.ndarray, ...], fr: _Frame, delta: float, w: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Hessian of objective / delta in standardised theta, from `_value`.
+
+    With p = softmax(t1, t2, e) and dr/dtheta' = (p1, p2, p3, -zp p1, -zt p2), the Hessian
+    is sum Huber''(r) dr dr^T + Huber'(r) d2r, where d2r is diag(p) - p p^T in (t1, t2, e).
+    Every entry is a row sum of a product of p1, p2 (p3 = 1 - p1 - p2 needs no array of
+    its own) with 1, zp, zt and their products: nine matrix products in all."""
+    x1, x2, _, s, r, c = cache
+    inv = 1.0 / s
+    p1, p2 = x1 * inv, x2 * inv
+    cd = c * (1.0 / delta)  # Huber'(r) / delta
+    d = (np.abs(r) < delta) * (1.0 / delta)  # Huber''(r) / delta
+    if w is not None:
+        cd, d = cd * w, d * w
+    d -= cd
+    cols = fr.cols  # 1, zp, zt, zp^2, zt^2, zp zt
+    u1, u2 = cd * p1, cd * p2
+    dp1, dp2 = d * p1, d * p2
+    dp12 = dp1 * p2
+    q11, q22 = dp1 * p1, dp2 * p2
+    su1, su2 = u1 @ cols[:, :2], u2 @ cols[:, [0, 2]]
+    sd1, sd2 = dp1 @ cols[:, :2], dp2 @ cols[:, [0, 2]]
+    s11 = q11 @ cols[:, [0, 1, 3]]  # d p1^2
+    s22 = q22 @ cols[:, [0, 2, 4]]
+    s12 = dp12 @ cols[:, [0, 1, 2, 5]]
+    scd, sd = cd.sum(axis=1, dtype=float), d.sum(axis=1, dtype=float)
+    su1, su2, sd1, sd2, s11, s22, s12 = (
+        x.astype(float) for x in (su1, su2, sd1, sd2, s11, s22, s12)
+    )
+    su3 = scd - su1[:, 0] - su2[:, 0]  # sum cd p3
+    s13 = sd1 - s11[:, :2] - s12[:, :2]  # d p1 p3 against 1, zp
+    s23 = sd2 - s22[:, :2] - s12[:, [0, 2]]  # d p2 p3 against 1, zt
+    s33 = sd - sd1[:, 0] - sd2[:, 0] - s13[:, 0] - s23[:, 0]  # d p3^2
+    g = np.column_stack([su1[:, 0], su2[:, 0], su3, -su1[:, 1], -su2[:, 1]])
+    hess = np.empty((len(g), 5, 5))
+    entries = {
+        (0, 0): s11[:, 0] + su1[:, 0],
+        (0, 3): -(s11[:, 1] + su1[:, 1]),
+        (3, 3): s11[:, 2] + (u1 @ cols[:, 3]),
+        (1, 1): s22[:, 0] + su2[:, 0],
+        (1, 4): -(s22[:, 1] + su2[:, 1]),
+        (4, 4): s22[:, 2] + (u2 @ cols[:, 4]),
+        (2, 2): s33 + su3,
+        (0, 1): s12[:, 0],
+        (0, 4): -s12[:, 2],
+        (1, 3): -s12[:, 1],
+        (3, 4): s12[:, 3],
+        (0, 2): s13[:, 0],
+        (2, 3): -s13[:, 1],
+        (1, 2): s23[:, 0],
+        (2, 4): -s23[:, 1],
+    }
+    for (i, j), v in entries.items():
+        hess[:, i, j] = hess[:, j, i] = v
+    return g, hess
+
+
+def _evaluate(
+    psi: np.ndarray,
+    parts: Sequence[_Part],
+    delta: float,
+    row_weights: np.ndarray | None,
+    derivatives: bool,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Objective / delta (and gradient, Hessian in psi) at rows psi, over every part,
+    in chunks of starts small enough for the arrays to stay in cache."""
+    n_starts, n_free = psi.shape
+    f = np.zeros(n_starts)
+    g = np.zeros((n_starts, n_free)) if derivatives else None
+    hess = np.zeros((n_starts, n_free, n_free)) if derivatives else None
+    for part in parts:
+        fr = part.frame
+        th = psi @ part.q.T + part.c
+        cells = CHUNK_BYTES // fr.zp.dtype.itemsize
+        step = max(1, cells // max(len(fr.log_loss), 1))
+        for i in range(0, n_starts, step):
+            rows = slice(i, i + step)
+            w = fr.weights if row_weights is None else row_weights[rows]
+            fv, cache = _value(th[rows], fr, delta, w)
+            f[rows] += fv
+            if g is not None and hess is not None:
+                gt, ht = _derivatives(cache, fr, delta, w)
+                g[rows] += gt @ part.q
+                hess[rows] += part.q.T @ ht @ part.q
+    return f, g, hess
+
+
+def _trial(
+    psi: np.ndarray,
+    part: _Part,
+    delta: float,
+    row_weights: np.ndarray | None,
+    f_now: np.ndarray,
+    predicted: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Trial points of one part: objective, whether each step is accepted (the decrease
+    is more than 1e-4 of the predicted one), and gradient and Hessian (zero where
+    rejected). Deciding within each chunk lets the derivatives reuse its exponentials."""
+    n_starts, n_free = psi.shape
+    f = np.zeros(n_starts)
+    ok = np.zeros(n_starts, dtype=bool)
+    g = np.zeros((n_starts, n_free))
+    hess = np.zeros((n_starts, n_free, n_free))
+    fr = part.frame
+    th = psi @ part.q.T + part.c
+    cells = CHUNK_BYTES // fr.zp.dtype.itemsize
+    step = max(1, cells // max(len(fr.log_loss), 1))
+    pending: list[tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray | None]] = []
+
+    def derive() -> None:  # the accepted rows gathered so far, as one chunk
+        idx = np.concatenate([p[0] for p in pending])
+        cache = tuple(np.concatenate(x) for x in zip(*(p[1] for p in pending), strict=True))
+        ws = [p[2] for p in pending]
+        w = np.concatenate(ws) if row_weights is not None else fr.weights  # type: ignore[arg-type]
+        gt, ht = _derivatives(cache, fr, delta, w)
+        g[idx], hess[idx] = gt @ part.q, part.q.T @ ht @ part.q
+        pending.clear()
+
+    gathered = 0
+    for i in range(0, n_starts, step):
+        rows = slice(i, i + step)
+        w = fr.weights if row_weights is None else row_weights[rows]
+        fv, cache = _value(th[rows], fr, delta, w)
+        f[rows] = fv
+        good = ((f_now[rows] - fv) > 1e-4 * predicted[rows]) & np.isfinite(fv)
+        ok[rows] = good
+        if good.any():
+            wg = None if row_weights is None or w is None else w[good]
+            pending.append((np.flatnonzero(good) + i, tuple(x[good] for x in cache), wg))
+            gathered += int(good.sum())
+            if gathered >= step:
+                derive()
+                gathered = 0
+    if pending:
+        derive()
+    return f, ok, g, hess
+
+
+def _trust_step(
+    g: np.ndarray, lam: np.ndarray, vec: np.ndarray, radius: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Step, predicted decrease, step length and Newton decrement g^T |H|^-1 g (about
+    twice what an unbounded step could still gain) of a saddle-free trust-region step.
+
+    In the Hessian's eigenbasis the step is -g_i / (|lambda_i| + mu), the smallest mu >= 0
+    keeping it within the radius (Newton's method on the secular equation, as Moré and
+    Sorensen). |lambda| rather than lambda turns negative curvature into descent instead
+    of attraction to a saddle; the predicted decrease uses the true Hessian, whose
+    eigen-decomposition (lam, vec) the caller keeps while the point stays."""
+    gv = (g[:, None, :] @ vec)[:, 0, :]
+    curv = np.abs(lam) + 1e-12 * (1.0 + np.abs(lam).max(axis=1, keepdims=True))
+    mu = np.zeros(len(g))
+    length = np.sqrt(((gv / curv) ** 2).sum(axis=1))
+    over = np.flatnonzero(length > radius)
+    if len(over):
+        gvo, co, ro = gv[over], curv[over], radius[over][:, None]
+        m = np.zeros((len(over), 1))
+        for _ in range(8):  # 1/|s(mu)| is nearly linear in mu: a few steps suffice
+            s2 = (gvo / (co + m)) ** 2
+            norm = np.sqrt(s2.sum(axis=1, keepdims=True))
+            slope = (s2 / (co + m)).sum(axis=1, keepdims=True)
+            m = np.maximum(m + (norm / ro - 1.0) * norm**2 / slope, 0.0)
+        mu[over] = m[:, 0]
+    sv = -gv / (curv + mu[:, None])
+    step = (vec @ sv[:, :, None])[:, :, 0]
+    predicted = -(sv * gv).sum(axis=1) - 0.5 * (lam * sv * sv).sum(axis=1)
+    decrement = (gv * gv / curv).sum(axis=1)
+    return step, predicted, np.sqrt((sv * sv).sum(axis=1)), decrement
+
+
+@dataclass(frozen=True)
+class _Minima:
+    psi: np.ndarray  # (S, P)
+    f: np.ndarray  # objective / delta
+    converged: np.ndarray  # bool
+    iterations: np.ndarray  # int
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """When a start is finished: its gradient below `gtol`; or the gain a Newton step
+    promises below `decrement` (relative to the objective); or the objective improving
+    by less than `stall` (relative) over STALL_WINDOW iterations -- a degenerate optimum
+    at infinity, such as E -> 0 with a flat A/N^alpha taking its place, whose parameters
+    drift for thousands of iterations while the objective has long stopped changing.
+    A radius below `radius` means the start is stuck (not converged)."""
+
+    gtol: float
+    decrement: float
+    stall: float
+    radius: float
+
+
+STALL_WINDOW = 30
+PRECISE = _Stop(GTOL, 1e-14, 1e-12, 1e-14)
+# float32 runs until its rounding (~1e-7) hides further progress, then float64 takes over
+COARSE = _Stop(0.0, 1e-6, 1e-6, 1e-7)
+
+
+def _minimise(
+    psi0: np.ndarray,
+    parts: Sequence[_Part],
+    delta: float,
+    row_weights: np.ndarray | None = None,
+    max_iter: int = MAX_ITER,
+) -> _Minima:
+    """Trust-region Newton from every row of psi0 at once, each row to convergence.
+
+    Most iterations are spent far from any optimum, where float32 is as good as float64
+    and its exponentials and logarithms cost a quarter: the starts descend in float32
+    until rounding hides further progress, then converge in float64 (a few Newton steps
+    from there), so the optima and objectives are float64's."""
+    single = [replace(p, frame=p.frame.astype(np.float32)) for p in parts]
+    rw = None if row_weights is None else row_weights.astype(np.float32)
+    coarse = _newton(psi0, single, delta, rw, max_iter, COARSE)
+    fine = _newton(coarse.psi, parts, delta, row_weights, max_iter, PRECISE)
+    return replace(fine, iterations=coarse.iterations + fine.iterations)
+
+
+def _newton(
+    psi0: np.ndarray,
+    parts: Sequence[_Part],
+    delta: float,
+    row_weights: np.ndarray | None,
+    max_iter: int,
+    stop: _Stop,
+) -> _Minima:
+    """The iteration of `_minimise` in the precision of the parts' arrays.
+
+    Each iteration evaluates every unfinished start at its trial point (objective only;
+    gradient and Hessian only where the step is accepted), and finished starts -- the
+    gradient below `stop.gtol`, or a Newton step's gain too small for the precision to
+    show -- leave the batch."""
+    psi = np.array(psi0, dtype=float)
+    n = len(psi)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        f, g, hess = _evaluate(psi, parts, delta, row_weights, True)
+    assert g is not None and hess is not None
+    radius = np.ones(n)
+    iterations = np.zeros(n, dtype=int)
+    converged = np.abs(g).max(axis=1) <= stop.gtol
+    active = np.flatnonzero(~converged & np.isfinite(f))
+    f_ref = f.copy()  # the objective STALL_WINDOW iterations ago
+    lam, vec = np.zeros(g.shape), np.zeros(hess.shape)
+    if len(active):
+        lam[active], vec[active] = np.linalg.eigh(hess[active])
+    for _ in range(max_iter):
+        if len(active) == 0:
+            break
+        step, predicted, length, decrement = _trust_step(
+            g[active], lam[active], vec[active], radius[active]
+        )
+        f_now = f[active]
+        trial = psi[active] + step
+        rw = None if row_weights is None else row_weights[active]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if len(parts) == 1:
+                ft, ok, gt, ht = _trial(trial, parts[0], delta, rw, f_now, predicted)
+                gt, ht = gt[ok], ht[ok]
+            else:  # the objective sums the parts: accept only once all are evaluated
+                ft, _, _ = _evaluate(trial, parts, delta, rw, False)
+                ok = ((f_now - ft) > 1e-4 * predicted) & np.isfinite(ft)
+                rw = None if row_weights is None else row_weights[active[ok]]
+                _, g_ok, h_ok = _evaluate(trial[ok], parts, delta, rw, True)
+                assert g_ok is not None and h_ok is not None
+                gt, ht = g_ok, h_ok
+        rho = (f_now - ft) / np.maximum(predicted, 1e-300)
+        acc = active[ok]
+        if len(acc):
+            psi[acc], f[acc], g[acc], hess[acc] = trial[ok], ft[ok], gt, ht
+            lam[acc], vec[acc] = np.linalg.eigh(ht)
+        # radius: a quarter of a poor step; three times one that was good and hit it
+        r = radius[active]
+        grow = (rho > 0.75) & (length > 0.99 * r)
+        radius[active] = np.minimum(
+            np.where(rho < 0.25, 0.25 * length, np.where(grow, 3 * r, r)), 1e3
+        )
+        iterations[active] += 1
+        small = np.abs(g[active]).max(axis=1) <= stop.gtol
+        flat = ~ok & (decrement <= stop.decrement * np.maximum(f_now, 1.0))
+        stuck = radius[active] < stop.radius
+        due = iterations[active] % STALL_WINDOW == 0
+        f_new = f[active]
+        stalled = due & (f_ref[active] - f_new <= stop.stall * np.maximum(np.abs(f_new), 1.0))
+        f_ref[active[due]] = f_new[due]
+        converged[active] = small | flat | stalled
+        active = active[~(small | flat | stalled | stuck)]
+    return _Minima(psi, f, converged, iterations)
+
+
+def _single(runs: LogRuns, constraints: Constraints | None = None) -> _Part:
+    """The one-group problem: theta' = Q psi + c on the constraints' subspace."""
+    fr = _Frame.of(runs)
+    basis, offset = (constraints or Constraints()).affine()
+    q, c = fr.to_std @ basis, fr.to_std @ offset
+    # orthonormal columns: the trust region is as round in psi as in theta'
+    q_orth, _ = np.linalg.qr(q)
+    return _Part(fr, q_orth, c)
+
+
+def _to_psi(thetas: np.ndarray, part: _Part) -> np.ndarray:
+    """Free coordinates of rows of theta (projected onto the constraints' subspace)."""
+    th = np.atleast_2d(thetas) @ part.frame.to_std.T - part.c
+    psi: np.ndarray = th @ part.q  # q has orthonormal columns: its transpose is its pseudo-inverse
+    return psi
+
+
+def _to_theta(psi: np.ndarray, part: _Part) -> np.ndarray:
+    th = psi @ part.q.T + part.c
+    theta: np.ndarray = np.linalg.solve(part.frame.to_std, th.T).T
+    return theta
+
+
+# ---- constraints ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Parameters held fixed (by the law's names: E, A, B, alpha, beta) and pairs tied
+    equal (alpha = beta, or A = B). Empty: the full five-parameter fit."""
+
+    fixed: tuple[tuple[str, float], ...] = ()
+    tied: tuple[tuple[str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.fixed or self.tied)
+
+    def affine(self) -> tuple[np.ndarray, np.ndarray]:
+        """(basis, offset): theta = basis @ free + offset over the free parameters."""
+        value = {THETA_OF[k]: (math.log(v) if k in LOG_PARAMS else v) for k, v in self.fixed}
+        groups: list[list[int]] = []
+        for x, y in self.tied:
+            groups.append([THETA_OF[x], THETA_OF[y]])
+        tied = {i for grp in groups for i in grp}
+        groups += [[i] for i in range(5) if i not in tied and i not in value]
+        basis = np.zeros((5, len(groups)))
+        for j, grp in enumerate(groups):
+            basis[grp, j] = 1.0
+        offset = np.zeros(5)
+        for i, v in value.items():
+            offset[i] = v
+        return basis, offset
+
+    def apply(self, theta: np.ndarray) -> np.ndarray:
+        """Rows of theta moved onto the constraints: fixed values set, tied pairs averaged."""
+        th = np.array(theta, dtype=float, ndmin=2)
+        for x, y in self.tied:
+            i, j = THETA_OF[x], THETA_OF[y]
+            th[:, i] = th[:, j] = 0.5 * (th[:, i] + th[:, j])
+        for k, v in self.fixed:
+            th[:, THETA_OF[k]] = math.log(v) if k in LOG_PARAMS else v
+        return th
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fixed": dict(self.fixed), "tied": [list(t) for t in self.tied]}
+
+
+TIES = (("alpha", "beta"), ("A", "B"))  # ties that mean something: like with like
+
+
+def _name(text: str, what: str) -> str:
+    key = text.strip()
+    for p in PARAMS:
+        if key.lower() == p.lower():
+            return p
+    raise InputError(
+        f"unknown parameter {key!r}; expected one of {', '.join(PARAMS)}",
+        field=what.split()[0].strip("`"),
+    )
+
+
+def constraints_from(
+    fix: Mapping[str, float] | Iterable[str] | None = None,
+    tie: Iterable[tuple[str, str] | str] | None = None,
+) -> Constraints:
+    """Constraints from `fix` ({"E": 1.69} or ["E=1.69", "alpha=0.34"]) and `tie`
+    ([("alpha", "beta")] or ["alpha=beta"]); InputError (field fix or tie) for unknown
+    names, values that are not positive numbers, a parameter both fixed and tied, or
+    nothing left to fit."""
+    fixed: dict[str, float] = {}
+    items: Iterable[tuple[str, Any]]
+    if fix is None:
+        items = ()
+    elif isinstance(fix, Mapping):
+        items = fix.items()
+    else:
+        pairs = []
+        for text in fix:
+            if not isinstance(text, str) or text.count("=") != 1:
+                raise InputError(
+                    f"{text!r} is not NAME=VALUE (for example E=1.69 or alpha=0.34)", field="fix"
+                )
+            key, text_value = text.split("=")
+            pairs.append((key, text_value))
+        items = pairs
+    for k, v in items:
+        name = _name(str(k), "`fix`")
+        try:
+            number = float(v)
+        except (TypeError, ValueError):
+            raise InputError(f"{name}={v!r}: the value is not a number", field="fix") from None
+        if not (math.isfinite(number) and number > 0):
+            raise InputError(f"{name}={v}: the value must be a positive number", field="fix")
+        if name in fixed and fixed[name] != number:
+            raise InputError(f"{name} is fixed twice, to {fixed[name]:g} and {number:g}", "fix")
+        fixed[name] = number
+    tied: list[tuple[str, str]] = []
+    for item in tie or ():
+        if isinstance(item, str):
+            if item.count("=") != 1:
+                raise InputError(f"{item!r} is not NAME=NAME (for example alpha=beta)", "tie")
+            x, y = item.split("=")
+        else:
+            x, y = item
+        pair = (_name(x, "`tie`"), _name(y, "`tie`"))
+        canon = next((t for t in TIES if set(t) == set(pair)), None)
+        if canon is None:
+            raise InputError(
+                f"cannot tie {pair[0]} to {pair[1]}; accepted: "
+                + ", ".join("=".join(t) for t in TIES),
+                field="tie",
+            )
+        if canon not in tied:
+            tied.append(canon)
+    for pair in tied:
+        both = [p for p in pair if p in fixed]
+        if both:
+            raise InputError(
+                f"{both[0]} is both fixed (`fix`) and tied (`tie` {'='.join(pair)}); "
+                "fix both or tie them",
+                field="tie",
+            )
+    free = 5 - len(fixed) - len(tied)
+    if free < 1:
+        raise InputError("every parameter is fixed: nothing left to fit", field="fix")
+    return Constraints(tuple((k, fixed[k]) for k in PARAMS if k in fixed), tuple(tied))
+
+
+# ---- fits --------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Polished:
     theta: np.ndarray
@@ -123,32 +686,58 @@ class Polished:
     iterations: int
 
 
-TIGHT = {"gtol": 1e-9, "ftol": 1e-13, "maxiter": 3000}
+METHOD = "trust-region Newton"
 
 
-def _scaled(theta: np.ndarray, runs: LogRuns, delta: float) -> tuple[float, np.ndarray]:
-    f, g = objective(theta, runs, delta)
-    return f / delta, g / delta
+def _message(converged: bool, iterations: int) -> str:
+    if converged:
+        return f"{METHOD}: converged in {iterations} iterations"
+    return f"{METHOD}: stopped after {iterations} iterations without converging"
+
+
+def polish_many(
+    thetas: np.ndarray,
+    runs: LogRuns,
+    delta: float = HUBER_DELTA,
+    constraints: Constraints | None = None,
+    row_weights: np.ndarray | None = None,
+) -> list[Polished]:
+    """Newton to convergence from every row of thetas at once (one batch, no scipy).
+    `row_weights` (starts x runs) gives each start its own weights of the runs."""
+    part = _single(runs, constraints)
+    found = _minimise(_to_psi(thetas, part), [part], delta, row_weights)
+    th = _to_theta(found.psi, part)
+    return [
+        Polished(
+            th[i],
+            float(found.f[i]) * delta,
+            bool(found.converged[i]),
+            _message(bool(found.converged[i]), int(found.iterations[i])),
+            int(found.iterations[i]),
+        )
+        for i in range(len(th))
+    ]
 
 
 def polish(
-    theta0: np.ndarray, runs: LogRuns, delta: float = HUBER_DELTA, plain: bool = False
+    theta0: np.ndarray,
+    runs: LogRuns,
+    delta: float = HUBER_DELTA,
+    plain: bool = False,
+    constraints: Constraints | None = None,
 ) -> Polished:
-    """L-BFGS-B from one start: to convergence on the scale-free objective, or (plain)
-    with scipy's defaults on the raw sum, as the unaccelerated recipe runs it."""
-    from scipy.optimize import minimize
-
+    """Newton from one start to convergence; or (plain) scipy's L-BFGS-B with its
+    defaults on the raw sum, as the unaccelerated recipe runs it."""
     if plain:
+        from scipy.optimize import minimize
+
         r = minimize(objective, theta0, args=(runs, delta), jac=True, method="L-BFGS-B")
         return Polished(np.asarray(r.x), float(r.fun), bool(r.success), str(r.message), int(r.nit))
-    r = minimize(_scaled, theta0, args=(runs, delta), jac=True, method="L-BFGS-B", options=TIGHT)
-    return Polished(
-        np.asarray(r.x), float(r.fun) * delta, bool(r.success), str(r.message), int(r.nit)
-    )
+    return polish_many(np.atleast_2d(theta0), runs, delta, constraints)[0]
 
 
 def select_starts(
-    grid: np.ndarray, values: np.ndarray, n_best: int = 4, n_pairs: int = 12
+    grid: np.ndarray, values: np.ndarray, n_best: int = N_BEST, n_pairs: int = N_PAIRS
 ) -> np.ndarray:
     """Indices of the starts worth polishing: the best overall, and the best start of
     each of the `n_pairs` most promising (alpha, beta) pairs of the grid, so the polish
@@ -174,26 +763,138 @@ def screen_runs(runs: LogRuns, limit: int = SCREEN_ROWS) -> LogRuns:
     return runs.subset(np.linspace(0, n - 1, limit).round().astype(int))
 
 
+def _best(results: Sequence[Polished]) -> int:
+    return int(np.argmin([p.objective if math.isfinite(p.objective) else np.inf for p in results]))
+
+
 def best_of_grid(
     runs: LogRuns,
     delta: float = HUBER_DELTA,
     grid: np.ndarray | None = None,
     extra_starts: np.ndarray | None = None,
+    constraints: Constraints | None = None,
 ) -> tuple[Polished, np.ndarray, int]:
     """Screen the grid, polish the promising starts, return (best, its start, polished)."""
-    grid = paper_grid() if grid is None else grid
+    cons = constraints or Constraints()
+    grid = cons.apply(paper_grid() if grid is None else grid)
+    if cons:  # the constrained grid repeats points: screen each once
+        grid = np.unique(grid, axis=0)
     small = screen_runs(runs)
     values = objective_many(grid, small, delta)
     starts = grid[select_starts(grid, values)]
     if extra_starts is not None:
-        starts = np.vstack([extra_starts, starts])
-    results = [polish(s, small, delta) for s in starts]
-    order = np.argsort([p.objective if math.isfinite(p.objective) else np.inf for p in results])
+        starts = np.vstack([cons.apply(extra_starts), starts])
+    results = polish_many(starts, small, delta, cons)
     if small is not runs:  # large data: refine the few best on every run
-        refined = [(polish(results[i].theta, runs, delta), i) for i in order[:4]]
-        best, i = min(refined, key=lambda pi: pi[0].objective)
-        return best, starts[i], len(results) + len(refined)
-    return results[order[0]], starts[order[0]], len(results)
+        order = np.argsort([p.objective for p in results])[:4]
+        refined = polish_many(np.array([results[i].theta for i in order]), runs, delta, cons)
+        k = _best(refined)
+        return refined[k], starts[order[k]], len(results) + len(refined)
+    k = _best(results)
+    return results[k], starts[k], len(results)
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """One distinct local optimum that starts of the grid converged to."""
+
+    theta: np.ndarray
+    objective: float
+    starts: int  # how many starts converged here
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "objective": self.objective,
+            "starts": self.starts,
+            "params": law_from_theta(self.theta).parameters(),
+        }
+
+
+@dataclass(frozen=True)
+class GridCensus:
+    """Where every start of the grid went: a multi-modality diagnostic.
+
+    Optima are distinct when their objectives differ by more than SAME_OPTIMUM (relative);
+    `optima` lists them best first (at most `SHOWN_OPTIMA`). Starts that did not converge
+    within MAX_ITER iterations are counted apart."""
+
+    n_starts: int
+    n_converged: int
+    n_optima: int
+    optima: tuple[Optimum, ...]
+
+    @property
+    def starts_at_best(self) -> int:
+        return self.optima[0].starts if self.optima else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "starts": self.n_starts,
+            "converged": self.n_converged,
+            "distinct_optima": self.n_optima,
+            "starts_at_best": self.starts_at_best,
+            "optima": [o.to_dict() for o in self.optima],
+        }
+
+
+SHOWN_OPTIMA = 5
+
+
+def _groups(results: Sequence[Polished]) -> list[list[int]]:
+    """Indices of the converged results grouped by objective into distinct optima, best
+    group first and each group's best first."""
+    done = [i for i, p in enumerate(results) if p.converged and math.isfinite(p.objective)]
+    done.sort(key=lambda i: results[i].objective)
+    groups: list[list[int]] = []
+    for i in done:
+        if groups and results[i].objective <= results[groups[-1][0]].objective * (1 + SAME_OPTIMUM):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def census(
+    results: Sequence[Polished], counts: Sequence[int] | None = None, n_starts: int | None = None
+) -> GridCensus:
+    """The distinct optima among results (each standing for `counts[i]` starts)."""
+    counts = [1] * len(results) if counts is None else list(counts)
+    groups = _groups(results)
+    optima = [
+        Optimum(results[g[0]].theta, results[g[0]].objective, sum(counts[i] for i in g))
+        for g in groups
+    ]
+    converged = sum(o.starts for o in optima)
+    total = sum(counts) if n_starts is None else n_starts
+    return GridCensus(total, converged, len(optima), tuple(optima[:SHOWN_OPTIMA]))
+
+
+def exhaustive_grid(
+    runs: LogRuns,
+    delta: float = HUBER_DELTA,
+    constraints: Constraints | None = None,
+) -> tuple[Polished, np.ndarray, GridCensus]:
+    """Every start of the grid run to convergence: (best, its start, census).
+
+    On more than SCREEN_ROWS runs every start converges on an evenly spread subset of
+    SCREEN_ROWS runs, and each distinct optimum found there is then polished on all."""
+    cons = constraints or Constraints()
+    grid = cons.apply(paper_grid())
+    if cons:  # the constrained grid repeats points: run each once
+        grid = np.unique(grid, axis=0)
+    small = screen_runs(runs)
+    results = polish_many(grid, small, delta, cons)
+    if small is runs:
+        k = _best(results)
+        return results[k], grid[k], census(results)
+    groups = _groups(results)
+    if not groups:
+        raise FitError("no start of the grid converged")
+    reps = [g[0] for g in groups]
+    refined = polish_many(np.array([results[i].theta for i in reps]), runs, delta, cons)
+    k = _best(refined)
+    found = census(refined, [len(g) for g in groups], len(grid))
+    return refined[k], grid[reps[k]], found
 
 
 @dataclass(frozen=True)
@@ -211,20 +912,29 @@ class ParametricFit:
     start: np.ndarray
     starts_polished: int
     huber_delta: float
+    constraints: Constraints = field(default_factory=Constraints)
+    census: GridCensus | None = None  # the exhaustive fit's: every start's optimum
 
     def beyond_grid(self) -> list[str]:
         """The coordinates of the optimum at or beyond the edge of the initialisation grid:
         there the grid did not bracket the answer and a wider one might find a better fit.
-        (Most grid starts lie on some edge, so the start itself says little.)"""
+        (Most grid starts lie on some edge, so the start itself says little.) Fixed
+        parameters are the user's, not the fit's, and are not reported."""
+        held = {THETA_OF[k] for k, _ in self.constraints.fixed}
         out = []
-        for name, value in zip(("a", "b", "e", "alpha", "beta"), self.theta, strict=True):
+        for i, (name, value) in enumerate(zip(THETA, self.theta, strict=True)):
             lo, hi = GRID_AXES[name][0], GRID_AXES[name][-1]
-            if value <= lo + 1e-6 or value >= hi - 1e-6:
+            if i not in held and (value <= lo + 1e-6 or value >= hi - 1e-6):
                 out.append(f"{name} = {value:.4g} (grid {lo:g} to {hi:g})")
         return out
 
+    def refit(self, runs: LogRuns) -> Polished:
+        """The same fit (delta, constraints) on other runs, warm-started at this optimum."""
+        return polish(self.theta, runs, self.huber_delta, constraints=self.constraints)
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "method": METHOD,
             "objective": self.objective,
             "converged": self.converged,
             "message": self.message,
@@ -232,9 +942,10 @@ class ParametricFit:
             "rmse_log_loss": self.rmse_log_loss,
             "huber_delta": self.huber_delta,
             "starts_polished": self.starts_polished,
-            "start": dict(
-                zip(("a", "b", "e", "alpha", "beta"), map(float, self.start), strict=True)
-            ),
+            "start": dict(zip(THETA, map(float, self.start), strict=True)),
+            "fixed": dict(self.constraints.fixed),
+            "tied": [list(t) for t in self.constraints.tied],
+            "exhaustive": None if self.census is None else self.census.to_dict(),
         }
 
 
@@ -251,11 +962,20 @@ def fit_parametric(
     delta: float = HUBER_DELTA,
     name: str = "fit",
     source: str = "",
+    exhaustive: bool = False,
+    constraints: Constraints | None = None,
 ) -> ParametricFit:
-    """Hoffmann et al.'s Approach 3 on these runs. Raises FitError if no start converges."""
+    """Hoffmann et al.'s Approach 3 on these runs: the grid screened and its promising
+    starts polished, or (`exhaustive`) every start run to convergence with a census of
+    the optima reached. `constraints` fix or tie parameters. Raises FitError when no
+    start finds a law with positive exponents."""
     runs = LogRuns.of(params, tokens, loss)
-    best, start, polished = best_of_grid(runs, delta)
-    return _result(best, start, polished, runs, delta, name, source)
+    cons = constraints or Constraints()
+    if exhaustive:
+        best, start, found = exhaustive_grid(runs, delta, cons)
+        return _result(best, start, found.n_starts, runs, delta, name, source, cons, found)
+    best, start, polished = best_of_grid(runs, delta, constraints=cons)
+    return _result(best, start, polished, runs, delta, name, source, cons)
 
 
 def _result(
@@ -266,27 +986,28 @@ def _result(
     delta: float,
     name: str,
     source: str,
+    constraints: Constraints | None = None,
+    found: GridCensus | None = None,
 ) -> ParametricFit:
     theta = best.theta
-    if not np.all(np.isfinite(theta)) or theta[3] <= 0 or theta[4] <= 0:
+    # an exponent of ~0 makes its term a constant beside E: a degenerate law, not a fit
+    if not np.all(np.isfinite(theta)) or min(theta[3], theta[4]) < MIN_EXPONENT:
         raise FitError(
             "the fit did not find a law with positive exponents (alpha, beta) "
             f"[{best.message}]; the runs may not span enough model sizes and token counts"
         )
-    converged = best.converged or polish(theta, runs, delta, plain=True).converged
     law = law_from_theta(theta, name, source)
-    pred = np.array(
-        [
-            law.loss(n, d).total
-            for n, d in zip(np.exp(runs.log_params), np.exp(runs.log_tokens), strict=True)
-        ]
+    pred = np.log(
+        law.E
+        + law.A * np.exp(-law.alpha * runs.log_params)
+        + law.B * np.exp(-law.beta * runs.log_tokens)
     )
-    rmse = float(np.sqrt(np.mean((np.log(pred) - runs.log_loss) ** 2)))
+    rmse = float(np.sqrt(np.mean((pred - runs.log_loss) ** 2)))
     return ParametricFit(
         law,
         theta,
         best.objective,
-        converged,
+        best.converged,
         best.message,
         best.iterations,
         len(runs.log_loss),
@@ -294,6 +1015,8 @@ def _result(
         start,
         polished,
         delta,
+        constraints or Constraints(),
+        found,
     )
 
 
@@ -321,18 +1044,122 @@ def bootstrap_parametric(
 
     A resample is the runs drawn with replacement, i.e. the same runs with integer
     weights (how often each was drawn), so the objective is a weighted sum. Each refit
-    is warm-started from the full fit's optimum and polished to convergence, which
-    matches a full 4,500-start refit (tests check this) at a fraction of the cost.
-    """
+    is warm-started from the full fit's optimum, keeps its constraints, and is polished
+    to convergence, which matches a full 4,500-start refit (tests check this) at a
+    fraction of the cost. The refits run as one batch per chunk of resamples."""
     runs = LogRuns.of(params, tokens, loss)
     n = len(loss)
     rng = np.random.default_rng(seed)
+    weights = np.empty((resamples, n))
+    for k in range(resamples):  # drawn one by one: the same resamples whatever the chunking
+        weights[k] = np.bincount(rng.integers(0, n, n), minlength=n)
     out = np.empty((resamples, 5))
-    for k in range(resamples):
-        weights = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-        best = polish(fit.theta, runs.reweighted(weights), fit.huber_delta)
-        a, b, e, alpha, beta = best.theta
-        out[k] = (math.exp(e), math.exp(a), math.exp(b), alpha, beta)
+    chunk = max(1, min(64, SCREEN_CELLS // max(n, 1)))
+    for i in range(0, resamples, chunk):
+        w = weights[i : i + chunk]
+        starts = np.repeat(fit.theta[None, :], len(w), axis=0)
+        found = polish_many(starts, runs, fit.huber_delta, fit.constraints, row_weights=w)
+        for k, p in enumerate(found):
+            a, b, e, alpha, beta = p.theta
+            out[i + k] = (math.exp(e), math.exp(a), math.exp(b), alpha, beta)
         if progress is not None:
-            progress(k + 1)
+            progress(i + len(w))
     return out
+
+
+# ---- one E shared by several groups of runs -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SharedFit:
+    """A joint fit of several groups of runs sharing one irreducible loss E.
+
+    `laws[i]` is group i's law (E the same in all); `objective` the summed Huber
+    objective over every group's runs at the joint optimum, `objectives[i]` each group's
+    part of it; `separate` the sum of the groups' own unconstrained optima, so
+    `objective - separate` >= 0 is what sharing E costs."""
+
+    laws: tuple[ParametricLaw, ...]
+    thetas: tuple[np.ndarray, ...]
+    objective: float
+    objectives: tuple[float, ...]
+    separate: float
+    converged: bool
+    huber_delta: float
+
+    @property
+    def E(self) -> float:
+        return self.laws[0].E
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "E": self.E,
+            "laws": [law.parameters() for law in self.laws],
+            "objective": self.objective,
+            "objectives": list(self.objectives),
+            "separate_objective": self.separate,
+            "converged": self.converged,
+            "huber_delta": self.huber_delta,
+        }
+
+
+def fit_shared_e(
+    groups: Sequence[LogRuns | RunsLike],
+    *,
+    delta: float = HUBER_DELTA,
+    names: Sequence[str] | None = None,
+) -> SharedFit:
+    """Fit E + A_i/N^alpha_i + B_i/D^beta_i to each group i of runs, with one E for all.
+
+    `groups` are LogRuns or tables with `params`, `tokens` and `loss` arrays (`runs.Runs`);
+    at least two. Minimises the sum of every group's Huber objective over the 4k + 1
+    parameters by the same trust-region Newton method, started from each group's own
+    fit with E fixed, for E at each group's own optimum and at their geometric mean, and
+    keeps the best. Raises InputError for fewer than two groups, FitError when no start
+    gives every group positive exponents."""
+    logs = [as_log_runs(g) for g in groups]
+    if len(logs) < 2:
+        raise InputError("a shared E needs at least two groups of runs", field="groups")
+    k = len(logs)
+    labels = list(names) if names is not None else [f"group{i + 1}" for i in range(k)]
+    own = [best_of_grid(lr, delta)[0] for lr in logs]
+    separate = sum(p.objective for p in own)
+    es = [p.theta[2] for p in own]
+    candidates = sorted({*map(float, es), float(np.mean(es))})
+    parts, starts = [], []
+    for i, lr in enumerate(logs):
+        fr = _Frame.of(lr)
+        q = np.zeros((5, 4 * k + 1))  # psi = (a', b', alpha', beta') per group, then e
+        for j, row in enumerate((0, 1, 3, 4)):
+            q[row, 4 * i + j] = 1.0
+        q[2, 4 * k] = 1.0
+        parts.append(_Part(fr, q, np.zeros(5)))
+    for e in candidates:
+        cons = Constraints(fixed=(("E", math.exp(e)),))
+        psi = np.empty(4 * k + 1)
+        for i, lr in enumerate(logs):
+            th = best_of_grid(lr, delta, constraints=cons)[0].theta
+            std = parts[i].frame.to_std @ th
+            psi[4 * i : 4 * i + 4] = std[[0, 1, 3, 4]]
+        psi[-1] = e
+        starts.append(psi)
+    found = _minimise(np.array(starts), parts, delta)
+    j = int(np.argmin(found.f))
+    psi = found.psi[j]
+    thetas = tuple(np.linalg.solve(p.frame.to_std, p.q @ psi + p.c) for p in parts)
+    if any(t[3] <= 0 or t[4] <= 0 or not np.all(np.isfinite(t)) for t in thetas):
+        raise FitError("the shared-E fit did not find positive exponents for every group")
+    per_group = tuple(
+        float(_value((p.q @ psi)[None, :], p.frame, delta, p.frame.weights)[0][0]) * delta
+        for p in parts
+    )
+    laws = tuple(law_from_theta(t, name) for t, name in zip(thetas, labels, strict=True))
+    return SharedFit(
+        laws,
+        thetas,
+        float(found.f[j]) * delta,
+        per_group,
+        separate,
+        bool(found.converged[j]),
+        delta,
+    )

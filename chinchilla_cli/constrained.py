@@ -88,7 +88,8 @@ def constrained_loss(
     law: ParametricLaw, params: float, tokens: float, unique_tokens: float
 ) -> float:
     n_eff, d_eff = effective(law, params, tokens, unique_tokens)
-    return law.E + law.A / n_eff**law.alpha + law.B / d_eff**law.beta
+    loss: float = law.E + law.A / n_eff**law.alpha + law.B / d_eff**law.beta
+    return loss
 
 
 def optimal_constrained(law: ParametricLaw, flops: float, unique_tokens: float) -> ConstrainedPlan:

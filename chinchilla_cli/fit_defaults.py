@@ -3,7 +3,7 @@ help, and `sweep` warns by them, without loading the fitting code."""
 
 from __future__ import annotations
 
-APPROACHES = ("parametric", "isoflop")
+APPROACHES = ("parametric", "isoflop", "both")  # both: side by side, held-out errors
 HUBER_DELTA = 1e-3  # Hoffmann et al. 2022, section 3.3: Huber delta on log-loss residuals
 CI_LEVEL = 95.0  # percent
 FLOPS_TOLERANCE = 0.10  # runs whose C agree within 10% share a budget

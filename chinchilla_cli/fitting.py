@@ -4,27 +4,29 @@ and the fitted law in the schema of presets/laws.yaml."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from chinchilla_cli._display import display_bundle
 from chinchilla_cli.approach3 import (
+    Constraints,
     LogRuns,
     ParametricFit,
+    constraints_from,
     fit_parametric,
     law_from_theta,
-    polish,
 )
 from chinchilla_cli.errors import FitError, InputError
 from chinchilla_cli.files import Staged, write_text_atomic
 from chinchilla_cli.fit_defaults import APPROACHES, MAX_BOOTSTRAP, MAX_FLOPS_TOLERANCE
 from chinchilla_cli.fit_defaults import CI_LEVEL as DEFAULT_CI_LEVEL
+from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE as DEFAULT_FLOPS_TOLERANCE
 from chinchilla_cli.fit_defaults import HUBER_DELTA as DEFAULT_HUBER_DELTA
-from chinchilla_cli.isoflop import DEFAULT_FLOPS_TOLERANCE, IsoflopFit, fit_isoflop, group_budgets
+from chinchilla_cli.isoflop import IsoflopFit, fit_isoflop, group_budgets
 from chinchilla_cli.laws import (
     EXTRAPOLATION_FACTOR,
     FitRange,
@@ -35,7 +37,11 @@ from chinchilla_cli.laws import (
     tokens_for,
 )
 from chinchilla_cli.presets import dump_yaml
-from chinchilla_cli.runs import Runs, read_runs
+from chinchilla_cli.runs import Runs
+
+if TYPE_CHECKING:
+    from chinchilla_cli.heldout import ApproachComparison
+    from chinchilla_cli.logs import TrainingLog
 
 REPORT_BUDGETS = (1e21, 5.76e23, 1e25)  # tokens per parameter is reported at these C
 GOPHER_BUDGET = 5.76e23
@@ -53,11 +59,16 @@ class Extrapolation:
     n_held_out: int
     rmse_log_loss: float
     mean_abs_error: float
+    # which runs were held out, in words: the largest budget, or on a grid design (no two
+    # runs share a budget) the runs with the most compute
+    held_out: str = ""
+    by_budget: bool = True
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, float | str]:
         return {
             "held_out_flops": self.held_out_flops,
             "n_held_out": self.n_held_out,
+            "held_out": self.held_out,
             "rmse_log_loss": self.rmse_log_loss,
             "mean_abs_loss_error": self.mean_abs_error,
         }
@@ -77,6 +88,10 @@ class FitReport:
     flops_tolerance: float = DEFAULT_FLOPS_TOLERANCE
     # files the command wrote: (key, path)
     written: tuple[tuple[str, str | None], ...] = (("saved", None), ("plot", None))
+    # the training log the runs were reduced from (None: a table of runs)
+    log: TrainingLog | None = None
+    # approach "both": each approach's error on the largest budget, fitted without it
+    comparison: ApproachComparison | None = None
 
     @property
     def law(self) -> ParametricLaw | None:
@@ -121,14 +136,12 @@ class FitReport:
         if s is None or len(s) == 0:
             return {}
         if self.approach == "isoflop":
-            c = GOPHER_BUDGET
-            n = s[:, 2] * c ** s[:, 0]
-            return {
-                "a": s[:, 0],
-                "b": s[:, 1],
-                "k": s[:, 2],
-                f"tokens_per_param@{budget_key(c)}": tokens_for(c, n) / n,
-            }
+            # every number the report prints gets its interval: k' and each budget too
+            iso = {"a": s[:, 0], "b": s[:, 1], "k": s[:, 2], "k_tokens": s[:, 3]}
+            for c in REPORT_BUDGETS:
+                n = s[:, 2] * c ** s[:, 0]
+                iso[f"tokens_per_param@{budget_key(c)}"] = tokens_for(c, n) / n
+            return iso
         E, A, B, alpha, beta = s.T
         a, b = frontier_exponents(alpha, beta)
         G = frontier_scale(A, B, alpha, beta)
@@ -161,6 +174,7 @@ class FitReport:
                 "kept": r.n_kept,
                 "columns": r.columns,
                 "derived": list(r.derived),
+                "log": self.log.to_dict() if self.log is not None else None,
             },
             "params": self.law.parameters() if self.law else None,
             "frontier": self.frontier(),
@@ -175,6 +189,7 @@ class FitReport:
             "ci": None if ci is None else {k: list(v) for k, v in ci.items()},
             "extrapolation": self.extrapolation.to_dict() if self.extrapolation else None,
             "warnings": list(self.warnings),
+            "comparison": self.comparison.to_dict() if self.comparison else None,
         }
         if self.parametric:
             d["optimizer"] = self.parametric.to_dict()
@@ -207,7 +222,8 @@ class FitReport:
         r = self.runs
         how = f"fitted by `chinchilla fit` ({self.approach}) to {r.n_kept} runs from {r.source}"
         ci = self.intervals()
-        if self.isoflop is not None:
+        if self.parametric is None:  # approach "both" saves its parametric law
+            assert self.isoflop is not None
             f = self.isoflop
             doc: dict[str, Any] = {
                 "name": name,
@@ -242,7 +258,8 @@ class FitReport:
                     f"(seed {self.seed}), each refitted"
                 )
                 doc["samples"] = [[float(x) for x in row] for row in self.samples]
-        return _plain(doc)
+        plain: dict[str, Any] = _plain(doc)
+        return plain
 
 
 def _plain(x: Any) -> Any:
@@ -261,9 +278,11 @@ def diagnostics(runs: Runs, fit: ParametricFit | None) -> list[str]:
     for label, values, exponent in (("N", runs.params, "alpha"), ("D", runs.tokens, "beta")):
         span = float(values.max() / values.min())
         if span < 10:
+            tied = fit is not None and ("alpha", "beta") in fit.constraints.tied
             out.append(
                 f"{label} spans only {span:.1f}x (less than a decade): {exponent} is poorly "
                 "determined and alpha and beta are not separable; widen the sweep"
+                + ("" if tied else ", or fit them as one exponent with `tie` alpha=beta")
             )
     if fit is not None:
         edge = fit.beyond_grid()
@@ -276,8 +295,26 @@ def diagnostics(runs: Runs, fit: ParametricFit | None) -> list[str]:
             out.append(
                 f"the fitted E = {fit.law.E:.4f} exceeds the lowest observed loss "
                 f"{float(runs.loss.min()):.4f}: the irreducible loss is overestimated"
+                + _drop_smallest(runs)
             )
     return out
+
+
+def _drop_smallest(runs: Runs) -> str:
+    """What to try when E comes out too high: the smallest models often bend the fit
+    (they sit off the power law), so suggest the `min_params` that drops them."""
+    from chinchilla_cli.quantity import human, sci
+
+    sizes = np.unique(runs.params)
+    above = sizes[sizes >= 2 * sizes[0]]  # the next size up, or the first one 2x larger
+    if len(above) < 3:  # fewer than three sizes would be left
+        return ""
+    cut = float(above[0])
+    dropped = int(np.count_nonzero(runs.params < cut))
+    return (
+        f"; try dropping the smallest models with `min_params` {sci(cut)} "
+        f"({dropped} run{'s' if dropped != 1 else ''} below {human(cut)})"
+    )
 
 
 def _sampling_warnings(runs: Runs, bootstrap: int, ci_level: float) -> list[str]:
@@ -302,21 +339,50 @@ def _sampling_warnings(runs: Runs, bootstrap: int, ci_level: float) -> list[str]
 
 
 HOLD_OUT_MIN_RUNS = 3
+HOLD_OUT_FRACTION = 0.2  # on a grid design: the runs with the most compute, this share
 
 
-def extrapolation_error(runs: Runs, fit: ParametricFit, tolerance: float) -> Extrapolation | None:
+def extrapolation_error(
+    runs: Runs, fit: ParametricFit, tolerance: float, groups: np.ndarray | None = None
+) -> Extrapolation | None:
     """Hold out the largest budget (grouped as IsoFLOP budgets are, with at least
-    HOLD_OUT_MIN_RUNS runs, and every larger run with it), refit, predict it."""
-    labels = group_budgets(runs.flops, tolerance)
-    counts = np.bincount(labels)
-    big = np.flatnonzero(counts >= HOLD_OUT_MIN_RUNS)
-    if len(big) < 3:
+    HOLD_OUT_MIN_RUNS runs, and every larger run with it), refit, predict it.
+
+    A grid design (sizes x token counts) gives few runs the same budget: then the runs
+    with the most compute are held out instead (the top HOLD_OUT_FRACTION by C, at least
+    HOLD_OUT_MIN_RUNS). `groups` gives the run of each point when a run gives several
+    (a training log's checkpoints): whole runs are held out, by their largest C."""
+    from chinchilla_cli.quantity import sci
+
+    unit = np.arange(len(runs.loss)) if groups is None else np.asarray(groups)
+    unit_flops = np.zeros(int(unit.max()) + 1)
+    np.maximum.at(unit_flops, unit, runs.flops)
+    labels = group_budgets(unit_flops, tolerance)
+    big = np.flatnonzero(np.bincount(labels) >= HOLD_OUT_MIN_RUNS)
+    choices: list[tuple[bool, np.ndarray]] = []
+    if len(big) >= 3:
+        choices.append((True, labels >= big[-1]))
+    k = max(HOLD_OUT_MIN_RUNS, math.ceil(HOLD_OUT_FRACTION * len(unit_flops)))
+    most = np.zeros(len(unit_flops), dtype=bool)
+    most[np.argsort(unit_flops, kind="stable")[-k:]] = True
+    choices.append((False, most))
+    usable = [(b, h) for b, h in choices if (~h[unit]).sum() >= 10]  # 10 runs left to fit
+    if not usable:
         return None
-    top = labels >= big[-1]
-    if (~top).sum() < 10:
-        return None
+    by_budget, held = usable[0]
+    top = held[unit]
+    n_runs = int(held.sum())
+    if by_budget:
+        c = float(np.exp(np.mean(np.log(runs.flops[top]))))
+        words = f"the largest budget ({sci(c)} FLOPs, {n_runs} runs)"
+    else:
+        low, high = float(unit_flops[held].min()), float(unit_flops[held].max())
+        words = (
+            f"the {n_runs} runs with the most compute (the top {HOLD_OUT_FRACTION:.0%} by C: "
+            f"{sci(low)} to {sci(high)} FLOPs)"
+        )
     train = LogRuns.of(runs.params[~top], runs.tokens[~top], runs.loss[~top])
-    law = law_from_theta(polish(fit.theta, train, fit.huber_delta).theta)
+    law = law_from_theta(fit.refit(train).theta)  # same constraints, warm-started
     pred = np.array(
         [law.loss(n, d).total for n, d in zip(runs.params[top], runs.tokens[top], strict=True)]
     )
@@ -326,6 +392,8 @@ def extrapolation_error(runs: Runs, fit: ParametricFit, tolerance: float) -> Ext
         int(top.sum()),
         float(np.sqrt(np.mean(err**2))),
         float(np.mean(np.abs(pred - runs.loss[top]))),
+        words,
+        by_budget,
     )
 
 
@@ -339,13 +407,38 @@ def fit_runs(
     ci_level: float = DEFAULT_CI_LEVEL,
     flops_tolerance: float = DEFAULT_FLOPS_TOLERANCE,
     progress: Callable[[int], None] | None = None,
+    log: TrainingLog | None = None,
+    exhaustive: bool = False,
+    constraints: Constraints | None = None,
 ) -> FitReport:
-    """Fit resolved runs (see `fit` for the entry point that reads them)."""
+    """Fit resolved runs (see `fit` for the entry point that reads them). `log` is the
+    training log they were reduced from: its warnings join the report's, and when a run
+    gives several points (`reduce` none) the bootstrap resamples runs, not rows.
+    `exhaustive` and `constraints` shape the parametric fit (see `fit`)."""
     from chinchilla_cli.approach3 import bootstrap_parametric
     from chinchilla_cli.isoflop import bootstrap_isoflop
+    from chinchilla_cli.resampling import bootstrap_parametric_by_run, run_groups
 
     samples = None
+    groups = None
+    if log is not None and log.n_points > log.n_runs:  # several points per run
+        kept = log.run_index if runs.rows_kept is None else log.run_index[runs.rows_kept]
+        groups = run_groups(kept)
+    log_warnings = log.warnings if log is not None else ()
+    cons = constraints or Constraints()
+    if approach == "isoflop" and (exhaustive or cons):
+        raise InputError(
+            "`exhaustive`, `fix` and `tie` shape the parametric fit; use them with "
+            "`approach` parametric or both",
+            field="fix" if cons.fixed else "tie" if cons.tied else "exhaustive",
+        )
     if approach == "isoflop":
+        if groups is not None:
+            raise InputError(
+                "keeps several points per run; the IsoFLOP fit needs one per run (the "
+                "default, last, or min, or mean-last K)",
+                field="reduce",
+            )
         iso = fit_isoflop(runs.params, runs.flops, runs.loss, flops_tolerance)
         if bootstrap:
             samples = bootstrap_isoflop(
@@ -360,25 +453,74 @@ def fit_runs(
             ci_level,
             seed,
             None,
-            tuple(diagnostics(runs, None) + _sampling_warnings(runs, bootstrap, ci_level))
+            log_warnings
+            + tuple(diagnostics(runs, None) + _sampling_warnings(runs, bootstrap, ci_level))
             + iso.warnings,
             flops_tolerance,
+            log=log,
         )
-    fit = fit_parametric(runs.params, runs.tokens, runs.loss, delta=huber_delta)
+    fit = fit_parametric(
+        runs.params,
+        runs.tokens,
+        runs.loss,
+        delta=huber_delta,
+        exhaustive=exhaustive,
+        constraints=cons,
+    )
     if not fit.converged:  # before the bootstrap: resampling a failed fit is wasted time
         raise FitError(
-            f"the fit did not converge (L-BFGS-B: {fit.message}); check the runs "
+            f"the fit did not converge ({fit.message}); check the runs "
             "for outliers or try another `huber_delta`"
         )
-    if bootstrap:
+    if bootstrap and groups is not None:
+        samples = bootstrap_parametric_by_run(
+            fit, runs.params, runs.tokens, runs.loss, groups, bootstrap, seed, progress
+        )
+    elif bootstrap:
         samples = bootstrap_parametric(
             fit, runs.params, runs.tokens, runs.loss, bootstrap, seed, progress
         )
-    warnings = diagnostics(runs, fit) + _sampling_warnings(runs, bootstrap, ci_level)
-    extrap = extrapolation_error(runs, fit, flops_tolerance)
+    warnings = [*log_warnings, *diagnostics(runs, fit)]
+    warnings += _sampling_warnings(runs, bootstrap, ci_level)
+    extrap = extrapolation_error(runs, fit, flops_tolerance, groups)
+    beside: IsoflopFit | None = None
+    comparison: ApproachComparison | None = None
+    if approach == "both":
+        beside, comparison, more = _both(runs, fit, flops_tolerance, groups is not None)
+        warnings += more
     return FitReport(
-        approach, runs, fit, None, samples, ci_level, seed, extrap, tuple(warnings), flops_tolerance
+        approach,
+        runs,
+        fit,
+        beside,
+        samples,
+        ci_level,
+        seed,
+        extrap,
+        tuple(warnings),
+        flops_tolerance,
+        log=log,
+        comparison=comparison,
     )
+
+
+def _both(
+    runs: Runs, fit: ParametricFit, tolerance: float, several_per_run: bool
+) -> tuple[IsoflopFit | None, ApproachComparison | None, list[str]]:
+    """Approach `both`: the IsoFLOP fit beside the parametric one, and each one's error
+    on the largest budget when fitted without it; warnings say what could not be done."""
+    from chinchilla_cli.heldout import compare_approaches
+
+    if several_per_run:
+        return None, None, ["`approach` both: the IsoFLOP fit needs one point per run"]
+    try:
+        iso = fit_isoflop(runs.params, runs.flops, runs.loss, tolerance)
+    except FitError as e:
+        return None, None, [f"`approach` both: no IsoFLOP fit: {e.message}"]
+    found = compare_approaches(runs, fit, tolerance)
+    if isinstance(found, str):
+        return iso, None, [*iso.warnings, f"`approach` both: no held-out comparison: {found}"]
+    return iso, found, list(iso.warnings)
 
 
 def fit(
@@ -402,6 +544,15 @@ def fit(
     max_flops: float | None = None,
     flops_tolerance: float = DEFAULT_FLOPS_TOLERANCE,
     progress: Callable[[int], None] | None = None,
+    run_col: str | None = None,
+    reduce: str | None = None,
+    batch_tokens: float | None = None,
+    schedule_tokens: float | None = None,
+    min_tokens: float | None = None,
+    min_params: float | None = None,
+    exhaustive: bool = False,
+    fix: Mapping[str, float] | Sequence[str] | None = None,
+    tie: Sequence[tuple[str, str] | str] | None = None,
 ) -> FitReport:
     """Fit a scaling law to training runs.
 
@@ -409,9 +560,26 @@ def fit(
     (a pandas DataFrame works; columns are found by the same names as in a file: N,
     params, tokens, D, loss...), or as arrays `params`, `tokens` (or `flops`) and `loss`.
     `approach` is "parametric" (Approach 3: E + A/N^alpha + B/D^beta by Huber loss and
-    L-BFGS from the paper's grid of starts) or "isoflop" (Approach 2: a parabola per
-    budget). `bootstrap` resamples give `ci`% intervals; `progress(done)` is called as they
-    finish. Raises InputError for bad runs or arguments, FitError when the fit fails.
+    Newton's method from the paper's grid of starts), "isoflop" (Approach 2: a parabola
+    per budget) or "both". `bootstrap` resamples give `ci`% intervals; `progress(done)` is
+    called as they finish. Raises InputError for bad runs or arguments, FitError when the fit fails.
+
+    Training logs (many rows per run: a W&B history CSV, JSON Lines, TensorBoard event
+    files; see chinchilla_cli.logs) are reduced to one point per run first: `run_col`
+    names the column grouping the rows (found by name otherwise: run, name, run_id);
+    `reduce` is "last" (default), "min", "mean-last K" or "none" (every row a point; the
+    bootstrap then resamples runs); D is a tokens column or steps x `batch_tokens`;
+    `schedule_tokens` is the planned D of every run, to flag logs that stop short;
+    `min_tokens` drops warm-up rows before reducing (and, for a table of runs, runs with
+    less D). `min_params` drops runs with fewer parameters.
+
+    The parametric fit screens the paper's 4,500 starts and polishes the promising ones;
+    `exhaustive` runs every start to convergence and reports the distinct optima they
+    reached. `fix` holds parameters at given values ({"E": 1.69} or ["E=1.69"]) and `tie`
+    fits pairs as one ([("alpha", "beta")] or ["alpha=beta"]; also A=B): the fit over the
+    rest, for runs spanning too little N or D to separate alpha and beta. `approach`
+    "both" adds the IsoFLOP fit and each approach's error on the largest budget when
+    fitted without it (`comparison`).
     """
     from chinchilla_cli.quantity import require
 
@@ -455,28 +623,49 @@ def fit(
             f"1.7x apart, e.g. 6e18 and 1e19); accepted: up to {MAX_FLOPS_TOLERANCE:g}",
             field="flops_tolerance",
         )
-    columns = dict(params_col=params_col, tokens_col=tokens_col, flops_col=flops_col)
-    filters = dict(max_loss=max_loss, min_flops=min_flops, max_flops=max_flops)
+    for field, value in (
+        ("batch_tokens", batch_tokens),
+        ("schedule_tokens", schedule_tokens),
+        ("min_tokens", min_tokens),
+        ("min_params", min_params),
+    ):
+        require(value, field)
+    constraints = constraints_from(fix, tie)
+    columns: dict[str, Any] = dict(
+        params_col=params_col, tokens_col=tokens_col, flops_col=flops_col
+    )
+    filters: dict[str, Any] = dict(max_loss=max_loss, min_flops=min_flops, max_flops=max_flops)
+    log_options: dict[str, Any] = dict(
+        run_col=run_col,
+        reduce=reduce,
+        batch_tokens=batch_tokens,
+        schedule_tokens=schedule_tokens,
+        min_tokens=min_tokens,
+        min_params=min_params,
+    )
     arrays = {"params": params, "tokens": tokens, "flops": flops, "loss": loss}
     given = {k: v for k, v in arrays.items() if v is not None}
     if given and runs is not None:
         raise InputError("give the runs as `runs` or as arrays, not both", field="runs")
-    if isinstance(runs, (str, Path)):
-        table = read_runs(str(runs), **columns, loss_col=loss_col, **filters)
-    else:
-        from chinchilla_cli.runs import runs_from_columns
+    from chinchilla_cli import logs
 
+    if isinstance(runs, (str, Path)):
+        table, log = logs.read_table(
+            str(runs), **columns, loss_col=loss_col, **filters, **log_options
+        )
+    else:
         if runs is None and not given:
             raise InputError(
                 "no runs; give a file, a table of columns, or `params`, `tokens` and `loss`",
                 field="runs",
             )
         source = "<columns>" if runs is not None else "<arrays>"
-        table = runs_from_columns(
+        table, log = logs.table_from_columns(
             runs if runs is not None else given,
             **columns,
             loss_col=loss_col,
             **filters,
+            **log_options,
             source=source,
         )
     return fit_runs(
@@ -488,4 +677,7 @@ def fit(
         ci_level=ci,
         flops_tolerance=flops_tolerance,
         progress=progress,
+        log=log,
+        exhaustive=bool(exhaustive),
+        constraints=constraints,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law, ParametricLaw, tokens_for
+from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, KaplanLaw, Law, ParametricLaw, tokens_for
 from chinchilla_cli.solvers import boundary
 
 
@@ -89,7 +89,10 @@ def bisect_flops_for_loss(law: Law, loss: float, start: float = 1e23) -> float |
 def data_ceiling(law: Law, tokens: float) -> float | None:
     """L(inf, D): the lowest loss any model size reaches on `tokens` tokens."""
     if law.kind == "parametric":
-        return law.data_ceiling(tokens)  # type: ignore[union-attr]
+        assert isinstance(law, ParametricLaw)
+        return law.data_ceiling(tokens)
     if law.kind == "kaplan":
-        return (law.D_c / tokens) ** law.alpha_D  # type: ignore[union-attr]
+        assert isinstance(law, KaplanLaw)
+        ceiling: float = (law.D_c / tokens) ** law.alpha_D
+        return ceiling
     return None

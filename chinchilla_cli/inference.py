@@ -90,12 +90,13 @@ def inference_optimal(
 
     def f(log_d: float) -> float:
         d = math.exp(log_d)
-        return (
+        excess: float = (
             (beta * B / alpha + B) * d**-beta
             + (inference_tokens * beta * B / (3 * alpha)) * d ** (-beta - 1)
             + E
             - target_loss
         )
+        return excess
 
     # f falls from +inf (tiny D) to E - l < 0 (huge D): one root
     log_d = bisect(f, math.log(1.0), math.log(1e30))

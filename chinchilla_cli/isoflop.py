@@ -19,6 +19,7 @@ from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE as DEFAULT_FLOPS_TOLERAN
 from chinchilla_cli.laws import tokens_for
 
 MIN_SIZES = 3
+POOR_R_SQUARED = 0.9  # a budget's parabola explaining less of its losses is flagged
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,19 @@ class BudgetMinimum:
     # loss = c2 (ln N)^2 + c1 ln N + c0 over the sampled sizes, for the figure
     parabola: tuple[float, float, float] = (0.0, 0.0, 0.0)
     sampled_params: tuple[float, float] = (0.0, 0.0)
+    # how well the parabola fits the budget's runs: R^2, the residual standard error
+    # (the noise: RMSE over n - 3 degrees of freedom; 0 with exactly 3 runs), and the best
+    # run, whose loss the parabola's minimum should not exceed by more than the noise
+    r_squared: float = math.nan
+    rmse: float = math.nan
+    best_loss: float = math.nan
+    best_params: float = math.nan
+    poor: str | None = None  # why the parabola fits poorly, or None
 
     def to_dict(self) -> dict[str, Any]:
+        def num(x: float) -> float | None:
+            return None if math.isnan(x) else x
+
         return {
             "flops": self.flops,
             "n_runs": self.n_runs,
@@ -41,6 +53,12 @@ class BudgetMinimum:
             "tokens": self.tokens,
             "loss": self.loss,
             "inside_sampled_range": self.inside,
+            "r_squared": num(self.r_squared),
+            "rmse": num(self.rmse),
+            "best_observed_loss": num(self.best_loss),
+            "best_observed_params": num(self.best_params),
+            "poor_fit": self.poor is not None,
+            "poor_fit_reason": self.poor,
         }
 
 
@@ -55,7 +73,8 @@ class IsoflopFit:
     warnings: tuple[str, ...]
 
     def optimal_params(self, flops: float) -> float:
-        return self.k * flops**self.a
+        params: float = self.k * flops**self.a
+        return params
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,15 +108,40 @@ def budget_minimum(params: np.ndarray, flops: np.ndarray, loss: np.ndarray) -> B
     x_opt = -p1 / (2 * p2)
     n_opt = float(np.exp(x_opt))
     inside = bool(x.min() <= x_opt <= x.max())
+    vertex = float(p0 - p1**2 / (4 * p2))
+    resid = loss - np.polyval((p2, p1, p0), x)
+    spread = float(np.sum((loss - loss.mean()) ** 2))
+    r_squared = 1.0 - float(np.sum(resid**2)) / spread if spread > 0 else 1.0
+    dof = len(x) - MIN_SIZES
+    rmse = float(np.sqrt(np.sum(resid**2) / dof)) if dof > 0 else 0.0
+    best = int(np.argmin(loss))
+    best_loss = float(loss[best])
+    gap = vertex - best_loss
+    # the best of n runs sits below the curve by about rmse sqrt(2 ln n) by chance alone
+    # (the expected largest of n normal deviations); a wider gap is the parabola's misfit
+    noise = rmse * math.sqrt(2 * math.log(len(x)))
+    reasons = []
+    if r_squared < POOR_R_SQUARED:
+        reasons.append(f"R^2 {r_squared:.2f} < {POOR_R_SQUARED:g}")
+    if gap > noise + 1e-12:
+        reasons.append(
+            f"its minimum {vertex:.4f} lies {gap:.2g} above the best run's loss "
+            f"{best_loss:.4f}, more than the noise {noise:.2g}"
+        )
     return BudgetMinimum(
         c,
         len(x),
         n_opt,
         tokens_for(c, n_opt),
-        float(p0 - p1**2 / (4 * p2)),
+        vertex,
         inside,
         (float(p2), float(p1), float(p0)),
         (float(params.min()), float(params.max())),
+        r_squared=r_squared,
+        rmse=rmse,
+        best_loss=best_loss,
+        best_params=float(params[best]),
+        poor="; ".join(reasons) or None,
     )
 
 
@@ -119,6 +163,11 @@ def fit_isoflop(
             warnings.append(
                 f"budget {found.flops:.3g} FLOPs: the minimum lies outside the sampled "
                 "sizes (extrapolated); centre the sweep on the optimum"
+            )
+        if found.poor is not None:
+            warnings.append(
+                f"budget {found.flops:.3g} FLOPs: the parabola fits its runs poorly "
+                f"({found.poor}); its N_opt is unreliable: add sizes near the optimum"
             )
         minima.append(found)
     if len(minima) < 2:
@@ -156,16 +205,43 @@ def bootstrap_isoflop(
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """Rows of (a, b, k, k_tokens), resampling runs with replacement within each budget
-    (so every budget keeps its number of runs). Degenerate resamples are skipped."""
+    """Rows of (a, b, k, k_tokens) from a residual bootstrap within each budget.
+
+    The sizes of an IsoFLOP sweep are its design, so they stay: a resample gives each
+    budget its parabola's losses plus its residuals drawn with replacement (scaled by
+    sqrt(n / (n - 3)) for the three fitted coefficients; a budget of exactly 3 sizes,
+    which has none, draws from the other budgets' residuals). Drawing the runs instead
+    left many resamples without a budget's smallest or largest sizes: that budget's
+    vertex then moved or was extrapolated, or the budget was dropped, which gave `a` a
+    long one-sided tail that the runs' noise does not. Failed resamples are skipped."""
     labels = group_budgets(flops, tolerance)
-    groups = [np.flatnonzero(labels == g) for g in range(labels.max() + 1)]
+    x = np.log(params)
+    fitted = np.array(loss, dtype=float)
+    scaled: dict[int, np.ndarray] = {}
+    groups = []
+    for g in range(labels.max() + 1):
+        idx = np.flatnonzero(labels == g)
+        if len(np.unique(np.round(x[idx], 9))) < MIN_SIZES:
+            continue  # the full fit skips this budget too; its runs stay as they are
+        fitted[idx] = np.polyval(np.polyfit(x[idx], loss[idx], 2), x[idx])
+        if len(idx) > MIN_SIZES:
+            resid = loss[idx] - fitted[idx]
+            scaled[g] = resid * math.sqrt(len(idx) / (len(idx) - MIN_SIZES))
+        groups.append((g, idx))
+    if not scaled:
+        raise FitError(
+            f"the bootstrap needs a budget with more than {MIN_SIZES} sizes: a parabola "
+            "through exactly 3 points leaves no residuals to estimate the noise from"
+        )
+    pooled = np.concatenate(list(scaled.values()))
     rng = np.random.default_rng(seed)
     out = []
     for k in range(resamples):
-        idx = np.concatenate([rng.choice(g, len(g)) for g in groups])
+        y = np.array(loss, dtype=float)
+        for g, idx in groups:
+            y[idx] = fitted[idx] + rng.choice(scaled.get(g, pooled), len(idx))
         try:
-            f = fit_isoflop(params[idx], flops[idx], loss[idx], tolerance)
+            f = fit_isoflop(params, flops, y, tolerance)
         except FitError:
             continue
         out.append((f.a, f.b, f.k, f.k_tokens))

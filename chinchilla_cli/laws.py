@@ -192,10 +192,12 @@ class ParametricLaw:
         return flops if math.isfinite(flops) and flops > 0 else None
 
     def flops_for_params(self, params: float) -> float:
-        return FLOPS_PER_PARAM_TOKEN * (params / self.G) ** (1.0 / self.a)
+        flops: float = FLOPS_PER_PARAM_TOKEN * (params / self.G) ** (1.0 / self.a)
+        return flops
 
     def flops_for_tokens(self, tokens: float) -> float:
-        return FLOPS_PER_PARAM_TOKEN * (tokens * self.G) ** (1.0 / self.b)
+        flops: float = FLOPS_PER_PARAM_TOKEN * (tokens * self.G) ** (1.0 / self.b)
+        return flops
 
     def loss(self, params: float, tokens: float) -> LossTerms:
         n_term = self.A / params**self.alpha
@@ -204,7 +206,8 @@ class ParametricLaw:
 
     def data_ceiling(self, tokens: float) -> float:
         """L(inf, D): the best any model could do on `tokens` tokens."""
-        return self.E + self.B / tokens**self.beta
+        ceiling: float = self.E + self.B / tokens**self.beta
+        return ceiling
 
     def parameters(self) -> dict[str, float]:
         return {"E": self.E, "A": self.A, "B": self.B, "alpha": self.alpha, "beta": self.beta}
@@ -238,15 +241,18 @@ class AllocationLaw:
     predicts_loss = False
 
     def _power(self, flops: float) -> float:
-        return self.k * flops**self.a
+        value: float = self.k * flops**self.a
+        return value
 
     def _inverse(self, value: float) -> float:
         # value = k C^a for the basis quantity; the other is C / (6 value)
-        return (value / self.k) ** (1.0 / self.a)
+        flops: float = (value / self.k) ** (1.0 / self.a)
+        return flops
 
     def _inverse_other(self, value: float) -> float:
         # other = C / (6 k C^a) = C^(1-a) / (6k)  =>  C = (6 k other)^(1/(1-a))
-        return (FLOPS_PER_PARAM_TOKEN * self.k * value) ** (1.0 / (1.0 - self.a))
+        flops: float = (FLOPS_PER_PARAM_TOKEN * self.k * value) ** (1.0 / (1.0 - self.a))
+        return flops
 
     def optimal_params(self, flops: float) -> float:
         if self.basis == "tokens":
@@ -315,17 +321,21 @@ class DeepSeekLaw:
 
     def optimal_scale(self, flops: float) -> float:
         """M_opt: non-embedding FLOPs per token."""
-        return self.k_scale * flops**self.a_scale
+        scale: float = self.k_scale * flops**self.a_scale
+        return scale
 
     def deepseek_tokens(self, flops: float) -> float:
         """D_opt as DeepSeek states it (C = M D, not 6 N D)."""
-        return self.k_tokens * flops**self.a_tokens
+        tokens: float = self.k_tokens * flops**self.a_tokens
+        return tokens
 
     def learning_rate(self, flops: float) -> float:
-        return self.k_lr * flops**self.a_lr
+        rate: float = self.k_lr * flops**self.a_lr
+        return rate
 
     def batch_tokens(self, flops: float) -> float:
-        return self.k_batch * flops**self.a_batch
+        batch: float = self.k_batch * flops**self.a_batch
+        return batch
 
     def _width_for_scale(self, scale: float) -> float:
         r, s = self.aspect_ratio, self.seq_len

@@ -684,7 +684,7 @@ def plan(
             field="kv_heads",
         )
     if chips is None and deadline_days is None:
-        for field, value in (
+        for field, setting in (
             ("accelerator", accelerator),
             ("peak_flops", peak_flops),
             ("mfu", mfu),
@@ -694,7 +694,7 @@ def plan(
             ("pue", pue),
             ("grid_intensity", grid_intensity),
         ):
-            if value is not None:
+            if setting is not None:
                 raise InputError(
                     "describes the cluster, and this plan has none: give `chips` or "
                     "`deadline_days`",
@@ -718,8 +718,9 @@ def plan(
     if flops is not None:
         total, source = flops, "flops"
     elif params is not None and tokens is not None:
-        allocation, source = Allocation(params, tokens), "params-and-tokens"
-        total = _budget(lambda _: allocation.flops, params, "`params` x `tokens`", "params")
+        as_given = Allocation(params, tokens)
+        allocation, source = as_given, "params-and-tokens"
+        total = _budget(lambda _: as_given.flops, params, "`params` x `tokens`", "params")
     elif params is not None:
         total = _budget(the_law.flops_for_params, params, f"{params:g} parameters", "params")
         allocation, source = Allocation(params, tokens_for(total, params)), "params"

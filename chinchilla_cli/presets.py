@@ -24,7 +24,7 @@ from chinchilla_cli.errors import InputError
 if TYPE_CHECKING:
     import yaml
 
-KINDS = ("hardware", "laws", "models")
+KINDS = ("hardware", "hyperparameters", "laws", "models")
 
 # Bump when the layout of the JSON documents changes, so old copies stop validating.
 _FORMAT = 1

@@ -41,7 +41,7 @@ __all__ = ["ALIASES", "ROLES", "ColumnTable", "Runs", "read_runs", "runs_from_co
 ROLES = ("params", "tokens", "flops", "loss")
 ALIASES: dict[str, tuple[str, ...]] = {
     "params": ("params", "n", "parameters", "model size", "n_params", "num params", "model params"),
-    "tokens": ("tokens", "d", "training tokens", "n_tokens", "num tokens"),
+    "tokens": ("tokens", "d", "t", "training tokens", "n_tokens", "num tokens"),
     "flops": ("flops", "flop", "c", "compute", "training flop", "training flops", "compute budget"),
     "loss": ("loss", "l", "final loss", "val loss", "validation loss", "eval loss", "train loss"),
 }
@@ -79,6 +79,9 @@ class Runs:
     columns: dict[str, str]  # role -> header text used, or "derived"
     derived: tuple[str, ...]  # e.g. "tokens D = C / (6 N) (no tokens column)"
     notes: tuple[str, ...]  # other sentences worth showing (filters, inconsistencies)
+    # the input rows kept, by 0-based position (None: all of them), so a caller can
+    # carry its own per-row data (a training log's run of each point) through the filters
+    rows_kept: NDArray[np.intp] | None = None
 
     @property
     def n_kept(self) -> int:
@@ -105,15 +108,18 @@ def read_runs(
     max_flops: float | None = None,
     min_rows: int = 10,
     stdin: typing.TextIO | None = None,
+    min_params: float | None = None,
+    min_tokens: float | None = None,
 ) -> Runs:
     """Read the runs in `path` ("-" for `stdin`, default sys.stdin) and apply the filters.
 
     `*_col` name a column (matched like the built-in names: case, spaces, "_" and "-"
     ignored) instead of finding it by its header. `max_loss` keeps loss <= max_loss,
-    `min_flops`/`max_flops` bound C. Raises InputError for anything wrong with the input,
-    naming the file and, where it applies, the line, the column and the value.
+    `min_flops`/`max_flops` bound C, `min_params` N and `min_tokens` D. Raises InputError
+    for anything wrong with the input, naming the file and, where it applies, the line,
+    the column and the value.
     """
-    filters = _Filters(max_loss, min_flops, max_flops, min_rows)
+    filters = _Filters(max_loss, min_flops, max_flops, min_rows, min_params, min_tokens)
     source = "<stdin>" if path == "-" else str(path)
     overrides = {"params": params_col, "tokens": tokens_col, "flops": flops_col, "loss": loss_col}
     try:
@@ -153,6 +159,8 @@ def runs_from_columns(
     max_flops: float | None = None,
     min_rows: int = 10,
     source: str = "<columns>",
+    min_params: float | None = None,
+    min_tokens: float | None = None,
 ) -> Runs:
     """The runs in a mapping of column names to arrays, as `read_runs` reads a file.
 
@@ -162,7 +170,7 @@ def runs_from_columns(
     may be numbers or strings such as "70B". `source` names the table in messages, whose
     rows are given by their 0-based position. Raises InputError as `read_runs` does.
     """
-    filters = _Filters(max_loss, min_flops, max_flops, min_rows)
+    filters = _Filters(max_loss, min_flops, max_flops, min_rows, min_params, min_tokens)
     overrides = {"params": params_col, "tokens": tokens_col, "flops": flops_col, "loss": loss_col}
     keys = list(columns.keys())
     header = [str(key) for key in keys]
@@ -603,7 +611,7 @@ def _finish(
 
     n_read = int(cols["loss"].shape[0])
     keep = np.ones(n_read, dtype=bool)
-    masks = filters.masks(cols["loss"], cols["flops"])
+    masks = filters.masks(cols["loss"], cols["flops"], cols["params"], cols["tokens"])
     for label, mask in masks:
         dropped = int(np.count_nonzero(keep & ~mask))
         keep &= mask
@@ -633,6 +641,7 @@ def _finish(
         columns=columns,
         derived=tuple(derived),
         notes=tuple(notes),
+        rows_kept=np.flatnonzero(keep) if n_kept < n_read else None,
     )
 
 
@@ -670,9 +679,11 @@ class _Filters:
     min_flops: float | None
     max_flops: float | None
     min_rows: int
+    min_params: float | None = None
+    min_tokens: float | None = None
 
     def __post_init__(self) -> None:
-        for field in ("max_loss", "min_flops", "max_flops"):
+        for field in ("max_loss", "min_flops", "max_flops", "min_params", "min_tokens"):
             value = getattr(self, field)
             if value is not None and math.isnan(value):
                 raise InputError("nan is not a number", field=field)
@@ -683,7 +694,9 @@ class _Filters:
                 field="min_flops",
             )
 
-    def masks(self, loss: _Floats, flops: _Floats) -> list[tuple[str, NDArray[np.bool_]]]:
+    def masks(
+        self, loss: _Floats, flops: _Floats, params: _Floats, tokens: _Floats
+    ) -> list[tuple[str, NDArray[np.bool_]]]:
         """(the rows it drops, in words; the rows it keeps) for each filter given."""
         masks = []
         if self.max_loss is not None:
@@ -692,4 +705,8 @@ class _Filters:
             masks.append((f"C < {sci(self.min_flops)}", flops >= self.min_flops))
         if self.max_flops is not None:
             masks.append((f"C > {sci(self.max_flops)}", flops <= self.max_flops))
+        if self.min_params is not None:
+            masks.append((f"N < {sci(self.min_params)}", params >= self.min_params))
+        if self.min_tokens is not None:
+            masks.append((f"D < {sci(self.min_tokens)}", tokens >= self.min_tokens))
         return masks

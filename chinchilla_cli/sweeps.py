@@ -155,7 +155,7 @@ class SweepBudget:
 
     @property
     def tokens_per_param(self) -> float:
-        return self.tokens / self.params
+        return self.centre_tokens / self.centre_params
 
     def to_dict(self) -> dict[str, Any]:
         return {

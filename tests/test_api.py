@@ -29,7 +29,10 @@ def test_public_names():
 
 def test_import_is_cheap():
     """`import chinchilla_cli` loads no numpy, rich or typer (names load on first use)."""
-    code = "import sys, chinchilla_cli; print(sorted(m for m in ('numpy', 'rich', 'typer') if m in sys.modules))"
+    code = (
+        "import sys, chinchilla_cli; "
+        "print(sorted(m for m in ('numpy', 'rich', 'typer') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

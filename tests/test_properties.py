@@ -87,7 +87,7 @@ def test_plan_from_params_or_tokens_lands_on_the_same_point(run_json, name, log_
     """`plan --params N_opt(C)` and `plan --tokens D_opt(C)`: both give C, N_opt, D_opt."""
     law, c = load_law(name), budget(log_c)
     n, d = law.optimal_params(c), law.optimal_tokens(c)
-    if min(n, d) < 1e6:  # below any law's runs: refused (tests/test_trust.py)
+    if min(n, d) < 1e6 or c > 1e29:  # refused below any law's runs and at the 1e30 cap
         return
     by_n = run_json("plan", "--params", repr(n), "--law", name)
     by_d = run_json("plan", "--tokens", repr(d), "--law", name)

@@ -14,14 +14,17 @@ def fit(
     runs_file: Annotated[
         str,
         typer.Argument(
-            metavar="RUNS", help="CSV/TSV of training runs (one row per run), or - for stdin."
+            metavar="RUNS",
+            help="CSV/TSV of training runs (one row per run), a training log (W&B history "
+            "CSV, JSON Lines, TensorBoard event files or their directory), or - for stdin.",
         ),
     ],
     approach: Annotated[
         str,
         typer.Option(
-            help="parametric (Approach 3: L = E + A/N^alpha + B/D^beta) or isoflop (Approach "
-            "2: parabolas per FLOP budget)."
+            help="parametric (Approach 3: L = E + A/N^alpha + B/D^beta), isoflop (Approach "
+            "2: parabolas per FLOP budget), or both: side by side, with each one's error on "
+            "the largest budget when fitted without it."
         ),
     ] = "parametric",
     huber_delta: Annotated[
@@ -110,6 +113,64 @@ def fit(
             show_default=False,
         ),
     ] = None,
+    min_params: Annotated[
+        float | None,
+        typer.Option(
+            metavar="N",
+            parser=POSITIVE,
+            help="Drop runs with fewer parameters than this (the smallest models often "
+            "bend the fit).",
+            show_default=False,
+        ),
+    ] = None,
+    min_tokens: Annotated[
+        float | None,
+        typer.Option(
+            metavar="TOKENS",
+            parser=POSITIVE,
+            help="Drop runs trained on fewer tokens than this; in a training log, the "
+            "logged rows below it (warm-up).",
+            show_default=False,
+        ),
+    ] = None,
+    run_col: Annotated[
+        str | None,
+        typer.Option(
+            help="Column grouping a training log's rows into runs (default: found by "
+            "header: run, name, run_id).",
+            show_default=False,
+        ),
+    ] = None,
+    reduce: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HOW",
+            help="A training log's point per run: last, min, 'mean-last K' (the mean of "
+            "the last K logged losses) or none (every logged row; the bootstrap resamples "
+            "runs).",
+            show_default="last",
+        ),
+    ] = None,
+    batch_tokens: Annotated[
+        float | None,
+        typer.Option(
+            metavar="TOKENS",
+            parser=POSITIVE,
+            help="Tokens per step (batch x sequence length): D = step x this, for a "
+            "training log without a tokens column.",
+            show_default=False,
+        ),
+    ] = None,
+    schedule_tokens: Annotated[
+        float | None,
+        typer.Option(
+            metavar="TOKENS",
+            parser=POSITIVE,
+            help="Planned tokens of every run of a training log: runs whose log stops "
+            "short of it are named in a warning.",
+            show_default=False,
+        ),
+    ] = None,
     flops_tolerance: Annotated[
         float,
         typer.Option(
@@ -119,6 +180,32 @@ def fit(
             "extrapolation check).",
         ),
     ] = FLOPS_TOLERANCE,
+    exhaustive: Annotated[
+        bool,
+        typer.Option(
+            "--exhaustive",
+            help="Run every one of the paper's 4,500 starts to convergence (not only the "
+            "screened best) and report the distinct optima they reach.",
+        ),
+    ] = False,
+    fix: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME=VALUE",
+            help="Hold a parameter (E, A, B, alpha, beta) at a value and fit the rest, "
+            "e.g. E=1.69; repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    tie: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME=NAME",
+            help="Fit two parameters as one: alpha=beta (for runs spanning less than a "
+            "decade in N or D) or A=B.",
+            show_default=False,
+        ),
+    ] = None,
     save: Annotated[
         str | None,
         typer.Option(
@@ -175,6 +262,15 @@ def fit(
             max_flops=max_flops,
             flops_tolerance=flops_tolerance,
             progress=advance,
+            run_col=run_col,
+            reduce=reduce,
+            batch_tokens=batch_tokens,
+            schedule_tokens=schedule_tokens,
+            min_tokens=min_tokens,
+            min_params=min_params,
+            exhaustive=exhaustive,
+            fix=fix,
+            tie=tie,
         )
     saved = None
     with files.together(force) as staged:  # both files appear at the end, or neither

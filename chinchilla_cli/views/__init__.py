@@ -11,7 +11,7 @@ import json
 import re
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import IO, Any, cast
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -108,7 +108,8 @@ def render(result: Any) -> RenderableType:
 
 def mimebundle(result: Any) -> dict[str, str]:
     """Jupyter's rich display of a result: the command's tables as text and HTML."""
-    c = Console(record=True, width=110, file=_Null(), highlight=False)
+    # rich only calls write and flush on the file; _Null has both
+    c = Console(record=True, width=110, file=cast(IO[str], _Null()), highlight=False)
     c.print(render(result))
     return {"text/plain": c.export_text(), "text/html": c.export_html(inline_styles=True)}
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from chinchilla_cli.approach3 import Constraints, ParametricFit, law_from_theta
 from chinchilla_cli.fitting import FitReport
 from chinchilla_cli.quantity import human, sci
 from chinchilla_cli.views import console, kv_table, titled_table, warnings_block, words
@@ -61,6 +63,10 @@ def _ci(interval: tuple[float, float] | None) -> str:
     return f"[{lo:.4g}, {hi:.4g}]"
 
 
+def _with_ci(note: str, interval: tuple[float, float] | None) -> str:
+    return note if interval is None else f"{_ci(interval)}  {note}"
+
+
 def fit_view(report: FitReport) -> RenderableType:
     written = dict(report.written)
     saved, plot = written.get("saved"), written.get("plot")
@@ -69,8 +75,15 @@ def fit_view(report: FitReport) -> RenderableType:
     level = f"{report.ci_level:g}% CI" if ci else ""
     parts: list[RenderableType] = []
     kept = f"{r.n_read} rows read, {r.n_dropped} dropped, {r.n_kept} kept"
+    log = report.log
+    if log is not None:  # a training log: say what the points are
+        what = "points" if log.n_points > log.n_runs else "runs"
+        kept = (
+            f"{log.rows_read:,} logged rows ({log.format}) reduced to {r.n_read:,} {what}, "
+            f"{r.n_dropped} dropped, {r.n_kept:,} kept"
+        )
     parts.append(Text.assemble(("Runs: ", "bold"), f"{r.source}: {kept}"))
-    for line in (*r.derived, *r.notes):
+    for line in (*(log.notes if log is not None else ()), *r.derived, *r.notes):
         parts.append(Text(f"  {words(line)}", style="dim"))
 
     if report.parametric is not None:
@@ -83,8 +96,10 @@ def fit_view(report: FitReport) -> RenderableType:
         t.add_column("parameter", style="cyan")
         t.add_column("estimate", justify="right")
         t.add_column(level or "interval", justify="right")
+        held = _held(p.constraints)
         for k, v in law.parameters().items():
-            t.add_row(k, f"{v:.4g}" if k in ("A", "B") else f"{v:.4f}", _ci(ci.get(k)))
+            shown = f"{v:.4g}" if k in ("A", "B") else f"{v:.4f}"
+            t.add_row(k, shown, held.get(k) or _ci(ci.get(k)))
         parts.append(t)
         fr = report.frontier()
         parts.append(
@@ -93,7 +108,7 @@ def fit_view(report: FitReport) -> RenderableType:
                 [
                     ("N_opt ∝ C^a", f"a = {fr['a']:.4f}", _ci(ci.get("a"))),
                     ("D_opt ∝ C^b", f"b = {fr['b']:.4f}", _ci(ci.get("b"))),
-                    ("G", f"{fr['G']:.4g}", "N_opt = G (C/6)^a"),
+                    ("G", f"{fr['G']:.4g}", _with_ci("N_opt = G (C/6)^a", ci.get("G"))),
                 ],
             )
         )
@@ -108,22 +123,17 @@ def fit_view(report: FitReport) -> RenderableType:
                         f"sum of Huber(delta={p.huber_delta:g}) losses",
                     ),
                     ("RMSE of log loss", f"{p.rmse_log_loss:.4f}", f"over {p.n_runs} runs"),
-                    ("converged", "yes" if p.converged else "NO", f"L-BFGS-B: {p.message.lower()}"),
-                    (
-                        "starts polished",
-                        f"{p.starts_polished}",
-                        "of the paper's 4,500-point grid, after screening",
-                    ),
+                    ("converged", "yes" if p.converged else "NO", p.message),
+                    *_search_rows(p),
                 ]
                 + (
                     [
                         (
                             "extrapolation",
                             f"{report.extrapolation.rmse_log_loss:.4f}",
-                            "RMSE of log loss on the largest budget "
-                            f"({sci(report.extrapolation.held_out_flops)} "
-                            f"FLOPs, {report.extrapolation.n_held_out} runs) when fitted "
-                            "without it",
+                            f"RMSE of log loss on {report.extrapolation.held_out} when "
+                            "fitted without "
+                            + ("it" if report.extrapolation.by_budget else "them"),
                         )
                     ]
                     if report.extrapolation
@@ -131,11 +141,13 @@ def fit_view(report: FitReport) -> RenderableType:
                 ),
             )
         )
+        if report.comparison is not None:
+            parts.append(_comparison(report))
     else:
         iso = report.isoflop
         assert iso is not None
         t = titled_table("Approach 2: IsoFLOP minima")
-        for col in ("budget C", "runs", "N_opt", "D_opt", "loss at min"):
+        for col in ("budget C", "runs", "N_opt", "D_opt", "loss at min", "best run", "R²"):
             t.add_column(col, justify="right")
         for m in iso.minima:
             t.add_row(
@@ -144,8 +156,23 @@ def fit_view(report: FitReport) -> RenderableType:
                 human(m.params) + ("" if m.inside else " *"),
                 human(m.tokens),
                 f"{m.loss:.4f}",
+                f"{m.best_loss:.4f}",
+                f"{m.r_squared:.3f}" + (" !" if m.poor else ""),
             )
         parts.append(t)
+        marks = []
+        if any(not m.inside for m in iso.minima):
+            marks.append("* minimum outside the sampled sizes")
+        if any(m.poor for m in iso.minima):
+            marks.append("! poor parabola fit (see the warnings)")
+        parts.append(
+            Text(
+                "best run: the lowest observed loss of the budget; R²: of its parabola"
+                + ("; " + "; ".join(marks) if marks else "")
+                + "\n",
+                style="dim",
+            )
+        )
         parts.append(
             kv_table(
                 "Frontier",
@@ -153,7 +180,7 @@ def fit_view(report: FitReport) -> RenderableType:
                     ("N_opt = k C^a", f"a = {iso.a:.4f}", _ci(ci.get("a"))),
                     ("", f"k = {iso.k:.4g}", _ci(ci.get("k"))),
                     ("D_opt = k' C^b", f"b = {iso.b:.4f}", _ci(ci.get("b"))),
-                    ("", f"k' = {iso.k_tokens:.4g}", ""),
+                    ("", f"k' = {iso.k_tokens:.4g}", _ci(ci.get("k_tokens"))),
                 ],
             )
         )
@@ -175,6 +202,64 @@ def fit_view(report: FitReport) -> RenderableType:
     if report.warnings:
         parts.append(warnings_block(report.warnings))
     return Group(*parts)
+
+
+def _held(constraints: Constraints) -> dict[str, str]:
+    """What the interval column says of a fixed or tied parameter."""
+    out = {k: "fixed" for k, _ in constraints.fixed}
+    for x, y in constraints.tied:
+        out[x], out[y] = f"tied to {y}", f"tied to {x}"
+    return out
+
+
+def _search_rows(p: ParametricFit) -> list[tuple[str, str, str]]:
+    """How the grid was searched: screened and polished, or every start (a census)."""
+    c = p.census
+    if c is None:
+        return [
+            (
+                "starts polished",
+                f"{p.starts_polished}",
+                "of the paper's 4,500-point grid, after screening",
+            )
+        ]
+    return [
+        ("starts run", f"{c.n_starts:,}", f"every start of the grid; {c.n_converged:,} converged"),
+        ("distinct optima", f"{c.n_optima}", "objectives differing by more than 1e-7 (relative)"),
+        ("starts at best", f"{c.starts_at_best:,}", "reached the lowest objective"),
+    ] + [
+        (
+            f"  optimum {i + 1}",
+            f"{o.objective:.6g}",
+            f"{o.starts:,} starts; E {law.E:.4g}, alpha {law.alpha:.4g}, beta {law.beta:.4g}",
+        )
+        for i, o in enumerate(c.optima[1:], start=1)
+        for law in (law_from_theta(o.theta),)
+    ]
+
+
+def _comparison(report: FitReport) -> RenderableType:
+    """`approach` both: each approach fitted without the largest budget, scored on it."""
+    cmp = report.comparison
+    assert cmp is not None
+    t = titled_table(
+        f"Held out: the largest budget ({sci(cmp.held_out_flops)} FLOPs, {cmp.n_held_out} "
+        f"runs; its own IsoFLOP minimum N_opt = {human(cmp.observed_params)})"
+    )
+    for col in ("approach", "N_opt predicted", "off by", "RMSE of log loss"):
+        t.add_column(col, justify="right" if col != "approach" else "left")
+    names = {"parametric": "Approach 3 (parametric)", "isoflop": "Approach 2 (isoflop)"}
+    for e in cmp.errors:
+        off = "" if e.params_log_error is None else f"{math.exp(e.params_log_error):.3g}x"
+        t.add_row(
+            names.get(e.approach, e.approach),
+            "" if e.predicted_params is None else human(e.predicted_params),
+            off,
+            "" if e.rmse_log_loss is None else f"{e.rmse_log_loss:.4f}",
+        )
+    best = cmp.best()
+    note = f"closer on these runs: {names[best]}" if best else ""
+    return Group(t, Text(note, style="dim")) if note else t
 
 
 def _tokens_table(report: FitReport, ci: dict[str, tuple[float, float]]) -> Table:

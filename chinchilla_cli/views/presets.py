@@ -18,6 +18,7 @@ _PRESET_COLUMNS = {
     ),
     "models": (("params", "params"), ("tokens", "tokens"), ("reported C", "reported_flops")),
     "laws": (("kind", "kind"),),
+    "hyperparameters": (("lr", "lr_formula"), ("batch, tokens", "batch_formula")),
 }
 
 

@@ -1,0 +1,94 @@
+"""A generated multi-run training log with a known law, for the tests and benchmarks.
+
+Each run trains a model of N parameters for a planned D tokens and logs its loss at
+checkpoints. The final checkpoint's loss is the law's L(N, D) plus noise; earlier
+checkpoints sit above the law at their own D (the learning rate has not decayed yet: a
+cosine schedule's intermediate checkpoint overstates the loss of a run planned to end
+there), and the first few rows are warm-up with a loss far above everything else.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chinchilla_cli.laws import ParametricLaw
+
+LAW = ParametricLaw("known", E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+SIZES = tuple(float(n) for n in np.geomspace(4e7, 4e9, 7))  # N, two decades
+RATIOS = (5.0, 10.0, 20.0, 40.0, 80.0)  # D / N of the runs of each size
+BATCH_TOKENS = 65_536  # tokens per step
+WARMUP = 0.02  # the first 2% of a run's rows are warm-up
+
+
+def training_log(
+    *,
+    seed: int = 0,
+    law: ParametricLaw = LAW,
+    sizes: Iterable[float] = SIZES,
+    ratios: Iterable[float] = RATIOS,
+    checkpoints: int = 40,
+    noise: float = 0.004,
+    stop_early: dict[str, float] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of a W&B-style history: `name`, `_step`, `tokens`, `train/loss`, with `params`
+    and `total_steps` logged once per run (on its first row, as a config value would be).
+    `stop_early` maps a run name to the fraction of its schedule its log reaches."""
+    rng = np.random.default_rng(seed)
+    stop_early = stop_early or {}
+    rows: list[dict[str, Any]] = []
+    for n in sizes:
+        for ratio in ratios:
+            name = f"n{n:.3g}-x{ratio:g}"
+            planned = n * ratio
+            total_steps = max(checkpoints, round(planned / BATCH_TOKENS))
+            reach = stop_early.get(name, 1.0)
+            steps = np.unique(np.linspace(total_steps / checkpoints, total_steps, checkpoints))
+            steps = np.round(steps[steps <= reach * total_steps + 1e-9]).astype(int)
+            for i, step in enumerate(steps):
+                d = float(step) * BATCH_TOKENS
+                frac = step / total_steps
+                loss = law.loss(n, d).total
+                loss += 0.08 * (1.0 - frac)  # the schedule has not annealed yet
+                if frac <= WARMUP or i == 0:
+                    loss += 6.0 * (1.0 - frac)  # warm-up: far above everything
+                loss *= math.exp(rng.normal(0.0, noise))
+                row: dict[str, Any] = {
+                    "name": name,
+                    "_step": int(step),
+                    "tokens": d,
+                    "train/loss": round(loss, 6),
+                }
+                if i == 0:
+                    row["params"] = n
+                    row["total_steps"] = total_steps
+                rows.append(row)
+    return rows
+
+
+COLUMNS = ("name", "_step", "params", "total_steps", "tokens", "train/loss")
+
+
+def write_csv(rows: list[dict[str, Any]], path: Path, columns: Iterable[str] = COLUMNS) -> Path:
+    """As a W&B history CSV export: one line per row, empty cells where nothing was logged."""
+    cols = list(columns)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(cols)
+        for row in rows:
+            w.writerow(["" if row.get(c) is None else row[c] for c in cols])
+    return path
+
+
+def write_jsonl(rows: list[dict[str, Any]], path: Path) -> Path:
+    """One JSON object per logged row, only the keys it logged."""
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row) + "\n")
+    return path

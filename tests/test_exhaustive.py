@@ -1,0 +1,191 @@
+"""`fit --exhaustive`: every start of the paper's grid run to convergence."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chinchilla_cli import fit
+from chinchilla_cli.approach3 import (
+    GTOL,
+    LogRuns,
+    fit_parametric,
+    objective,
+    paper_grid,
+    polish_many,
+)
+from chinchilla_cli.laws import ParametricLaw
+from chinchilla_cli.runs import read_runs
+
+DATA = Path(__file__).parent / "data"
+SVG = str(DATA / "svg_extracted_data.csv")
+LLAMA3 = str(DATA / "llama3_isoflops_points.csv")
+
+
+@pytest.fixture(scope="module")
+def svg_runs():
+    return read_runs(SVG, max_loss=3.42)
+
+
+@pytest.fixture(scope="module")
+def exhaustive(svg_runs):
+    return fit_parametric(svg_runs.params, svg_runs.tokens, svg_runs.loss, exhaustive=True)
+
+
+def test_reaches_the_paper_recipe_optimum(exhaustive):
+    law = exhaustive.law
+    assert law.E == pytest.approx(1.8172, abs=1e-4)
+    assert law.A == pytest.approx(477.8, rel=5e-4)
+    assert law.B == pytest.approx(2143, rel=5e-4)
+    assert law.alpha == pytest.approx(0.3473, abs=1e-4)
+    assert law.beta == pytest.approx(0.3672, abs=1e-4)
+    assert exhaustive.converged
+
+
+def test_census_counts_every_start(exhaustive):
+    c = exhaustive.census
+    assert c is not None and c.n_starts == 4500 == exhaustive.starts_polished
+    assert 0 < c.starts_at_best <= c.n_converged <= c.n_starts
+    assert c.n_optima >= len(c.optima) >= 1
+    assert c.optima[0].objective == exhaustive.objective
+    objectives = [o.objective for o in c.optima]
+    assert objectives == sorted(objectives)
+    # the start it reports is a grid point that reached the best optimum
+    assert any(np.allclose(exhaustive.start, s) for s in paper_grid())
+
+
+def _scipy_tight(theta0, runs, delta=1e-3):
+    """scipy's L-BFGS-B to convergence on the scale-free objective (as the tests' ruler)."""
+    from scipy.optimize import minimize
+
+    def scaled(th):
+        f, g = objective(th, runs, delta)
+        return f / delta, g / delta
+
+    opts = {"gtol": 1e-10, "ftol": 1e-15, "maxiter": 5000}
+    r = minimize(scaled, theta0, jac=True, method="L-BFGS-B", options=opts)
+    return float(r.fun) * delta, np.asarray(r.x)
+
+
+def test_agrees_with_scipy_polish_of_its_best_start(svg_runs, exhaustive):
+    runs = LogRuns.of(svg_runs.params, svg_runs.tokens, svg_runs.loss)
+    from_start, _ = _scipy_tight(exhaustive.start, runs)
+    assert exhaustive.objective == pytest.approx(from_start, rel=1e-9)
+    # and scipy, started at the optimum itself, finds nothing lower
+    at_optimum, theta = _scipy_tight(exhaustive.theta, runs)
+    assert exhaustive.objective <= at_optimum * (1 + 1e-9)
+    assert np.allclose(theta, exhaustive.theta, atol=1e-4)
+
+
+def test_gradient_at_the_optimum_is_zero(svg_runs, exhaustive):
+    runs = LogRuns.of(svg_runs.params, svg_runs.tokens, svg_runs.loss)
+    _, g = objective(exhaustive.theta, runs)
+    # GTOL holds in standardised coordinates; theta's differ by up to the spread of log N
+    assert np.abs(g / 1e-3).max() < 1e4 * GTOL
+
+
+def test_finds_the_screened_optimum(svg_runs, exhaustive):
+    screened = fit_parametric(svg_runs.params, svg_runs.tokens, svg_runs.loss)
+    assert screened.census is None
+    assert screened.objective == pytest.approx(exhaustive.objective, rel=1e-9)
+    assert np.allclose(screened.theta, exhaustive.theta, atol=1e-5)
+
+
+def test_screen_is_no_worse_on_generated_runs():
+    """Where every start finds a lower objective than the screened fit, the screen is
+    wrong; on generated data of several shapes it is not."""
+    truth = ParametricLaw("t", 2.2, 900.0, 3000.0, 0.45, 0.40)
+    rng = np.random.default_rng(5)
+    m = 40
+    n = np.exp(rng.uniform(np.log(5e7), np.log(2e10), m))
+    d = np.exp(rng.uniform(np.log(1e9), np.log(5e11), m))
+    loss = (truth.E + truth.A / n**truth.alpha + truth.B / d**truth.beta) * np.exp(
+        rng.normal(0, 0.005, m)
+    )
+    every = fit_parametric(n, d, loss, exhaustive=True)
+    screened = fit_parametric(n, d, loss)
+    assert screened.objective <= every.objective * (1 + 1e-9)
+
+
+def test_batched_polish_matches_one_by_one(svg_runs):
+    runs = LogRuns.of(svg_runs.params, svg_runs.tokens, svg_runs.loss)
+    starts = paper_grid()[[0, 777, 2222, 4499]]
+    together = polish_many(starts, runs)
+    for s, p in zip(starts, together, strict=True):
+        alone = polish_many(s[None, :], runs)[0]
+        assert alone.objective == pytest.approx(p.objective, rel=1e-12)
+
+
+def test_default_fit_does_not_import_scipy():
+    code = (
+        "import sys; from chinchilla_cli import fit; "
+        f"fit({SVG!r}, max_loss=3.42, bootstrap=20); "
+        "print('scipy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _small_runs(tmp_path):
+    law = ParametricLaw("t", 1.69, 406.4, 410.7, 0.34, 0.28)
+    rng = np.random.default_rng(2)
+    n = np.exp(rng.uniform(np.log(5e7), np.log(2e10), 30))
+    d = np.exp(rng.uniform(np.log(1e9), np.log(5e11), 30))
+    loss = (law.E + law.A / n**law.alpha + law.B / d**law.beta) * np.exp(rng.normal(0, 0.003, 30))
+    path = tmp_path / "runs.csv"
+    rows = ["params,tokens,loss"] + [
+        f"{a:.6g},{b:.6g},{c:.6g}" for a, b, c in zip(n, d, loss, strict=True)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    return str(path)
+
+
+def test_exhaustive_json_and_view(run, tmp_path):
+    path = _small_runs(tmp_path)
+    r = run("fit", path, "--exhaustive", "--json")
+    assert r.exit_code == 0, r.stderr
+    d = json.loads(r.stdout)
+    ex = d["optimizer"]["exhaustive"]
+    assert ex["starts"] == 4500 and ex["distinct_optima"] >= 1
+    assert 1 <= ex["starts_at_best"] <= ex["converged"] <= 4500
+    assert ex["optima"][0]["objective"] == pytest.approx(d["objective"])
+    assert set(ex["optima"][0]["params"]) == {"E", "A", "B", "alpha", "beta"}
+    assert fit(path, exhaustive=True).to_dict()["optimizer"] == d["optimizer"]
+    human = run("fit", path, "--exhaustive")
+    assert "distinct optima" in human.stdout and "starts at best" in human.stdout
+    plain = json.loads(run("fit", path, "--json").stdout)
+    assert plain["optimizer"]["exhaustive"] is None
+    assert plain["objective"] == pytest.approx(d["objective"], rel=1e-9)
+
+
+def test_approach_both_reports_each_held_out_error(run):
+    r = run("fit", LLAMA3, "--approach", "both", "--json")
+    assert r.exit_code == 0, r.stderr
+    d = json.loads(r.stdout)
+    cmp = d["comparison"]
+    assert d["approach"] == "both" and d["params"] is not None and len(d["minima"]) == 10
+    assert cmp["held_out_flops"] == pytest.approx(1e22, rel=0.01) and cmp["n_held_out"] == 6
+    for name in ("parametric", "isoflop"):
+        assert cmp[name]["predicted_params"] > 0
+        assert abs(cmp[name]["params_log_error"]) < 1.0
+    assert cmp["parametric"]["rmse_log_loss"] > 0 and cmp["isoflop"]["rmse_log_loss"] is None
+    assert cmp["closer"] in ("parametric", "isoflop")
+    human = run("fit", LLAMA3, "--approach", "both")
+    assert "Held out: the largest budget" in human.stdout
+    assert "Approach 2 (isoflop)" in human.stdout
+
+
+def test_approach_both_without_budgets_says_why():
+    # a grid of sizes x token counts: no two runs share a budget, so no IsoFLOP minima
+    n, d = (
+        x.ravel()
+        for x in np.meshgrid(1e8 * np.array([1, 3.7, 13, 50]), 1e9 * np.array([1, 5.3, 29, 150]))
+    )
+    law = ParametricLaw("t", 1.69, 406.4, 410.7, 0.34, 0.28)
+    loss = law.E + law.A / n**law.alpha + law.B / d**law.beta
+    report = fit(params=n, tokens=d, loss=loss, approach="both")
+    assert report.comparison is None and report.parametric is not None
+    assert any("`approach` both" in w for w in report.warnings)

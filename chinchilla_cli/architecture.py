@@ -33,6 +33,20 @@ SKETCH_FAMILIES = ("chinchilla", "llama")  # what sketch() shapes: `plan(arch=..
 DEFAULT_FAMILY = "chinchilla"
 
 
+TRAINING_PER_FORWARD = 3.0  # training FLOPs per forward FLOP: the backward costs twice it
+
+
+def context_attention_flops(seq_len: int, heads: int, qk_width: int, v_width: int) -> int:
+    """Appendix F's attention over the context, forward, per token: the logits (query .
+    key), the softmax and the weighted sum of values."""
+    return 2 * seq_len * qk_width + 3 * heads * seq_len + 2 * seq_len * v_width
+
+
+def embedding_flops(vocab_size: int, d_model: int) -> int:
+    """Appendix F's input embedding and final logits, forward, per token."""
+    return 2 * vocab_size * d_model + 2 * d_model * vocab_size
+
+
 @dataclass(frozen=True)
 class Architecture:
     n_layers: int
@@ -78,18 +92,18 @@ class Architecture:
         inner = h * self.head_dim
         kv = self.n_kv_heads * self.head_dim
         qkv = 2 * d * (inner + 2 * kv)
-        attention = 2 * s * inner + 3 * h * s + 2 * s * inner  # logits, softmax, @V
+        attention = context_attention_flops(s, h, inner, inner)
         out = 2 * inner * d
         mlp = 2 * (3 if self.family == "llama" else 2) * d * self.ffw_size
         layers = self.n_layers * (qkv + attention + out + mlp)
         if not with_embeddings:
             return float(layers)
-        return float(layers + 2 * self.vocab_size * d + 2 * d * self.vocab_size)
+        return float(layers + embedding_flops(self.vocab_size, d))
 
     @property
     def flops_per_token(self) -> float:
         """Training FLOPs per token: 3 x forward (backward costs twice the forward)."""
-        return 3.0 * self.forward_flops_per_token()
+        return TRAINING_PER_FORWARD * self.forward_flops_per_token()
 
     @property
     def flops_per_token_6n(self) -> float:

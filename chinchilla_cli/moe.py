@@ -32,7 +32,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from chinchilla_cli.architecture import DEFAULT_ASPECT_RATIO, DEFAULT_KV_HEADS, DEFAULT_SEQ_LEN
+from chinchilla_cli.architecture import (
+    DEFAULT_ASPECT_RATIO,
+    DEFAULT_KV_HEADS,
+    DEFAULT_SEQ_LEN,
+    TRAINING_PER_FORWARD,
+    context_attention_flops,
+    embedding_flops,
+)
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.solvers import solve_increasing
@@ -288,8 +295,7 @@ class MoEArchitecture:
             inner = h * self.head_dim
             projections = 2 * self.attention_params
             qk = v = inner
-        # logits (query . key over the context), softmax, weighted sum of values
-        return projections + 2 * s * qk + 3 * h * s + 2 * s * v
+        return projections + context_attention_flops(s, h, qk, v)
 
     def forward_flops_per_token(self, with_embeddings: bool = True) -> float:
         """Forward FLOPs per token (Hoffmann et al. 2022 appendix F, MAC = 2 FLOPs).
@@ -310,12 +316,12 @@ class MoEArchitecture:
         layers = self.n_layers * self._attention_flops() + dense_ffw + moe
         if not with_embeddings:
             return float(layers)
-        return float(layers + 2 * self.vocab_size * d + 2 * d * self.vocab_size)
+        return float(layers + embedding_flops(self.vocab_size, d))
 
     @property
     def flops_per_token(self) -> float:
         """Training FLOPs per token: 3 x forward (backward costs twice the forward)."""
-        return 3.0 * self.forward_flops_per_token()
+        return TRAINING_PER_FORWARD * self.forward_flops_per_token()
 
     @property
     def flops_per_token_6n(self) -> float:

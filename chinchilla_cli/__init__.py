@@ -29,6 +29,7 @@ _EXPORTS = {
     "Frontier": "planning",
     "fit": "fitting",
     "FitReport": "fitting",
+    "Intervention": "interventions",
     "compare": "comparison",
     "Comparison": "comparison",
     "Config": "comparison",
@@ -54,6 +55,7 @@ __all__ = [
     "Frontier",
     "fit",
     "FitReport",
+    "Intervention",
     "compare",
     "Comparison",
     "Config",
@@ -76,6 +78,7 @@ if TYPE_CHECKING:
     from chinchilla_cli.errors import ChinchillaError, FitError, InputError
     from chinchilla_cli.fitting import FitReport, fit
     from chinchilla_cli.frontier import Allocation
+    from chinchilla_cli.interventions import Intervention
     from chinchilla_cli.laws import (
         AllocationLaw,
         DeepSeekLaw,

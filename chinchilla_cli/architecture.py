@@ -25,7 +25,8 @@ from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.solvers import solve_increasing
 
 DEFAULT_ASPECT_RATIO = 100.0  # d_model / layers; Table A9 spans 43-109, Chinchilla 102
-DEFAULT_VOCAB = {"chinchilla": 32_000, "llama": 128_256}
+# mixtures of experts are sketched with the llama family's rules (moe.moe_sketch)
+DEFAULT_VOCAB = {"chinchilla": 32_000, "llama": 128_256, "moe": 128_256}
 DEFAULT_SEQ_LEN = 2_048
 DEFAULT_KV_HEADS = 8
 FAMILIES = ("chinchilla", "llama", "gpt")
@@ -81,6 +82,11 @@ class Architecture:
     @property
     def params(self) -> int:
         return self.embedding_params + self.non_embedding_params
+
+    @property
+    def active_params(self) -> int:
+        """The parameters each token uses: all of them in a dense model."""
+        return self.params
 
     def forward_flops_per_token(self, with_embeddings: bool = True) -> float:
         """Hoffmann et al. 2022 appendix F, per token (multiply-accumulate = 2 FLOPs).

@@ -39,10 +39,14 @@ from chinchilla_cli.laws import (
     load_law,
     preset_law_names,
 )
+from chinchilla_cli.moe import MoEArchitecture, moe_from_mapping
 from chinchilla_cli.presets import describe_unknown, load_presets, read_yaml_file
 from chinchilla_cli.quantity import ACCEPTED, check_magnitude, human, parse_quantity, sci
 
-CONFIG_SYNTAX = "N@D or label=N@D (N parameters, D training tokens), e.g. 13B@2.6T or mine=13B@2.6T"
+CONFIG_SYNTAX = (
+    "N@D or label=N@D (N parameters, D training tokens), e.g. 13B@2.6T or mine=13B@2.6T; "
+    "a mixture of experts as active/total@D, e.g. moe=37B/671B@14.8T"
+)
 # Families in presets/models.yaml -> the parameter count that fits them. PaLM's SwiGLU MLP
 # has three d x ffw matrices, as the llama count does (its tied embedding differs by 0.9%).
 ARCH_FAMILIES = {"chinchilla": "chinchilla", "llama": "llama", "gpt": "gpt", "palm": "llama"}
@@ -59,15 +63,24 @@ _LABEL = re.compile(r"^[^\s=@][^=@]*$")
 
 @dataclass(frozen=True)
 class Config:
-    """One training run: N parameters on D tokens."""
+    """One training run: N parameters on D tokens.
+
+    For a mixture of experts `params` is the ACTIVE count (what each token uses: the N of
+    the laws and of C = 6 N D) and `total_params` every expert's (None: a dense model)."""
 
     name: str
     params: float
     tokens: float
     reported_flops: float | None = None
-    architecture: Architecture | None = None
+    architecture: Architecture | MoEArchitecture | None = None
     source: str | None = None  # a preset's citation
     origin: str = "command line"  # "preset", "command line" or the file path
+    total_params: float | None = None
+
+    @property
+    def total(self) -> float:
+        """Every parameter held in memory (the experts' included)."""
+        return self.params if self.total_params is None else self.total_params
 
     @property
     def flops(self) -> float:
@@ -95,14 +108,22 @@ def preset_config(name: str, what: str = "configs") -> Config:
     e = models[key]
     where = f"presets/models.yaml:{key}"
     arch = e.get("architecture")
+    moe = e.get("moe_architecture")
+    params = _size(e.get("params"), "params", where)
+    active = _optional_size(e.get("active_params"), "active_params", where)
     return Config(
         name=key,
-        params=_size(e.get("params"), "params", where),
+        params=params if active is None else active,
         tokens=_size(e.get("tokens"), "tokens", where),
         reported_flops=_optional_size(e.get("reported_flops"), "reported_flops", where),
-        architecture=None if arch is None else architecture_from_mapping(arch, where),
+        architecture=moe_from_mapping(moe, where)
+        if moe is not None
+        else None
+        if arch is None
+        else architecture_from_mapping(arch, where),
         source=str(e.get("source", "")).strip() or None,
         origin="preset",
+        total_params=None if active is None else params,
     )
 
 
@@ -119,18 +140,41 @@ def parse_config(text: str, what: str = "configs") -> Config:
     n_text, at, d_text = body.partition("@")
     if not at or "@" in d_text or not n_text.strip() or not d_text.strip():
         raise InputError(f"{text!r} is not a configuration; expected {CONFIG_SYNTAX}", field=what)
-    params = _parse_size(n_text, f"{what}: {text!r}: params")
+    active_text, slash, total_text = n_text.partition("/")
+    if slash and ("/" in total_text or not active_text.strip() or not total_text.strip()):
+        raise InputError(f"{text!r} is not a configuration; expected {CONFIG_SYNTAX}", field=what)
+    params = _parse_size(active_text, f"{what}: {text!r}: params")
+    total = _parse_size(total_text, f"{what}: {text!r}: total params") if slash else None
+    _check_active(params, total, f"{what}: {text!r}", what)
     tokens = _parse_size(d_text, f"{what}: {text!r}: tokens")
-    return Config(label.strip() or body.strip(), params, tokens)
+    return Config(label.strip() or body.strip(), params, tokens, total_params=total)
 
 
-CONFIG_KEYS = ("name", "params", "tokens", "reported_flops", "architecture", "source")
+def _check_active(active: float, total: float | None, where: str, what: str) -> None:
+    if total is not None and active > total:
+        raise InputError(
+            f"{where}: {human(active)} active parameters is more than the "
+            f"{human(total)} in all; a mixture of experts is written active/total",
+            field=what,
+        )
+
+
+CONFIG_KEYS = (
+    "name",
+    "params",
+    "active_params",
+    "tokens",
+    "reported_flops",
+    "architecture",
+    "source",
+)
 
 
 def configs_from_file(
     path: str, what: str = "file", notes: list[str] | None = None
 ) -> list[Config]:
-    """A YAML list of {name, params, tokens, optional reported_flops, architecture}.
+    """A YAML list of {name, params, tokens, optional active_params, reported_flops,
+    architecture}; with `active_params` (a mixture of experts) `params` is the total.
 
     Unknown keys in an entry are ignored with a sentence appended to `notes` (a colleague's
     file may carry extra fields; they are worth a warning, not a failure)."""
@@ -171,10 +215,13 @@ def configs_from_file(
                 f"{', '.join(describe_unknown(k, CONFIG_KEYS) for k in unknown)}"
             )
         arch = entry.get("architecture")
+        total = _size(entry["params"], "params", where, what)
+        active = _optional_size(entry.get("active_params"), "active_params", where, what)
+        _check_active(total if active is None else active, total, where, what)
         out.append(
             Config(
                 name=str(name).strip(),
-                params=_size(entry["params"], "params", where, what),
+                params=total if active is None else active,
                 tokens=_size(entry["tokens"], "tokens", where, what),
                 reported_flops=_optional_size(
                     entry.get("reported_flops"), "reported_flops", where, what
@@ -182,6 +229,7 @@ def configs_from_file(
                 architecture=None if arch is None else architecture_from_mapping(arch, where, what),
                 source=str(entry.get("source", "")).strip() or None,
                 origin=str(path),
+                total_params=None if active is None else total,
             )
         )
     return out
@@ -295,6 +343,8 @@ class Row:
             "origin": c.origin,
             "source": c.source,
             "params": c.params,
+            "total_params": c.total,
+            "moe": c.total_params is not None,
             "tokens": c.tokens,
             "tokens_per_param": c.tokens_per_param,
             "flops": c.flops,
@@ -434,9 +484,17 @@ def make_comparison(
             "the kaplan2020 column counts parameters without embeddings and is in nats "
             "on WebText2: it is not comparable with the other columns"
         )
+    moe = [r.config.name for r in rows if r.config.total_params is not None]
+    if moe:
+        notes.append(
+            f"{', '.join(moe)}: mixture{'s' * (len(moe) > 1)} of experts: N is the active "
+            "parameters, for the law and for C = 6·N·D (the dense law applied to what each "
+            "token uses); the total sets the memory"
+        )
     for r in rows:
         if r.config.architecture is not None and r.config.origin == "preset":
-            raw = load_presets("models")[r.config.name].get("architecture") or {}
+            entry = load_presets("models")[r.config.name]
+            raw = entry.get("architecture") or entry.get("moe_architecture") or {}
             if raw.get("seq_len") is None:
                 notes.append(
                     f"{r.config.name}: context length not published; its architecture's "

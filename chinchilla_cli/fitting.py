@@ -40,7 +40,9 @@ from chinchilla_cli.presets import dump_yaml
 from chinchilla_cli.runs import Runs
 
 if TYPE_CHECKING:
+    from chinchilla_cli.accuracy import AccuracyFit
     from chinchilla_cli.heldout import ApproachComparison
+    from chinchilla_cli.interventions import Intervention
     from chinchilla_cli.logs import TrainingLog
 
 REPORT_BUDGETS = (1e21, 5.76e23, 1e25)  # tokens per parameter is reported at these C
@@ -92,13 +94,17 @@ class FitReport:
     log: TrainingLog | None = None
     # approach "both": each approach's error on the largest budget, fitted without it
     comparison: ApproachComparison | None = None
+    # a task metric as a sigmoid of the loss (accuracy.py), saved with the law
+    accuracy: AccuracyFit | None = None
+    # `vs` or `group`: this is the baseline's fit; the variants against it
+    intervention: Intervention | None = None
 
     @property
     def law(self) -> ParametricLaw | None:
         """The fitted law, carrying the span of its runs (plans beyond it say so)."""
         if self.parametric is None:
             return None
-        return replace(self.parametric.law, fit_range=self.fit_range)
+        return replace(self.parametric.law, fit_range=self.fit_range, accuracy=self.accuracy)
 
     @property
     def fit_range(self) -> FitRange:
@@ -190,6 +196,8 @@ class FitReport:
             "extrapolation": self.extrapolation.to_dict() if self.extrapolation else None,
             "warnings": list(self.warnings),
             "comparison": self.comparison.to_dict() if self.comparison else None,
+            "accuracy": self.accuracy.to_dict(self.ci_level) if self.accuracy else None,
+            "intervention": self.intervention.to_dict() if self.intervention else None,
         }
         if self.parametric:
             d["optimizer"] = self.parametric.to_dict()
@@ -258,6 +266,8 @@ class FitReport:
                     f"(seed {self.seed}), each refitted"
                 )
                 doc["samples"] = [[float(x) for x in row] for row in self.samples]
+        if self.accuracy is not None and self.parametric is not None:
+            doc["accuracy"] = self.accuracy.law_block(self.ci_level)
         plain: dict[str, Any] = _plain(doc)
         return plain
 
@@ -352,6 +362,32 @@ def extrapolation_error(
     with the most compute are held out instead (the top HOLD_OUT_FRACTION by C, at least
     HOLD_OUT_MIN_RUNS). `groups` gives the run of each point when a run gives several
     (a training log's checkpoints): whole runs are held out, by their largest C."""
+    found = held_out_points(runs, tolerance, groups)
+    if found is None:
+        return None
+    top, words, by_budget = found
+    train = LogRuns.of(runs.params[~top], runs.tokens[~top], runs.loss[~top])
+    law = law_from_theta(fit.refit(train).theta)  # same constraints, warm-started
+    pred = np.array(
+        [law.loss(n, d).total for n, d in zip(runs.params[top], runs.tokens[top], strict=True)]
+    )
+    err = np.log(pred) - np.log(runs.loss[top])
+    return Extrapolation(
+        float(np.exp(np.mean(np.log(runs.flops[top])))),
+        int(top.sum()),
+        float(np.sqrt(np.mean(err**2))),
+        float(np.mean(np.abs(pred - runs.loss[top]))),
+        words,
+        by_budget,
+    )
+
+
+def held_out_points(
+    runs: Runs, tolerance: float, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, str, bool] | None:
+    """The points `extrapolation_error` holds out (a mask), which they are in words, and
+    whether they are the largest budget (else the runs with the most compute); None when
+    fewer than 10 runs would be left to fit."""
     from chinchilla_cli.quantity import sci
 
     unit = np.arange(len(runs.loss)) if groups is None else np.asarray(groups)
@@ -381,20 +417,7 @@ def extrapolation_error(
             f"the {n_runs} runs with the most compute (the top {HOLD_OUT_FRACTION:.0%} by C: "
             f"{sci(low)} to {sci(high)} FLOPs)"
         )
-    train = LogRuns.of(runs.params[~top], runs.tokens[~top], runs.loss[~top])
-    law = law_from_theta(fit.refit(train).theta)  # same constraints, warm-started
-    pred = np.array(
-        [law.loss(n, d).total for n, d in zip(runs.params[top], runs.tokens[top], strict=True)]
-    )
-    err = np.log(pred) - np.log(runs.loss[top])
-    return Extrapolation(
-        float(np.exp(np.mean(np.log(runs.flops[top])))),
-        int(top.sum()),
-        float(np.sqrt(np.mean(err**2))),
-        float(np.mean(np.abs(pred - runs.loss[top]))),
-        words,
-        by_budget,
-    )
+    return top, words, by_budget
 
 
 def fit_runs(
@@ -410,11 +433,16 @@ def fit_runs(
     log: TrainingLog | None = None,
     exhaustive: bool = False,
     constraints: Constraints | None = None,
+    metric_col: str | None = None,
 ) -> FitReport:
     """Fit resolved runs (see `fit` for the entry point that reads them). `log` is the
     training log they were reduced from: its warnings join the report's, and when a run
     gives several points (`reduce` none) the bootstrap resamples runs, not rows.
-    `exhaustive` and `constraints` shape the parametric fit (see `fit`)."""
+    `exhaustive` and `constraints` shape the parametric fit (see `fit`). A task metric in
+    the runs (runs.metric) gets its accuracy forecast (accuracy.fit_runs_accuracy);
+    `metric_col`, the column the caller named, makes a metric that cannot be fitted an
+    error rather than a warning."""
+    from chinchilla_cli.accuracy import fit_runs_accuracy
     from chinchilla_cli.approach3 import bootstrap_parametric
     from chinchilla_cli.isoflop import bootstrap_isoflop
     from chinchilla_cli.resampling import bootstrap_parametric_by_run, run_groups
@@ -439,6 +467,8 @@ def fit_runs(
                 "default, last, or min, or mean-last K)",
                 field="reduce",
             )
+        # no loss law to chain a metric to: refused if named, before the work
+        no_forecast = fit_runs_accuracy(runs, None, named=metric_col is not None)[1]
         iso = fit_isoflop(runs.params, runs.flops, runs.loss, flops_tolerance)
         if bootstrap:
             samples = bootstrap_isoflop(
@@ -455,7 +485,8 @@ def fit_runs(
             None,
             log_warnings
             + tuple(diagnostics(runs, None) + _sampling_warnings(runs, bootstrap, ci_level))
-            + iso.warnings,
+            + iso.warnings
+            + tuple(no_forecast),
             flops_tolerance,
             log=log,
         )
@@ -472,6 +503,10 @@ def fit_runs(
             f"the fit did not converge ({fit.message}); check the runs "
             "for outliers or try another `huber_delta`"
         )
+    # before the law's bootstrap: a named metric that cannot be fitted fails fast
+    accuracy, more = fit_runs_accuracy(
+        runs, fit.law, named=metric_col is not None, bootstrap=bootstrap, seed=seed, groups=groups
+    )
     if bootstrap and groups is not None:
         samples = bootstrap_parametric_by_run(
             fit, runs.params, runs.tokens, runs.loss, groups, bootstrap, seed, progress
@@ -482,6 +517,7 @@ def fit_runs(
         )
     warnings = [*log_warnings, *diagnostics(runs, fit)]
     warnings += _sampling_warnings(runs, bootstrap, ci_level)
+    warnings += more
     extrap = extrapolation_error(runs, fit, flops_tolerance, groups)
     beside: IsoflopFit | None = None
     comparison: ApproachComparison | None = None
@@ -501,6 +537,7 @@ def fit_runs(
         flops_tolerance,
         log=log,
         comparison=comparison,
+        accuracy=accuracy,
     )
 
 
@@ -553,6 +590,12 @@ def fit(
     exhaustive: bool = False,
     fix: Mapping[str, float] | Sequence[str] | None = None,
     tie: Sequence[tuple[str, str] | str] | None = None,
+    metric_col: str | None = None,
+    vs: str | Path | Mapping[str, Any] | Sequence[str | Path | Mapping[str, Any]] | None = None,
+    group: str | None = None,
+    baseline: str | None = None,
+    shared: str | None = None,
+    budgets: str | Sequence[float] | None = None,
 ) -> FitReport:
     """Fit a scaling law to training runs.
 
@@ -580,7 +623,24 @@ def fit(
     rest, for runs spanning too little N or D to separate alpha and beta. `approach`
     "both" adds the IsoFLOP fit and each approach's error on the largest budget when
     fitted without it (`comparison`).
+
+    A task metric column (`metric_col`, else one named as a task such as hellaswag or
+    arc_easy; see chinchilla_cli.accuracy) adds the accuracy forecast (`accuracy`): the
+    metric as a sigmoid of the loss, saved with the law, so that a plan predicts it.
+
+    Interventions compared (chinchilla_cli.interventions): `vs` gives a variant's runs
+    (a path or table of columns, or a list of them), read and fitted as `runs` is; or
+    `group` names a column of `runs` splitting it into groups, the baseline being the
+    first value in row order (or `baseline`). The report is the baseline's fit, and its
+    `intervention` holds each variant's fit and its effective compute multiplier (the
+    compute the baseline needs to reach the variant's compute-optimal loss, over the
+    variant's compute) at `budgets` (a list, or "start:stop:count"; default: the data's
+    span and 10x and 100x beyond it), with `bootstrap` intervals, and the crossover
+    compute where the multiplier crosses 1. `shared` "E" fits every group with one
+    irreducible loss, takes the multipliers from those laws, and reports what sharing
+    costs (objective, held-out error).
     """
+    from chinchilla_cli.interventions import check_arguments
     from chinchilla_cli.quantity import require
 
     if approach not in APPROACHES:
@@ -631,8 +691,18 @@ def fit(
     ):
         require(value, field)
     constraints = constraints_from(fix, tie)
+    check_arguments(
+        vs=vs,
+        group=group,
+        baseline=baseline,
+        shared=shared,
+        budgets=budgets,
+        approach=approach,
+        constrained=bool(constraints),
+        exhaustive=bool(exhaustive),
+    )
     columns: dict[str, Any] = dict(
-        params_col=params_col, tokens_col=tokens_col, flops_col=flops_col
+        params_col=params_col, tokens_col=tokens_col, flops_col=flops_col, metric_col=metric_col
     )
     filters: dict[str, Any] = dict(max_loss=max_loss, min_flops=min_flops, max_flops=max_flops)
     log_options: dict[str, Any] = dict(
@@ -647,6 +717,36 @@ def fit(
     given = {k: v for k, v in arrays.items() if v is not None}
     if given and runs is not None:
         raise InputError("give the runs as `runs` or as arrays, not both", field="runs")
+    if vs is not None or group is not None:
+        from chinchilla_cli.interventions import compare_groups
+
+        if runs is None and (group is not None or not given):
+            raise InputError(
+                "no runs; give a file or a table of columns"
+                + (" holding the `group` column" if group is not None else ""),
+                field="runs",
+            )
+        return compare_groups(
+            runs if runs is not None else given,
+            vs=vs,
+            group=group,
+            baseline=baseline,
+            shared=shared,
+            budgets=budgets,
+            read_options={**columns, "loss_col": loss_col, **filters, **log_options},
+            fit_options=dict(
+                approach=approach,
+                huber_delta=huber_delta,
+                bootstrap=int(bootstrap),
+                seed=int(seed),
+                ci_level=ci,
+                flops_tolerance=flops_tolerance,
+                exhaustive=bool(exhaustive),
+                constraints=constraints,
+                metric_col=metric_col,
+            ),
+            progress=progress,
+        )
     from chinchilla_cli import logs
 
     if isinstance(runs, (str, Path)):
@@ -680,4 +780,5 @@ def fit(
         log=log,
         exhaustive=bool(exhaustive),
         constraints=constraints,
+        metric_col=metric_col,
     )

@@ -33,10 +33,21 @@ class Allocation:
         }
 
 
-def optimal_allocation(law: Law, flops: float) -> Allocation:
-    """The law's compute-optimal split of `flops`, with 6 N D = flops exactly."""
-    params = law.optimal_params(flops)
-    return Allocation(params, tokens_for(flops, params))
+def optimal_allocation(
+    law: Law, flops: float, *, params: float | None = None, tokens: float | None = None
+) -> Allocation:
+    """The law's compute-optimal split of `flops`: 6 N D = flops exactly for the laws that
+    split C = 6 N D; DeepSeek's keeps its own D_opt (C = M D). Give `params` or `tokens`
+    when one side is already known (a plan for a model size keeps the size asked)."""
+    if not law.splits_6nd:
+        return Allocation(
+            law.optimal_params(flops) if params is None else params,
+            law.optimal_tokens(flops) if tokens is None else tokens,
+        )
+    if tokens is not None:
+        return Allocation(tokens_for(flops, tokens), tokens)
+    n = law.optimal_params(flops) if params is None else params
+    return Allocation(n, tokens_for(flops, n))
 
 
 def frontier_loss(law: Law, flops: float) -> float | None:

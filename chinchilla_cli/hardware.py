@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from chinchilla_cli.errors import InputError
 from chinchilla_cli.presets import load_presets, lookup
 
 DEFAULT_ACCELERATOR = "h100-sxm"
@@ -13,6 +14,34 @@ DEFAULT_MFU = 0.40  # the middle of what large dense runs report (PaLM 46%, Llam
 DEFAULT_GOODPUT = 1.0  # every wall-clock second trains (no failures, restarts, checkpoints)
 SECONDS_PER_DAY = 86_400.0
 SECONDS_PER_HOUR = 3_600.0
+
+
+@dataclass(frozen=True)
+class Precision:
+    """The number format of the matrix multiplies, and the training state it keeps."""
+
+    name: str
+    bytes_per_param: int  # weights, gradients and optimizer state (activations excluded)
+    recipe: str
+
+
+PRECISIONS = {
+    "bf16": Precision(
+        "bf16",
+        16,
+        "bf16 weights and gradients, fp32 master weights and Adam moments: "
+        "2 + 2 + 12 = 16 bytes/param",
+    ),
+    # fp8 speeds the matrix multiplies; the recipes in use (Transformer Engine's default
+    # and its delayed scaling) keep the weights, gradients and optimizer state as bf16 does
+    "fp8": Precision(
+        "fp8",
+        16,
+        "fp8 matrix multiplies (per-tensor scaled casts); weights, gradients and Adam "
+        "state kept as in bf16: 16 bytes/param",
+    ),
+}
+DEFAULT_PRECISION = "bf16"
 
 
 @dataclass(frozen=True)
@@ -27,6 +56,10 @@ class Accelerator:
     source: str
     price_usd_per_hour: float | None = None
     price_note: str = ""
+
+    def peak_flops_per_second(self, precision: str = DEFAULT_PRECISION) -> float | None:
+        """The dense peak at `precision` (None: no such peak in the preset)."""
+        return self.fp8_flops_per_second if precision == "fp8" else self.bf16_flops_per_second
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +108,7 @@ class Cluster:
     peak_flops_per_second: float
     mfu: float
     goodput: float = DEFAULT_GOODPUT
+    precision: str = DEFAULT_PRECISION  # the format of the peak (a key of PRECISIONS)
 
     @property
     def flops_per_second(self) -> float:
@@ -97,6 +131,25 @@ class Cluster:
         return max(1, math.ceil(flops / per_chip - 1e-9))
 
 
+def peak_precision(acc: Accelerator, precision: str | None, peak_given: float | None) -> str:
+    """The precision whose dense peak the cluster runs at: `precision` (default bf16),
+    refused when unknown or when the preset has no such peak and none is given."""
+    name = DEFAULT_PRECISION if precision is None else precision
+    if name not in PRECISIONS:
+        raise InputError(
+            f"unknown precision {name!r}; expected one of {', '.join(PRECISIONS)}",
+            field="precision",
+        )
+    if acc.peak_flops_per_second(name) is None and peak_given is None:
+        known = [p for p in PRECISIONS if acc.peak_flops_per_second(p) is not None]
+        raise InputError(
+            f"{acc.name} has no {name} peak in the presets; accepted: {', '.join(known)}, "
+            "or give its peak as `peak_flops`",
+            field="precision",
+        )
+    return name
+
+
 def cluster_assumptions(
     cluster: Cluster, peak_given: bool, mfu_default: bool, goodput_default: bool | None
 ) -> list[str]:
@@ -104,7 +157,7 @@ def cluster_assumptions(
     out. `goodput_default` None: goodput does not apply (leave it unsaid)."""
     out = [
         f"{cluster.chips:,} x {cluster.accelerator.name} at "
-        f"{cluster.peak_flops_per_second / 1e12:,.1f} TFLOP/s dense bf16 peak"
+        f"{cluster.peak_flops_per_second / 1e12:,.1f} TFLOP/s dense {cluster.precision} peak"
         + (" (given)" if peak_given else " (preset)"),
         f"MFU {cluster.mfu:.0%}" + (" (default)" if mfu_default else ""),
     ]

@@ -13,11 +13,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.presets import describe_unknown, load_presets, read_yaml_file
 from chinchilla_cli.solvers import solve_increasing
+
+if TYPE_CHECKING:
+    from chinchilla_cli.accuracy import AccuracyFit
 
 DEFAULT_LAW = "besiroglu2024"
 FLOPS_PER_PARAM_TOKEN = 6.0  # C = 6 N D: forward 2ND plus backward 4ND
@@ -154,7 +157,11 @@ class ParametricLaw:
     R_D_star: float | None = None
     R_N_star: float | None = None
     fit_range: FitRange | None = None
+    # a task metric as a sigmoid of this law's loss (`fit` with a metric column), with
+    # its own bootstrap samples paired with `samples`; None when the law carries none
+    accuracy: AccuracyFit | None = field(default=None, repr=False)
     kind = "parametric"
+    splits_6nd = True  # its N_opt and D_opt spend the budget exactly: 6 N D = C
     predicts_loss = True
 
     # Frontier (HOF eq. 4): N_opt = G (C/6)^a, D_opt = G^-1 (C/6)^b.
@@ -238,6 +245,7 @@ class AllocationLaw:
     basis: str = "params"
     fit_range: FitRange | None = None
     kind = "allocation"
+    splits_6nd = True  # its N_opt and D_opt spend the budget exactly: 6 N D = C
     predicts_loss = False
 
     def _power(self, flops: float) -> float:
@@ -281,6 +289,7 @@ class KaplanLaw(AllocationLaw):
     alpha_N: float = 0.076
     alpha_D: float = 0.103
     kind = "kaplan"
+    splits_6nd = True  # its N_opt and D_opt spend the budget exactly: 6 N D = C
     predicts_loss = True
 
     def loss(self, params: float, tokens: float) -> LossTerms:
@@ -294,11 +303,12 @@ class KaplanLaw(AllocationLaw):
 @dataclass(frozen=True)
 class DeepSeekLaw:
     """DeepSeek LLM (Bi et al. 2024): the optimal model scale M (non-embedding FLOPs per
-    token, M = 72·layers·d² + 12·layers·d·seq) and data D for a budget C = M·D, plus
-    their learning-rate and batch-size laws.
+    token, M = 72·layers·d² + 12·layers·d·seq) and data D for a budget C = M·D (its
+    learning-rate and batch-size laws are in presets/hyperparameters.yaml).
 
     M_opt is turned into parameters through a dense shape with d_model / layers =
-    aspect_ratio: N = vocab·d + 12·layers·d². The split keeps C = 6 N D.
+    aspect_ratio: N = vocab·d + 12·layers·d². D_opt is the law's own, so 6 N D of the
+    split is not C (M counts attention and no embeddings; 6 N the reverse).
     """
 
     name: str
@@ -306,10 +316,6 @@ class DeepSeekLaw:
     a_scale: float
     k_tokens: float
     a_tokens: float
-    k_lr: float
-    a_lr: float
-    k_batch: float
-    a_batch: float
     seq_len: int  # DeepSeek's setting of M's attention term (presets/laws.yaml)
     vocab_size: int
     aspect_ratio: float  # d_model / layers of the dense shape that converts M to N
@@ -318,6 +324,9 @@ class DeepSeekLaw:
     fit_range: FitRange | None = None
     kind = "deepseek"
     predicts_loss = False
+    # D_opt is DeepSeek's own (C = M D); N comes out of M through a dense shape, so the
+    # split's 6 N D differs from C (plans say by how much)
+    splits_6nd = False
 
     def optimal_scale(self, flops: float) -> float:
         """M_opt: non-embedding FLOPs per token."""
@@ -328,14 +337,6 @@ class DeepSeekLaw:
         """D_opt as DeepSeek states it (C = M D, not 6 N D)."""
         tokens: float = self.k_tokens * flops**self.a_tokens
         return tokens
-
-    def learning_rate(self, flops: float) -> float:
-        rate: float = self.k_lr * flops**self.a_lr
-        return rate
-
-    def batch_tokens(self, flops: float) -> float:
-        batch: float = self.k_batch * flops**self.a_batch
-        return batch
 
     def _width_for_scale(self, scale: float) -> float:
         r, s = self.aspect_ratio, self.seq_len
@@ -349,13 +350,14 @@ class DeepSeekLaw:
         return self.params_for_scale(self.optimal_scale(flops))
 
     def optimal_tokens(self, flops: float) -> float:
-        return flops / (FLOPS_PER_PARAM_TOKEN * self.optimal_params(flops))
+        return self.deepseek_tokens(flops)
 
     def flops_for_params(self, params: float) -> float:
         return solve_increasing(self.optimal_params, params)
 
     def flops_for_tokens(self, tokens: float) -> float:
-        return solve_increasing(self.optimal_tokens, tokens)
+        flops: float = (tokens / self.k_tokens) ** (1.0 / self.a_tokens)
+        return flops
 
     def loss(self, params: float, tokens: float) -> LossTerms | None:
         return None
@@ -406,10 +408,6 @@ _FIELDS = {
         "a_scale",
         "k_tokens",
         "a_tokens",
-        "k_lr",
-        "a_lr",
-        "k_batch",
-        "a_batch",
         "seq_len",
         "vocab_size",
     ),
@@ -419,8 +417,7 @@ _NEEDS = {
     "parametric": "E, A, B, alpha, beta",
     "allocation": "a, and k or anchor_flops with anchor_params",
     "kaplan": "a, k (or anchor_flops with anchor_params), N_c, D_c, alpha_N, alpha_D",
-    "deepseek": "k_scale, a_scale, k_tokens, a_tokens, k_lr, a_lr, k_batch, a_batch, "
-    "seq_len, vocab_size",
+    "deepseek": "k_scale, a_scale, k_tokens, a_tokens, seq_len, vocab_size",
 }
 _OPTIONAL = {
     "name",
@@ -440,6 +437,7 @@ _OPTIONAL = {
     "vocab_size",
     "aspect_ratio",
     "fit_range",
+    "accuracy",
 }
 
 
@@ -490,6 +488,13 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
             opt_num("R_D_star"),
             opt_num("R_N_star"),
             fit_range,
+            accuracy=_accuracy(data.get("accuracy"), where, what, len(samples)),
+        )
+    if "accuracy" in data:
+        raise InputError(
+            f"{where}: accuracy: an accuracy forecast goes with a parametric law (the "
+            f"metric as a sigmoid of its loss), not a {kind} one",
+            field=what,
         )
     if kind == "deepseek":
         from chinchilla_cli.architecture import DEFAULT_ASPECT_RATIO
@@ -500,18 +505,14 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
             num("a_scale"),
             num("k_tokens"),
             num("a_tokens"),
-            num("k_lr"),
-            num("a_lr", signed=True),
-            num("k_batch"),
-            num("a_batch", signed=True),
             int(num("seq_len")),
             int(num("vocab_size")),
             opt_num("aspect_ratio") or DEFAULT_ASPECT_RATIO,
             source,
             notes
             + (
-                f"{name} gives model scale in non-embedding FLOPs per token; N here is "
-                "converted through a dense shape and D = C / (6N)",
+                f"{name} gives model scale M in non-embedding FLOPs per token (C = M·D); "
+                "N here is converted from M through a dense shape and D is the law's own",
             ),
             fit_range,
         )
@@ -543,6 +544,15 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
         alpha_N=num("alpha_N"),
         alpha_D=num("alpha_D"),
     )
+
+
+def _accuracy(raw: Any, where: str, what: str, n_samples: int) -> AccuracyFit | None:
+    """The `accuracy:` block (a task metric as a sigmoid of the loss), if any."""
+    if raw is None:
+        return None
+    from chinchilla_cli.accuracy import from_mapping
+
+    return from_mapping(raw, where, n_samples, what)
 
 
 _RANGE_KEYS = ("params", "tokens", "flops", "tokens_per_param")

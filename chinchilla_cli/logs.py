@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from chinchilla_cli import accuracy as _accuracy
 from chinchilla_cli import runs as _runs
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.quantity import sci
@@ -231,6 +232,7 @@ def read_log(
     tokens_col: str | None = None,
     flops_col: str | None = None,
     loss_col: str | None = None,
+    metric_col: str | None = None,
     run_col: str | None = None,
     reduce: str | Reduce | None = None,
     batch_tokens: float | None = None,
@@ -245,7 +247,7 @@ def read_log(
     (event files, or a directory of runs), or when a CSV/TSV has both a run column and a
     step column (a W&B history export). Raises InputError.
     """
-    overrides = _overrides(run_col, params_col, tokens_col, flops_col, loss_col)
+    overrides = _overrides(run_col, params_col, tokens_col, flops_col, loss_col, metric_col)
     options = _Options(parse_reduce(reduce), batch_tokens, schedule_tokens, min_tokens)
     long, _ = _load(path, overrides, stdin)
     return None if long is None else _reduce(long, overrides, options)
@@ -258,6 +260,7 @@ def read_table(
     tokens_col: str | None = None,
     flops_col: str | None = None,
     loss_col: str | None = None,
+    metric_col: str | None = None,
     run_col: str | None = None,
     reduce: str | Reduce | None = None,
     batch_tokens: float | None = None,
@@ -274,7 +277,7 @@ def read_table(
     one. The log options (`reduce`, `batch_tokens`, `schedule_tokens`) are refused for a
     plain table; the filters apply to both. Raises InputError.
     """
-    overrides = _overrides(run_col, params_col, tokens_col, flops_col, loss_col)
+    overrides = _overrides(run_col, params_col, tokens_col, flops_col, loss_col, metric_col)
     options = _Options(parse_reduce(reduce), batch_tokens, schedule_tokens, min_tokens)
     long, text = _load(path, overrides, stdin)
     if long is None:  # a plain table of runs: the reader of tables reads it
@@ -285,6 +288,7 @@ def read_table(
             tokens_col=tokens_col,
             flops_col=flops_col,
             loss_col=loss_col,
+            metric_col=metric_col,
             min_tokens=min_tokens,
             min_params=min_params,
             max_loss=max_loss,
@@ -298,9 +302,21 @@ def read_table(
 
 
 def _overrides(
-    run: str | None, params: str | None, tokens: str | None, flops: str | None, loss: str | None
+    run: str | None,
+    params: str | None,
+    tokens: str | None,
+    flops: str | None,
+    loss: str | None,
+    metric: str | None = None,
 ) -> dict[str, str | None]:
-    return {"run": run, "params": params, "tokens": tokens, "flops": flops, "loss": loss}
+    return {
+        "run": run,
+        "params": params,
+        "tokens": tokens,
+        "flops": flops,
+        "loss": loss,
+        "metric": metric,
+    }
 
 
 def _load(
@@ -330,6 +346,7 @@ def table_from_columns(
     tokens_col: str | None = None,
     flops_col: str | None = None,
     loss_col: str | None = None,
+    metric_col: str | None = None,
     run_col: str | None = None,
     reduce: str | Reduce | None = None,
     batch_tokens: float | None = None,
@@ -353,6 +370,7 @@ def table_from_columns(
             tokens_col=tokens_col,
             flops_col=flops_col,
             loss_col=loss_col,
+            metric_col=metric_col,
             min_tokens=min_tokens,
             min_params=min_params,
             max_loss=max_loss,
@@ -375,6 +393,7 @@ def table_from_columns(
         "tokens": tokens_col,
         "flops": flops_col,
         "loss": loss_col,
+        "metric": metric_col,
     }
     log = _reduce(long, overrides, options)
     return _as_runs(log, filters), log
@@ -394,6 +413,7 @@ def _as_runs(log: TrainingLog, filters: _RunFilters) -> _runs.Runs:
     """The points as runs.py's Runs, with the log's headers as the columns' names."""
     table = _runs.runs_from_columns(
         log.columns,
+        metric_col="metric" if "metric" in log.columns else None,
         min_params=filters.min_params,
         max_loss=filters.max_loss,
         min_flops=filters.min_flops,
@@ -404,7 +424,7 @@ def _as_runs(log: TrainingLog, filters: _RunFilters) -> _runs.Runs:
     for role, used in table.columns.items():
         if used == "derived":
             columns[role] = "derived"
-    return replace(table, columns=columns)
+    return replace(table, columns=columns, metric_col=log.headers.get("metric"))
 
 
 @dataclass(frozen=True)
@@ -454,7 +474,12 @@ def _wanted(overrides: Mapping[str, str | None]) -> Callable[[str], bool]:
     exact = {v.strip() for v in overrides.values() if v is not None}
 
     def wanted(name: str) -> bool:
-        return name.strip() in exact or _normal(name) in accepted or _normal(name) in named
+        return (
+            name.strip() in exact
+            or _normal(name) in accepted
+            or _normal(name) in named
+            or _accuracy.is_task_column(name)  # auto-detected task metrics
+        )
 
     return wanted
 
@@ -855,6 +880,7 @@ def _numbers(cells: Sequence[typing.Any], name: str, where: _Where) -> _Floats:
 
 def _reduce(long: _Long, overrides: Mapping[str, str | None], options: _Options) -> TrainingLog:
     roles = _resolve(long, overrides)
+    candidates = _accuracy.add_log_metric(roles, [n for n in long.names if n in long.cells])
     src, where = long.source, long.where
     notes: list[str] = []
     warnings: list[str] = []
@@ -1074,6 +1100,15 @@ def _reduce(long: _Long, overrides: Mapping[str, str | None], options: _Options)
     columns: dict[str, _Floats] = {"loss": np.ascontiguousarray(point_loss)}
     columns["tokens"] = np.ascontiguousarray(tokens[point_rows])
     headers = {"loss": roles["loss"], "tokens": tokens_header or "derived"}
+    if "metric" in num:  # a task metric, reduced as the loss was (accuracy.py)
+        metric, percent = _accuracy.check_metric(num["metric"], roles["metric"], where)
+        notes += [percent] if percent else []
+        columns["metric"] = _accuracy.reduce_log_metric(
+            metric, codes, key, point_rows, point_run, reduce.how, reduce.k
+        )
+        headers["metric"] = roles["metric"]
+    if candidates:
+        warnings.append(_accuracy.several_columns_warning(candidates))
     if "params" in roles:
         columns["params"] = params[codes[point_rows]]
         headers["params"] = roles["params"]

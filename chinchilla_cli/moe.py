@@ -36,6 +36,7 @@ from chinchilla_cli.architecture import (
     DEFAULT_ASPECT_RATIO,
     DEFAULT_KV_HEADS,
     DEFAULT_SEQ_LEN,
+    DEFAULT_VOCAB,
     TRAINING_PER_FORWARD,
     context_attention_flops,
     embedding_flops,
@@ -44,7 +45,7 @@ from chinchilla_cli.errors import InputError
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.solvers import solve_increasing
 
-DEFAULT_MOE_VOCAB = 128_256  # the llama family's default (architecture.DEFAULT_VOCAB)
+DEFAULT_MOE_VOCAB = DEFAULT_VOCAB["moe"]
 SWIGLU_MATRICES = 3  # gate, up and down projections of a SwiGLU block
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from chinchilla_cli._display import display_bundle
+from chinchilla_cli.accuracy import AccuracyForecast, plan_accuracy
 from chinchilla_cli.architecture import (
     DEFAULT_ASPECT_RATIO,
     DEFAULT_FAMILY,
@@ -36,29 +37,33 @@ from chinchilla_cli.hardware import (
     DEFAULT_ACCELERATOR,
     DEFAULT_GOODPUT,
     DEFAULT_MFU,
+    DEFAULT_PRECISION,
+    PRECISIONS,
     SECONDS_PER_DAY,
     SECONDS_PER_HOUR,
     Cluster,
+    Precision,
     cluster_assumptions,
     load_accelerator,
+    peak_precision,
 )
+from chinchilla_cli.hyperparameters import Hyperparameters as LawHyperparameters
 from chinchilla_cli.inference import InferencePlan, inference_optimal
 from chinchilla_cli.laws import (
     DEFAULT_LAW,
     FLOPS_PER_PARAM_TOKEN,
-    DeepSeekLaw,
     Law,
     LossTerms,
     ParametricLaw,
     extrapolation_warning,
     load_law,
-    tokens_for,
 )
+from chinchilla_cli.moe import MoEArchitecture, moe_sketch
 from chinchilla_cli.quantity import MAX_BUDGET_FLOPS, human, parse_budgets, require, sci
 from chinchilla_cli.tradeoff import TradeoffRow, tradeoff
 
 # Mixed-precision Adam: bf16 weights (2) + bf16 grads (2) + fp32 master, m, v (12).
-TRAIN_BYTES_PER_PARAM = 16
+TRAIN_BYTES_PER_PARAM = PRECISIONS[DEFAULT_PRECISION].bytes_per_param
 CROSSCHECK_LAWS = (
     "hoffmann2022-approach1",
     "hoffmann2022-approach2",
@@ -107,11 +112,16 @@ class Feasibility:
     tokens_per_second: float | None
     tokens_per_second_per_chip: float | None
     seconds: float | None = None  # wall-clock of the recommended run on the cluster
+    # the parameters held in memory: a mixture of experts holds every expert (N is active)
+    memory_params: float | None = None
+    precision: str = DEFAULT_PRECISION
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "train_memory_bytes": self.train_memory_bytes,
             "bytes_per_param": self.bytes_per_param,
+            "memory_params": self.memory_params,
+            "precision": self.precision,
             "cluster_memory_bytes": self.cluster_memory_bytes,
             "fits": self.fits,
             "min_chips_for_memory": self.min_chips_for_memory,
@@ -121,16 +131,28 @@ class Feasibility:
         }
 
 
-def feasibility(run: Allocation, c: Cluster | None) -> Feasibility:
-    """Whether the run's training state fits the cluster, and the throughput it needs."""
-    memory = TRAIN_BYTES_PER_PARAM * run.params
+def feasibility(
+    run: Allocation,
+    c: Cluster | None,
+    memory_params: float | None = None,
+    precision: Precision = PRECISIONS[DEFAULT_PRECISION],
+) -> Feasibility:
+    """Whether the run's training state fits the cluster, and the throughput it needs.
+    `memory_params`: the parameters held (a mixture of experts' total; default N)."""
+    held = run.params if memory_params is None else memory_params
+    memory = precision.bytes_per_param * held
+    bpp = precision.bytes_per_param
     if c is None:
-        return Feasibility(memory, TRAIN_BYTES_PER_PARAM, None, None, None, None, None, None)
+        return Feasibility(
+            memory, bpp, None, None, None, None, None, None, None, held, precision.name
+        )
     seconds = c.seconds_for(run.flops)
     rate = run.tokens / seconds if seconds else None
     return Feasibility(
+        memory_params=held,
+        precision=precision.name,
         train_memory_bytes=memory,
-        bytes_per_param=TRAIN_BYTES_PER_PARAM,
+        bytes_per_param=bpp,
         chip_memory_bytes=c.accelerator.memory_bytes,
         cluster_memory_bytes=c.memory_bytes,
         fits=memory <= c.memory_bytes,
@@ -192,14 +214,18 @@ SKETCH_TOLERANCE = 0.10  # warn when the sketch's count is further than this fro
 ASPECT_TOLERANCE = 1.5  # ... or its d_model / layers more than this factor from the asked
 
 
-def sketch_warnings(arch: Architecture, params: float, aspect_ratio: float) -> list[str]:
-    """Say when the sketch does not describe the planned model."""
+def sketch_warnings(
+    arch: Architecture | MoEArchitecture, params: float, aspect_ratio: float
+) -> list[str]:
+    """Say when the sketch does not describe the planned model (its active count: N is
+    what each token uses)."""
     out = []
-    off = arch.params / params - 1
+    off = arch.active_params / params - 1
+    what = "active parameters" if isinstance(arch, MoEArchitecture) else "parameters"
     if abs(off) > SKETCH_TOLERANCE:
         out.append(
-            f"the architecture sketch has {human(arch.params)} parameters, {off:+.0%} from the "
-            f"planned {human(params)} ({arch.n_layers} layer{'s' * (arch.n_layers != 1)} x "
+            f"the architecture sketch has {human(arch.active_params)} {what}, {off:+.0%} from "
+            f"the planned {human(params)} ({arch.n_layers} layer{'s' * (arch.n_layers != 1)} x "
             f"{arch.d_model}): no shape of this "
             "family comes closer; its memory and FLOPs describe the sketch, not the plan"
         )
@@ -291,43 +317,114 @@ def uncertainty(
     )
 
 
-@dataclass(frozen=True)
-class Hyperparameters:
-    """DeepSeek LLM's learning-rate and batch-size laws at this budget (suggestions)."""
+# The hyperparameter laws a plan asks, in presets/hyperparameters.yaml; the first one's
+# batch is the plan's (its C-based law needs only the budget, and its rate and batch were
+# fitted together).
+HYPERPARAMETER_LAWS = ("deepseek2024", "steplaw2025")
+CRITICAL_BATCH_NOTE = (
+    "no critical batch size is checked: Zhang et al. 2024 (arXiv 2410.21676) publish no "
+    "fitted constants that could be verified"
+)
 
-    learning_rate: float
-    batch_tokens: float
-    batch_sequences: float  # batch_tokens over the sketch's sequence length
-    learning_rate_law: str  # e.g. "0.3118 C^-0.125", from the preset's constants
-    batch_law: str
-    source: str
+
+@dataclass(frozen=True)
+class HyperparameterAdvice:
+    """What each hyperparameter law gives this run, and the batch the plan adopts: whole
+    sequences per step and the steps that take to see D tokens. The laws are suggestions
+    fitted to their authors' recipes; where they disagree, tune around them."""
+
+    laws: tuple[LawHyperparameters, ...]  # HYPERPARAMETER_LAWS' answers, the adopted first
+    formulas: tuple[str, ...]  # each law's formula, as its preset prints it
+    seq_len: int
+    tokens: float  # D of the run the batch is for
+
+    @property
+    def adopted(self) -> LawHyperparameters:
+        return self.laws[0]
+
+    @property
+    def learning_rate(self) -> float:
+        return self.adopted.learning_rate
+
+    @property
+    def batch_tokens(self) -> float:
+        return self.adopted.batch_tokens
+
+    @property
+    def batch_sequences(self) -> int:
+        """The adopted batch in whole sequences (at least one)."""
+        return max(1, round(self.batch_tokens / self.seq_len))
+
+    @property
+    def steps(self) -> int:
+        """Optimizer steps to see D tokens at the adopted batch."""
+        return math.ceil(self.tokens / (self.batch_sequences * self.seq_len))
+
+    def spread(self, key: str) -> float:
+        """Largest over smallest of the laws' `learning_rate` or `batch_tokens`."""
+        values = [getattr(h, key) for h in self.laws]
+        return float(max(values) / min(values))
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "law": self.adopted.law,
             "learning_rate": self.learning_rate,
             "batch_tokens": self.batch_tokens,
-            "source": self.source,
+            "batch_sequences": self.batch_sequences,
+            "seq_len": self.seq_len,
+            "steps": self.steps,
+            "laws": [
+                {**h.to_dict(), "formula": f} for h, f in zip(self.laws, self.formulas, strict=True)
+            ],
+            "spread": {k: self.spread(k) for k in ("learning_rate", "batch_tokens")},
+            "critical_batch_tokens": None,
+            "critical_batch_note": CRITICAL_BATCH_NOTE,
         }
 
 
-HYPERPARAMETER_LAW = "deepseek2024"
+def hyperparameter_advice(run: Allocation, seq_len: int) -> HyperparameterAdvice:
+    """Every law of HYPERPARAMETER_LAWS at the run's N and D (C-based laws take 6ND)."""
+    from chinchilla_cli.hyperparameters import load_hyperparameter_law, optimal_hyperparameters
 
-
-def hyperparameters(flops: float, seq_len: int) -> Hyperparameters:
-    """The learning rate and batch size that DeepSeek's laws (presets/laws.yaml) give."""
-    ds = load_law(HYPERPARAMETER_LAW)
-    assert isinstance(ds, DeepSeekLaw)
-    lr_law = f"{ds.k_lr:.4g} C^{ds.a_lr:.4g}"
-    batch_law = f"{ds.k_batch:.4f} C^{ds.a_batch:.4g}"
-    batch = ds.batch_tokens(flops)
-    return Hyperparameters(
-        ds.learning_rate(flops),
-        batch,
-        batch / seq_len,
-        lr_law,
-        batch_law,
-        f"DeepSeek LLM (arXiv 2401.02954): eta = {lr_law}, B = {batch_law}",
+    specs = [load_hyperparameter_law(name) for name in HYPERPARAMETER_LAWS]
+    answers = tuple(
+        optimal_hyperparameters(spec, params=run.params, tokens=run.tokens) for spec in specs
     )
+    return HyperparameterAdvice(
+        answers, tuple(spec.formula() for spec in specs), seq_len, run.tokens
+    )
+
+
+def hyperparameter_findings(
+    h: HyperparameterAdvice, chips: int | None
+) -> tuple[list[str], list[str]]:
+    """A finding when the laws disagree by more than DISAGREEMENT, and a warning when the
+    cluster has more chips than the batch has sequences."""
+    findings: list[str] = []
+    warnings: list[str] = []
+
+    def show(key: str, x: float) -> str:
+        return f"{human(x)} tokens" if key == "batch_tokens" else f"{x:.3g}"
+
+    for key, what in (("batch_tokens", "batch size"), ("learning_rate", "peak learning rate")):
+        if h.spread(key) > DISAGREEMENT:
+            lo = min(h.laws, key=lambda r: float(getattr(r, key)))
+            hi = max(h.laws, key=lambda r: float(getattr(r, key)))
+            findings.append(
+                f"the hyperparameter laws disagree by {h.spread(key):.1f}x on the {what}: "
+                f"{show(key, getattr(lo, key))} ({lo.law}) to {show(key, getattr(hi, key))} "
+                f"({hi.law}); "
+                "each holds for its authors' recipe: tune between them"
+            )
+    if chips is not None and chips > h.batch_sequences:
+        per_replica = math.ceil(chips / h.batch_sequences)
+        warnings.append(
+            f"the batch holds {h.batch_sequences:,} sequences per step but the cluster has "
+            f"{chips:,} chips: data parallelism alone leaves chips without a sequence; shard "
+            f"each replica over at least {per_replica} chips (tensor or pipeline parallel) or "
+            "raise the batch"
+        )
+    return findings, warnings
 
 
 RECOMMENDATIONS = ("compute-optimal", "data-constrained", "inference-aware", "as-given")
@@ -348,7 +445,7 @@ class Plan:
     compute_optimal: Allocation
     recommendation: str  # one of RECOMMENDATIONS
     loss: LossTerms | None
-    architecture: Architecture
+    architecture: Architecture | MoEArchitecture
     feasibility: Feasibility
     crosscheck: tuple[CrossCheck, ...]
     assumptions: tuple[str, ...] = ()
@@ -360,13 +457,15 @@ class Plan:
     uncertainty: Uncertainty | None = None
     cost: Cost | None = None
     energy: Energy | None = None
-    hyperparameters: Hyperparameters | None = None
+    hyperparameters: HyperparameterAdvice | None = None
     # C*/C of the recommended run: the least compute reaching its loss, over its compute
     # (1 on the frontier); for runs given as N and D, and inference-aware ones
     compute_efficiency: float | None = None
     # whether the run lies within a decade of the law's fitted runs (None: range unknown)
     within_fit_range: bool | None = None
     written: tuple[tuple[str, str | None], ...] = (("plot", None),)  # files written: (key, path)
+    # the task metric the law's accuracy forecast predicts for the run (None: it has none)
+    accuracy: AccuracyForecast | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as `chinchilla plan` prints it in JSON."""
@@ -389,6 +488,7 @@ class Plan:
             "cost": self.cost.to_dict() if self.cost else None,
             "energy": self.energy.to_dict() if self.energy else None,
             "uncertainty": self.uncertainty.to_dict() if self.uncertainty else None,
+            "accuracy": self.accuracy.to_dict() if self.accuracy else None,
             "data_constrained": self.constrained.to_dict() if self.constrained else None,
             "inference": self.inference.to_dict() if self.inference else None,
             "tradeoff": [r.to_dict() for r in self.tradeoff],
@@ -413,10 +513,34 @@ class Shape:
     seq_len: int = DEFAULT_SEQ_LEN
     aspect_ratio: float = DEFAULT_ASPECT_RATIO
     kv_heads: int = DEFAULT_KV_HEADS
+    # family "moe": routed experts, experts per token, shared experts, expert width
+    experts: int | None = None
+    top_k: int | None = None
+    shared_experts: int = 0
+    expert_ffw: int | None = None  # None: the dense width over top_k + shared_experts
 
     @property
     def vocab(self) -> int:
         return self.vocab_size if self.vocab_size is not None else DEFAULT_VOCAB[self.family]
+
+    def sketch(self, params: float) -> Architecture | MoEArchitecture:
+        """A model of this shape with about `params` (active) parameters."""
+        if self.family == "moe":
+            assert self.experts is not None and self.top_k is not None
+            return moe_sketch(
+                params,
+                self.experts,
+                self.top_k,
+                self.shared_experts,
+                self.expert_ffw,
+                self.vocab_size,
+                self.seq_len,
+                self.aspect_ratio,
+                self.kv_heads,
+            )
+        return sketch(
+            params, self.vocab_size, self.seq_len, self.aspect_ratio, self.family, self.kv_heads
+        )
 
 
 def make_plan(
@@ -430,6 +554,7 @@ def make_plan(
     target_loss: float | None = None,
     prices: Prices | None = None,
     assumptions: tuple[str, ...] = (),
+    precision: Precision = PRECISIONS[DEFAULT_PRECISION],
 ) -> Plan:
     """The plan for a resolved budget (see `plan` for the one that resolves it).
 
@@ -447,6 +572,12 @@ def make_plan(
         alloc, recommendation = compute_optimal, "compute-optimal"
     warnings = list(law.notes)
     findings = []
+    if not law.splits_6nd and recommendation == "compute-optimal":
+        findings.append(
+            f"6·N·D of {law.name}'s split is {sci(compute_optimal.flops)} FLOPs, "
+            f"{compute_optimal.flops / budget.flops:.2f}x the budget C (its C = M·D counts "
+            "attention and no embeddings); time and cost below are for 6·N·D"
+        )
     constrained = inference = None
     if unique_tokens is not None:
         assert isinstance(law, ParametricLaw)
@@ -468,26 +599,22 @@ def make_plan(
             f"{human(alloc.params)} parameters; time and cost below are for that run"
         )
 
-    arch = sketch(
-        alloc.params,
-        shape.vocab_size,
-        shape.seq_len,
-        shape.aspect_ratio,
-        shape.family,
-        shape.kv_heads,
-    )
+    arch = shape.sketch(alloc.params)
     warnings += sketch_warnings(arch, alloc.params, shape.aspect_ratio)
     beyond = extrapolation_warning(law, alloc.params, alloc.tokens, alloc.flops)
     if beyond:
         warnings.append(beyond)
     fitted = getattr(law, "fit_range", None)
     within = None if fitted is None else beyond is None
-    feas = feasibility(alloc, budget.cluster)
+    # memory holds every expert: the plan's active N times the sketch's total/active
+    feas = feasibility(
+        alloc, budget.cluster, alloc.params * arch.params / arch.active_params, precision
+    )
     if feas.fits is False:
         c = budget.cluster
         assert c is not None
         warnings.append(
-            f"training state ({feas.train_memory_bytes / 1e12:.2f} TB at {TRAIN_BYTES_PER_PARAM} "
+            f"training state ({feas.train_memory_bytes / 1e12:.2f} TB at {feas.bytes_per_param} "
             f"bytes/param) does not fit in the cluster's {c.memory_bytes / 1e12:.2f} TB "
             f"of accelerator memory even fully sharded; it needs at least "
             f"{feas.min_chips_for_memory} x {c.accelerator.name}"
@@ -504,6 +631,12 @@ def make_plan(
     if recommendation in ("as-given", "inference-aware") and terms is not None:
         c_star = flops_for_loss(law, terms.total)
         efficiency = None if c_star is None else c_star / alloc.flops
+    advice = hyperparameter_advice(alloc, shape.seq_len)
+    said, cautions = hyperparameter_findings(
+        advice, None if budget.cluster is None else budget.cluster.chips
+    )
+    findings += said
+    warnings += cautions
     cost = energy = None
     if budget.cluster is not None and feas.seconds is not None and prices is not None:
         cost, energy = run_costs(budget.cluster.chips, feas.seconds, prices)
@@ -528,9 +661,10 @@ def make_plan(
         uncertainty(law, budget.flops, alloc) if isinstance(law, ParametricLaw) else None,
         cost,
         energy,
-        hyperparameters(budget.flops, shape.seq_len),
+        advice,
         compute_efficiency=efficiency,
         within_fit_range=within,
+        accuracy=plan_accuracy(law, alloc, constrained),
     )
 
 
@@ -580,6 +714,7 @@ def resolve_law(law: str | Law | None) -> Law:
 # ---------------------------------------------------------------- the public entry point
 
 
+PLAN_FAMILIES = (*SKETCH_FAMILIES, "moe")  # moe: moe.moe_sketch, with the llama rules
 BUDGET_ARGUMENTS = ("flops", "params", "tokens", "target_loss", "chips with days or hours")
 
 
@@ -609,13 +744,25 @@ def plan(
     aspect_ratio: float | None = None,
     vocab: int | None = None,
     seq_len: int | None = None,
+    experts: int | None = None,
+    top_k: int | None = None,
+    shared_experts: int | None = None,
+    expert_ffw: int | None = None,
+    precision: str | None = None,
 ) -> Plan:
     """Plan a training run: the compute-optimal model for a budget, its predicted loss, an
     architecture of that size, and what it takes on a cluster.
 
     Give the budget exactly one way: `flops`; `chips` with `days` or `hours`; `params` (the
     optimum for that model size); `tokens`; or `target_loss` (the least compute reaching
-    it). `chips` alone (or `deadline_days`) adds the cluster: time, memory and cost.
+    it). `chips` alone (or `deadline_days`) adds the cluster: time, memory and cost;
+    `precision` ("bf16" or "fp8") picks the accelerator's dense peak.
+
+    `arch` "moe" sketches a mixture of experts with `experts` routed experts, `top_k` of
+    them per token, `shared_experts` always on (default 0) and experts `expert_ffw` wide
+    (default: the dense width over top_k + shared_experts, the same active compute). The
+    law's N is then the ACTIVE parameters (the dense law applied to what each token uses):
+    compute is 6 x active x D throughout, memory counts every expert.
     Every argument left as None takes its default, and the plan's assumptions say so.
 
     >>> plan(chips=1024, days=30).optimal.params  # doctest: +SKIP
@@ -664,8 +811,12 @@ def plan(
         ("kv_heads", kv_heads),
         ("vocab", vocab),
         ("seq_len", seq_len),
+        ("experts", experts),
+        ("top_k", top_k),
+        ("expert_ffw", expert_ffw),
     ):
         require(whole, field, integer=True)
+    require(shared_experts, "shared_experts", integer=True, inclusive=True)
     require(aspect_ratio, "aspect_ratio", minimum=MIN_ASPECT_RATIO, maximum=MAX_ASPECT_RATIO)
     require(mfu, "mfu", maximum=1.0)
     require(goodput, "goodput", maximum=1.0)
@@ -673,16 +824,18 @@ def plan(
     require(grid_intensity, "grid_intensity", inclusive=True)
 
     family = DEFAULT_FAMILY if arch is None else arch
-    if family not in SKETCH_FAMILIES:
+    if family not in PLAN_FAMILIES:
         raise InputError(
-            f"unknown family {family!r}; expected one of {', '.join(SKETCH_FAMILIES)}", field="arch"
+            f"unknown family {family!r}; expected one of {', '.join(PLAN_FAMILIES)}", field="arch"
         )
-    if kv_heads is not None and family != "llama":
+    if kv_heads is not None and family not in ("llama", "moe"):
         raise InputError(
-            f"applies to grouped-query attention, `arch` llama; {family} shapes have as many "
-            "key/value heads as query heads",
+            f"applies to grouped-query attention, `arch` llama or moe; {family} shapes have as "
+            "many key/value heads as query heads",
             field="kv_heads",
         )
+    check_moe(family, experts, top_k, shared_experts, expert_ffw)
+
     if chips is None and deadline_days is None:
         for field, setting in (
             ("accelerator", accelerator),
@@ -693,6 +846,7 @@ def plan(
             ("tdp_watts", tdp_watts),
             ("pue", pue),
             ("grid_intensity", grid_intensity),
+            ("precision", precision),
         ):
             if setting is not None:
                 raise InputError(
@@ -703,7 +857,9 @@ def plan(
     the_law = resolve_law(law)
     _check_law_can(the_law, unique_tokens, inference_tokens, target_loss)
     acc = load_accelerator(accelerator or DEFAULT_ACCELERATOR)
-    peak = peak_flops or acc.bf16_flops_per_second
+    number_format = PRECISIONS[peak_precision(acc, precision, peak_flops)]
+    peak = peak_flops or acc.peak_flops_per_second(number_format.name)
+    assert peak is not None
     utilisation = DEFAULT_MFU if mfu is None else mfu
     good = DEFAULT_GOODPUT if goodput is None else goodput
     shape = Shape(
@@ -712,6 +868,10 @@ def plan(
         DEFAULT_SEQ_LEN if seq_len is None else seq_len,
         DEFAULT_ASPECT_RATIO if aspect_ratio is None else aspect_ratio,
         DEFAULT_KV_HEADS if kv_heads is None else kv_heads,
+        experts,
+        top_k,
+        shared_experts or 0,
+        expert_ffw,
     )
 
     allocation = None
@@ -723,10 +883,10 @@ def plan(
         total = _budget(lambda _: as_given.flops, params, "`params` x `tokens`", "params")
     elif params is not None:
         total = _budget(the_law.flops_for_params, params, f"{params:g} parameters", "params")
-        allocation, source = Allocation(params, tokens_for(total, params)), "params"
+        allocation, source = optimal_allocation(the_law, total, params=params), "params"
     elif tokens is not None:
         total = _budget(the_law.flops_for_tokens, tokens, f"{tokens:g} tokens", "tokens")
-        allocation, source = Allocation(tokens_for(total, tokens), tokens), "tokens"
+        allocation, source = optimal_allocation(the_law, total, tokens=tokens), "tokens"
     elif target_loss is not None:
         c_star = flops_for_loss(the_law, target_loss)
         if c_star is None:
@@ -743,12 +903,12 @@ def plan(
 
     cluster = None
     if chips is not None:
-        cluster = Cluster(acc, chips, peak, utilisation, good)
+        cluster = Cluster(acc, chips, peak, utilisation, good, number_format.name)
     elif deadline_days is not None:
-        needed = Cluster(acc, 1, peak, utilisation, good).chips_for(
+        needed = Cluster(acc, 1, peak, utilisation, good, number_format.name).chips_for(
             total, deadline_days * SECONDS_PER_DAY
         )
-        cluster = Cluster(acc, needed, peak, utilisation, good)
+        cluster = Cluster(acc, needed, peak, utilisation, good, number_format.name)
     if source == "hardware":
         assert cluster is not None and chips is not None
         seconds = days * SECONDS_PER_DAY if days is not None else (hours or 0.0) * SECONDS_PER_HOUR
@@ -756,7 +916,7 @@ def plan(
         if total < MIN_PLAN_FLOPS:
             raise InputError(too_small(total, MIN_PLAN_FLOPS, "flops"), field="chips")
     budget = Budget(total, source, cluster, cluster.seconds_for(total) if cluster else None)
-    if family == "llama" and kv_heads is not None:
+    if family in ("llama", "moe") and kv_heads is not None:
         _check_kv_heads(kv_heads, allocation or optimal_allocation(the_law, total), shape)
 
     prices = None
@@ -770,10 +930,16 @@ def plan(
             pue=DEFAULT_PUE if pue is None else pue,
             grid_g_per_kwh=DEFAULT_GRID_G_PER_KWH if grid_intensity is None else grid_intensity,
         )
-    assumptions = [_given(f"law {the_law.name}", law is None), "C = 6·N·D"]
+    assumptions = [
+        _given(f"law {the_law.name}", law is None),
+        "C = 6·N·D" if the_law.splits_6nd else "C = M·D (the law's own), time from 6·N·D",
+    ]
     if cluster is not None:
         assumptions += cluster_assumptions(
             cluster, peak_flops is not None, mfu is None, goodput is None
+        )
+        assumptions.append(
+            _given(f"{number_format.name} training: {number_format.recipe}", precision is None)
         )
         if prices is not None:
             assumptions.append(
@@ -784,6 +950,8 @@ def plan(
                     else ""
                 )
             )
+    if family == "moe":
+        assumptions.append(moe_assumption(shape, shared_experts is None, expert_ffw is None))
     assumptions.append(
         f"{family} shapes, vocabulary {shape.vocab:,}, sequence {shape.seq_len:,}, "
         + _given(f"sketch target d_model/layers {shape.aspect_ratio:g}", aspect_ratio is None)
@@ -798,6 +966,7 @@ def plan(
         target_loss=target_loss,
         prices=prices,
         assumptions=tuple(assumptions),
+        precision=number_format,
     )
     if deadline_days is not None and cluster is not None:
         extra = deadline_warnings(cluster.chips, result)
@@ -828,19 +997,13 @@ def too_small(value: float, smallest: float, field: str) -> str:
 
 
 def deadline_warnings(chips: int, result: Plan) -> list[str]:
-    """A deadline that needs more chips than exist, or than the batch can feed."""
+    """A deadline that needs more chips than exist (more than the batch can feed: see
+    hyperparameter_findings)."""
     out = []
     if chips > LARGEST_CLUSTER_CHIPS:
         out.append(
             f"the deadline needs {chips:,} accelerators, more than the largest training "
             f"clusters built to date (about {LARGEST_CLUSTER_CHIPS:,})"
-        )
-    h = result.hyperparameters
-    if h is not None and chips > h.batch_sequences:
-        out.append(
-            f"the deadline needs {chips:,} accelerators but the suggested batch holds only "
-            f"{h.batch_sequences:,.0f} sequences: most chips would have no sequence to process "
-            "in a step"
         )
     return out
 
@@ -877,6 +1040,60 @@ def _check_kv_heads(kv_heads: int, alloc: Allocation, shape: Shape) -> None:
             "in whole groups)",
             field="kv_heads",
         )
+
+
+def check_moe(
+    family: str,
+    experts: int | None,
+    top_k: int | None,
+    shared_experts: int | None,
+    expert_ffw: int | None,
+) -> None:
+    """The expert options describe `arch` moe, which needs `experts` and `top_k`."""
+    given = {
+        "experts": experts,
+        "top_k": top_k,
+        "shared_experts": shared_experts,
+        "expert_ffw": expert_ffw,
+    }
+    if family != "moe":
+        for field, value in given.items():
+            if value is not None:
+                raise InputError(
+                    f"describes a mixture of experts; give `arch` moe (this plan sketches "
+                    f"{family} shapes)",
+                    field=field,
+                )
+        return
+    for field in ("experts", "top_k"):
+        if given[field] is None:
+            raise InputError(
+                "`arch` moe needs `experts` (routed experts per layer) and `top_k` (experts "
+                "each token uses), e.g. 64 and 8",
+                field=field,
+            )
+    assert experts is not None and top_k is not None
+    if top_k > experts:
+        raise InputError(
+            f"{top_k} experts per token is more than the {experts} there are; accepted: "
+            f"1 to {experts}",
+            field="top_k",
+        )
+
+
+def moe_assumption(shape: Shape, shared_default: bool, width_default: bool) -> str:
+    """What a mixture-of-experts plan assumes, in one sentence."""
+    shared = _given(f"{shape.shared_experts} shared", shared_default)
+    width = (
+        "expert width the dense width / (top-k + shared) (default)"
+        if width_default
+        else f"expert width {shape.expert_ffw:,}"
+    )
+    return (
+        f"mixture of experts: {shape.experts} routed experts, top-{shape.top_k}, {shared}, "
+        f"{width}; the dense law applied to active parameters (N is what each token uses, "
+        "C = 6·N_active·D throughout; memory holds every expert)"
+    )
 
 
 def check_one_budget(given: dict[str, Any]) -> None:

@@ -32,6 +32,7 @@ from operator import itemgetter
 import numpy as np
 from numpy.typing import NDArray
 
+from chinchilla_cli import accuracy as _accuracy
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.quantity import parse_quantity, sci
@@ -82,6 +83,11 @@ class Runs:
     # the input rows kept, by 0-based position (None: all of them), so a caller can
     # carry its own per-row data (a training log's run of each point) through the filters
     rows_kept: NDArray[np.intp] | None = None
+    # a task metric of each run (accuracy.py: `metric_col`, or a column named as a task),
+    # NaN where a run has none; the task columns seen when several were and none was named
+    metric: _Floats | None = None
+    metric_col: str | None = None
+    metric_candidates: tuple[str, ...] = ()
 
     @property
     def n_kept(self) -> int:
@@ -110,6 +116,7 @@ def read_runs(
     stdin: typing.TextIO | None = None,
     min_params: float | None = None,
     min_tokens: float | None = None,
+    metric_col: str | None = None,
 ) -> Runs:
     """Read the runs in `path` ("-" for `stdin`, default sys.stdin) and apply the filters.
 
@@ -117,11 +124,13 @@ def read_runs(
     ignored) instead of finding it by its header. `max_loss` keeps loss <= max_loss,
     `min_flops`/`max_flops` bound C, `min_params` N and `min_tokens` D. Raises InputError
     for anything wrong with the input, naming the file and, where it applies, the line,
-    the column and the value.
+    the column and the value. `metric_col` names a task metric column (else one named as
+    a task is found; see accuracy.py), read into `Runs.metric` (empty cells: NaN).
     """
     filters = _Filters(max_loss, min_flops, max_flops, min_rows, min_params, min_tokens)
     source = "<stdin>" if path == "-" else str(path)
     overrides = {"params": params_col, "tokens": tokens_col, "flops": flops_col, "loss": loss_col}
+    overrides["metric"] = metric_col
     try:
         with _opened(path, source, stdin) as (data, unit):
             encoding = _check_text(data, source, unit)
@@ -142,7 +151,7 @@ def read_runs(
                 line = (lines if lines is not None else csv_rows()[1])[row]
                 return f"{source}:{line}"
 
-            return _finish(source, header.names, values, where, filters)
+            return _finish(source, header.names, values, where, filters, header.candidates)
     except OSError as e:
         raise InputError(f"{source}: cannot be read ({e.strerror or e})") from None
 
@@ -161,6 +170,7 @@ def runs_from_columns(
     source: str = "<columns>",
     min_params: float | None = None,
     min_tokens: float | None = None,
+    metric_col: str | None = None,
 ) -> Runs:
     """The runs in a mapping of column names to arrays, as `read_runs` reads a file.
 
@@ -175,6 +185,7 @@ def runs_from_columns(
     keys = list(columns.keys())
     header = [str(key) for key in keys]
     found = _find_columns(header, source, overrides)
+    candidates = _accuracy.find_metric(header, found, metric_col, source)
     names = {role: header[i] for role, i in found.items()}
     values = {role: _column(columns[keys[i]], header[i], source) for role, i in found.items()}
     lengths = {names[role]: v.shape[0] for role, v in values.items()}
@@ -183,7 +194,7 @@ def runs_from_columns(
         raise InputError(f"{source}: the columns differ in length: {shown}")
     if not values["loss"].size:
         raise InputError(f"{source}: no runs; the columns are empty")
-    return _finish(source, names, values, lambda row: f"{source}: row {row}", filters)
+    return _finish(source, names, values, lambda row: f"{source}: row {row}", filters, candidates)
 
 
 # ---------------------------------------------------------------------------- opening
@@ -306,6 +317,9 @@ class _Header:
                 f"(e.g. params,tokens,loss), but it holds only numbers: {_listing(self.cells)}"
             )
         self.found = _find_columns(self.cells, source, overrides)
+        self.candidates = _accuracy.find_metric(
+            self.cells, self.found, overrides.get("metric"), source
+        )
         self.names = {role: self.cells[i] for role, i in self.found.items()}
 
     @property
@@ -342,7 +356,7 @@ def _numpy_rows(text: typing.TextIO, header: _Header) -> dict[str, _Floats] | No
 def _csv_rows(header: _Header, source: str) -> tuple[dict[str, _Floats], array[int]]:
     """Every data row through the csv module: suffixes, thousands separators, blank and
     quoted lines, and the line of each row for the messages."""
-    roles = [role for role in ROLES if role in header.found]
+    roles = [role for role in (*ROLES, "metric") if role in header.found]
     index = [header.found[role] for role in roles]
     labels = [header.cells[i] for i in index]
     width, k = len(header.cells), len(index)
@@ -361,7 +375,9 @@ def _csv_rows(header: _Header, source: str) -> tuple[dict[str, _Floats], array[i
                         extend(map(float, take(row)))  # plain floats
                     except ValueError:
                         del values[len(values) // k * k :]  # a half-appended row
-                        parsed = _parse_row(row, index, labels, f"{source}:{header.line}")
+                        parsed = _parse_row(
+                            row, index, labels, f"{source}:{header.line}", "metric" in roles
+                        )
                         if parsed is None:  # a row of empty cells
                             continue
                         extend(parsed)
@@ -495,11 +511,15 @@ def _is_number(text: str) -> bool:
 
 
 def _parse_row(
-    row: list[str], index: list[int], labels: list[str], where: str
+    row: list[str], index: list[int], labels: list[str], where: str, blank_last: bool = False
 ) -> list[float] | None:
-    """The slow path: suffixes, thousands separators, and precise errors. None if blank."""
+    """The slow path: suffixes, thousands separators, and precise errors. None if blank.
+    `blank_last`: the last column (a task metric) may be empty: NaN."""
     if not any(cell.strip() for cell in row):
         return None
+    if blank_last and not row[index[-1]].strip():
+        parsed = _parse_row(row, index[:-1], labels[:-1], where) if len(index) > 1 else []
+        return [*(parsed or []), math.nan]
     return [_parse_cell(row[i], label, where) for i, label in zip(index, labels, strict=True)]
 
 
@@ -580,7 +600,12 @@ def _show(value: float) -> str:
 
 
 def _finish(
-    source: str, names: dict[str, str], values: dict[str, _Floats], where: _Where, filters: _Filters
+    source: str,
+    names: dict[str, str],
+    values: dict[str, _Floats],
+    where: _Where,
+    filters: _Filters,
+    candidates: tuple[str, ...] = (),
 ) -> Runs:
     """Check the values, derive the missing one of N, D and C, and apply the filters."""
     _check_values(values, names, where)
@@ -588,6 +613,9 @@ def _finish(
     columns = {role: names.get(role, "derived") for role in ROLES}
     derived: list[str] = []
     notes: list[str] = []
+    if "metric" in cols:  # fractions, or percents read as fractions (said in a note)
+        cols["metric"], percent = _accuracy.check_metric(cols["metric"], names["metric"], where)
+        notes += [percent] if percent else []
     six = FLOPS_PER_PARAM_TOKEN
     with np.errstate(all="ignore"):  # inf, 0 and nan are checked just below
         if "tokens" not in names:
@@ -642,6 +670,9 @@ def _finish(
         derived=tuple(derived),
         notes=tuple(notes),
         rows_kept=np.flatnonzero(keep) if n_kept < n_read else None,
+        metric=cols.get("metric"),
+        metric_col=names.get("metric"),
+        metric_candidates=candidates,
     )
 
 

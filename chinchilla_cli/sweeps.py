@@ -29,7 +29,6 @@ from chinchilla_cli.architecture import (
     DEFAULT_SEQ_LEN,
     DEFAULT_VOCAB,
     Architecture,
-    sketch,
 )
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE as FIT_FLOPS_TOLERANCE
@@ -41,9 +40,17 @@ from chinchilla_cli.hardware import (
     Cluster,
     cluster_assumptions,
     load_accelerator,
+    peak_precision,
 )
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law
-from chinchilla_cli.planning import TRAIN_BYTES_PER_PARAM
+from chinchilla_cli.moe import MoEArchitecture
+from chinchilla_cli.planning import (
+    PLAN_FAMILIES,
+    TRAIN_BYTES_PER_PARAM,
+    Shape,
+    check_moe,
+    moe_assumption,
+)
 from chinchilla_cli.quantity import BUDGET_FORMS, human, parse_budgets, require, sci
 
 DEFAULT_SIZES = 9
@@ -86,8 +93,8 @@ class SweepRun:
     """One planned run: the sketched model, its tokens for the budget, its wall-clock."""
 
     target_params: float  # the log-even size it was sketched for
-    architecture: Architecture
-    tokens: float  # C / (6 N) with N the sketch's exact count
+    architecture: Architecture | MoEArchitecture
+    tokens: float  # C / (6 N) with N the sketch's exact (active) count
     flops: float  # the budget: 6 N D
     seconds: float  # on the cluster, from 6 N D
     centre_params: float  # the budget's centre, for N/N*
@@ -95,6 +102,11 @@ class SweepRun:
 
     @property
     def params(self) -> int:
+        """N: the active parameters of a mixture of experts, all of a dense model's."""
+        return self.architecture.active_params
+
+    @property
+    def total_params(self) -> int:
         return self.architecture.params
 
     @property
@@ -113,6 +125,7 @@ class SweepRun:
     def to_dict(self) -> dict[str, Any]:
         return {
             "params": self.params,
+            "total_params": self.total_params,
             "target_params": self.target_params,
             "relative_size": self.relative_size,
             "tokens": self.tokens,
@@ -182,6 +195,7 @@ class Sweep:
     aspect_ratio: float
     assumptions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    shape: Shape = Shape()  # the sketches' family (and experts, for a mixture of experts)
     written: tuple[tuple[str, str | None], ...] = (("csv", None), ("plot", None))  # (key, path)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
@@ -219,6 +233,7 @@ class Sweep:
             "vocab_size": self.vocab_size,
             "seq_len": self.seq_len,
             "aspect_ratio": self.aspect_ratio,
+            "arch": self.shape.family,
             "budgets": [b.to_dict() for b in self.budgets],
             "n_runs": len(self.runs),
             "total_flops": self.total_flops,
@@ -266,9 +281,18 @@ def make_sweep(
     seq_len: int = DEFAULT_SEQ_LEN,
     aspect_ratio: float = DEFAULT_ASPECT_RATIO,
     assumptions: tuple[str, ...] = (),
+    shape: Shape | None = None,
 ) -> Sweep:
     """The runs of an IsoFLOP sweep over `budgets` (FLOPs), `sizes` per budget spread over
-    a factor `span` in N around the law's optimum, on `cluster`."""
+    a factor `span` in N around the law's optimum, on `cluster`. `shape` sketches another
+    family (a mixture of experts: N is active); its vocabulary, sequence and aspect ratio
+    are then the arguments'."""
+    shape = replace(
+        shape or Shape(),
+        vocab_size=vocab_size,
+        seq_len=seq_len,
+        aspect_ratio=aspect_ratio,
+    )
     if not budgets:
         raise InputError(f"no budgets; expected {BUDGET_FORMS}", field="budgets")
     if not 1 <= sizes <= MAX_SIZES:
@@ -287,9 +311,9 @@ def make_sweep(
         centre = optimal_allocation(law, c)
         runs = []
         for target in target_sizes(centre.params, sizes, span):
-            arch = sketch(target, vocab_size, seq_len, aspect_ratio)
-            tokens = c / (FLOPS_PER_PARAM_TOKEN * arch.params)
-            terms = law.loss(arch.params, tokens)
+            arch = shape.sketch(target)
+            tokens = c / (FLOPS_PER_PARAM_TOKEN * arch.active_params)
+            terms = law.loss(arch.active_params, tokens)
             runs.append(
                 SweepRun(
                     target,
@@ -312,7 +336,16 @@ def make_sweep(
             )
         )
     result = Sweep(
-        law, cluster, tuple(planned), sizes, span, vocab_size, seq_len, aspect_ratio, assumptions
+        law,
+        cluster,
+        tuple(planned),
+        sizes,
+        span,
+        vocab_size,
+        seq_len,
+        aspect_ratio,
+        assumptions,
+        shape=shape,
     )
     return replace(result, warnings=tuple(_warnings(result)))
 
@@ -354,9 +387,9 @@ def _warnings(sw: Sweep) -> list[str]:
                 f"its {len(b.runs)} runs (several targets got the same sketch)"
             )
     memory = sw.cluster.memory_bytes
-    too_big = [r for r in sw.runs if TRAIN_BYTES_PER_PARAM * r.params > memory]
+    too_big = [r for r in sw.runs if TRAIN_BYTES_PER_PARAM * r.total_params > memory]
     if too_big:
-        biggest = max(r.params for r in too_big)
+        biggest = max(r.total_params for r in too_big)
         out.append(
             f"{len(too_big)} run(s) (up to {human(biggest)} parameters) need more than the "
             f"cluster's {memory / 1e12:,.2f} TB of accelerator memory for weights, "
@@ -387,10 +420,18 @@ def sweep(
     vocab: int | None = None,
     seq_len: int | None = None,
     aspect_ratio: float | None = None,
+    arch: str | None = None,
+    experts: int | None = None,
+    top_k: int | None = None,
+    shared_experts: int | None = None,
+    expert_ffw: int | None = None,
+    precision: str | None = None,
 ) -> Sweep:
     """Design an IsoFLOP experiment: at each budget (FLOPs; a list or "START:STOP:COUNT"),
     `sizes` model sizes over a factor `span` in N, centred on the law's optimum, with an
-    architecture sketch each and the wall-clock of each run on `chips` accelerators."""
+    architecture sketch each and the wall-clock of each run on `chips` accelerators.
+    `arch` and the expert arguments shape the sketches as `plan` does (for "moe", N is
+    the active parameters); `precision` picks the accelerator's peak."""
     from chinchilla_cli.planning import resolve_law
 
     planned = parse_budgets(budgets, "budgets") if isinstance(budgets, str) else tuple(budgets)
@@ -402,23 +443,47 @@ def sweep(
     for field, whole in (("vocab", vocab), ("seq_len", seq_len)):
         require(whole, field, integer=True)
     require(aspect_ratio, "aspect_ratio")
+    for field, whole in (("experts", experts), ("top_k", top_k), ("expert_ffw", expert_ffw)):
+        require(whole, field, integer=True)
+    require(shared_experts, "shared_experts", integer=True, inclusive=True)
+    family = DEFAULT_FAMILY if arch is None else arch
+    if family not in PLAN_FAMILIES:
+        raise InputError(
+            f"unknown family {family!r}; expected one of {', '.join(PLAN_FAMILIES)}", field="arch"
+        )
+    check_moe(family, experts, top_k, shared_experts, expert_ffw)
     the_law = resolve_law(law)
     acc = load_accelerator(accelerator or DEFAULT_ACCELERATOR)
+    number_format = peak_precision(acc, precision, peak_flops)
     cluster = Cluster(
-        acc, chips, peak_flops or acc.bf16_flops_per_second, DEFAULT_MFU if mfu is None else mfu
+        acc,
+        chips,
+        peak_flops or acc.peak_flops_per_second(number_format) or 0.0,
+        DEFAULT_MFU if mfu is None else mfu,
+        precision=number_format,
     )
     shape = (
-        DEFAULT_VOCAB[DEFAULT_FAMILY] if vocab is None else vocab,
+        DEFAULT_VOCAB[family] if vocab is None else vocab,
         DEFAULT_SEQ_LEN if seq_len is None else seq_len,
         DEFAULT_ASPECT_RATIO if aspect_ratio is None else aspect_ratio,
+    )
+    sketches = Shape(
+        family,
+        experts=experts,
+        top_k=top_k,
+        shared_experts=shared_experts or 0,
+        expert_ffw=expert_ffw,
     )
     assumptions = [
         f"law {the_law.name}" + (" (default)" if law is None else ""),
         "C = 6·N·D",
         *cluster_assumptions(cluster, peak_flops is not None, mfu is None, None),
         "runs one after another on the whole cluster",
-        f"vocabulary {shape[0]:,}, sequence {shape[1]:,}, d_model/layers ≈ {shape[2]:g}",
+        f"{family} shapes, vocabulary {shape[0]:,}, sequence {shape[1]:,}, "
+        f"d_model/layers ≈ {shape[2]:g}",
     ]
+    if family == "moe":
+        assumptions.append(moe_assumption(sketches, shared_experts is None, expert_ffw is None))
     return make_sweep(
         the_law,
         planned,
@@ -429,4 +494,5 @@ def sweep(
         seq_len=shape[1],
         aspect_ratio=shape[2],
         assumptions=tuple(assumptions),
+        shape=sketches,
     )

@@ -61,11 +61,22 @@ def test_deepseek_law():
     law = load_law("deepseek2024")
     c = 1e22
     assert law.optimal_scale(c) == pytest.approx(0.1715 * c**0.5243)
-    assert law.learning_rate(c) == pytest.approx(0.3118 * c**-0.125)
-    assert law.batch_tokens(c) == pytest.approx(0.2920 * c**0.3271)
     a = optimal_allocation(law, c)
-    assert 6 * a.params * a.tokens == pytest.approx(c, rel=1e-12)
+    # the law's own D_opt (section 3.2), not C / (6N) of a converted model size
+    assert a.tokens == pytest.approx(5.8316 * c**0.4757)
+    assert load_law("deepseek2024").optimal_tokens(1e24) == pytest.approx(1.52e12, rel=0.005)
     assert law.flops_for_params(a.params) == pytest.approx(c, rel=1e-6)
+    assert law.flops_for_tokens(a.tokens) == pytest.approx(c, rel=1e-9)
+
+
+def test_deepseek_plan_keeps_its_tokens_and_says_6nd(run_json):
+    d = run_json("plan", "--flops", "1e24", "--law", "deepseek2024")
+    assert d["optimal"]["tokens"] == pytest.approx(1.52e12, rel=0.005)
+    assert d["budget"]["flops"] == 1e24
+    ratio = d["optimal"]["flops"] / 1e24
+    assert 0.9 < ratio < 1.0
+    assert any(f"{ratio:.2f}x the budget C" in f for f in d["findings"])
+    assert "C = M·D" in " ".join(d["assumptions"])
 
 
 # ---- through the command ---------------------------------------------------------
@@ -165,8 +176,32 @@ def test_crosscheck_disagreement_sentence(run_json):
 
 
 def test_hyperparameter_suggestions(run_json):
-    h = run_json("plan", "--flops", "1e22")["hyperparameters"]
-    assert h["learning_rate"] == pytest.approx(0.3118 * 1e22**-0.125)
+    d = run_json("plan", "--flops", "1e22")
+    h, run = d["hyperparameters"], d["optimal"]
+    # DeepSeek LLM section 3.1 at C = 6ND of the run, and Step Law at its N and D
+    c = 6 * run["params"] * run["tokens"]
+    assert h["law"] == "deepseek2024"
+    assert h["learning_rate"] == pytest.approx(0.3118 * c**-0.125)
+    assert h["batch_tokens"] == pytest.approx(0.2920 * c**0.3271)
+    step = h["laws"][1]
+    assert step["law"] == "steplaw2025"
+    n, dd = run["params"], run["tokens"]
+    assert step["learning_rate"] == pytest.approx(1.797 * n**-0.7129 * dd**0.3075)
+    assert step["batch_tokens"] == pytest.approx(0.5807 * dd**0.5709)
+    # the batch as a plan quantity: whole sequences, and the steps that see D
+    assert h["batch_sequences"] == round(h["batch_tokens"] / 2048)
+    assert h["steps"] * h["batch_sequences"] * 2048 >= dd
+    assert (h["steps"] - 1) * h["batch_sequences"] * 2048 < dd
+    spread = max(x["batch_tokens"] for x in h["laws"]) / min(x["batch_tokens"] for x in h["laws"])
+    assert h["spread"]["batch_tokens"] == pytest.approx(spread)
+    assert h["critical_batch_tokens"] is None and "Zhang" in h["critical_batch_note"]
+
+
+def test_more_chips_than_sequences_is_a_warning(run_json):
+    d = run_json("plan", "--flops", "1e21", "--chips", "20000")
+    seqs = d["hyperparameters"]["batch_sequences"]
+    assert seqs < 20000
+    assert any(f"holds {seqs:,} sequences" in w for w in d["warnings"])
 
 
 @pytest.mark.parametrize(

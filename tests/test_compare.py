@@ -29,6 +29,8 @@ MODEL_KEYS = {
     "origin",
     "source",
     "params",
+    "total_params",
+    "moe",
     "tokens",
     "tokens_per_param",
     "flops",

@@ -114,10 +114,10 @@ def test_moe_presets_are_consistent():
             e["top_k"],
             e["shared_experts"],
         ), name
-        # chinchilla compare still reads them (as dense runs of their total size, until it
-        # learns the MoE keys)
+        # chinchilla compare reads N as the active count, the total beside it
         cfg = preset_config(name)
-        assert cfg.params == e["params"] and cfg.tokens == e["tokens"]
+        assert cfg.params == e["active_params"] and cfg.total == e["params"]
+        assert cfg.tokens == e["tokens"]
 
 
 def test_null_seq_len_defaults():

@@ -72,15 +72,30 @@ def test_console_block_is_real_output(args, shown):
         remaining = remaining[remaining.index(line) + 1 :]
 
 
+def _in_order(lines: list[str], actual: list[str]) -> bool:
+    """Whether the shown lines (elisions aside) appear in the output in order."""
+    remaining = actual
+    for line in lines:
+        if line.strip() == ELISION:
+            continue
+        if line not in remaining:
+            return False
+        remaining = remaining[remaining.index(line) + 1 :]
+    return True
+
+
 def _update() -> None:
-    """Rewrite each block from the command's output, keeping a shortened block's cut:
-    its first and last shown lines bound what is kept."""
+    """Rewrite each block from the command's output. A shortened block is kept as it is
+    while its lines still appear in order; else its head (the lines before its first
+    `...`) is taken afresh from the output."""
     text = README.read_text(encoding="utf-8")
 
     def replace(m: re.Match[str]) -> str:
         args, shown = m.group(1), m.group(2)
         actual = _run(args).rstrip("\n").splitlines()
         lines = shown.rstrip("\n").splitlines()
+        if ELISION in (line.strip() for line in lines) and _in_order(lines, actual):
+            return m.group(0)
         if ELISION in (line.strip() for line in lines):
             head = lines[: [line.strip() for line in lines].index(ELISION)]
             keep = actual[: len(head)] + [ELISION]

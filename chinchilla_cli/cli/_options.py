@@ -60,6 +60,61 @@ ForceOpt = Annotated[
     bool, typer.Option("--force", help="Overwrite output files that already exist.")
 ]
 
+# the number format and the mixture-of-experts shape: `plan` and `sweep` alike
+MOE = "Mixture of experts (--arch moe)"
+HARDWARE = "Hardware, time and cost"
+PrecisionOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="bf16|fp8",
+        help="Number format of the matrix multiplies: picks the accelerator's dense peak "
+        "(the memory recipe is in the assumptions).",
+        show_default="bf16",
+        rich_help_panel=HARDWARE,
+    ),
+]
+ExpertsOpt = Annotated[
+    int | None,
+    typer.Option(
+        parser=POSITIVE_INT,
+        metavar="E",
+        help="Routed experts per MoE layer (needed with --arch moe).",
+        show_default=False,
+        rich_help_panel=MOE,
+    ),
+]
+TopKOpt = Annotated[
+    int | None,
+    typer.Option(
+        parser=POSITIVE_INT,
+        metavar="K",
+        help="Routed experts each token uses, at most --experts (needed with --arch moe).",
+        show_default=False,
+        rich_help_panel=MOE,
+    ),
+]
+SharedExpertsOpt = Annotated[
+    int | None,
+    typer.Option(
+        parser=quantity(minimum=0, inclusive=True, integer=True),
+        metavar="S",
+        help="Experts every token uses besides its top-k.",
+        show_default="0",
+        rich_help_panel=MOE,
+    ),
+]
+ExpertFfwOpt = Annotated[
+    int | None,
+    typer.Option(
+        parser=POSITIVE_INT,
+        metavar="WIDTH",
+        help="Feed-forward width of each expert (default: the dense SwiGLU width over "
+        "top-k + shared experts, the dense model's compute per token).",
+        show_default=False,
+        rich_help_panel=MOE,
+    ),
+]
+
 
 def refuse_idle_outputs(force: bool, name: str | None = None, **outputs: str | None) -> None:
     """--force (and --name) only mean something with an output file to write."""

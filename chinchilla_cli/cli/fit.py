@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from chinchilla_cli.accuracy import TASKS
 from chinchilla_cli.cli._options import POSITIVE, ForceOpt, JsonOpt, quantity, refuse_idle_outputs
 from chinchilla_cli.fit_defaults import CI_LEVEL, FLOPS_TOLERANCE, HUBER_DELTA
 
@@ -85,6 +86,15 @@ def fit(
     loss_col: Annotated[
         str | None,
         typer.Option(help="Column of final losses (default: found by header).", show_default=False),
+    ] = None,
+    metric_col: Annotated[
+        str | None,
+        typer.Option(
+            help="Column of a task metric (accuracy, 0-1 or percent) to forecast as a sigmoid "
+            "of the loss, saved with the law for plan (default: a column named "
+            f"{', '.join(TASKS)}, if exactly one).",
+            show_default=False,
+        ),
     ] = None,
     max_loss: Annotated[
         float | None,
@@ -206,6 +216,51 @@ def fit(
             show_default=False,
         ),
     ] = None,
+    vs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vs",
+            metavar="FILE",
+            help="A variant's runs (repeatable): fit each file and report the effective "
+            "compute multiplier against RUNS, the baseline (see --budgets, --shared).",
+            show_default=False,
+        ),
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            metavar="COLUMN",
+            help="Compare groups of one file: this column's values split the runs; the "
+            "first value (or --baseline) is the baseline.",
+            show_default=False,
+        ),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            metavar="VALUE",
+            help="With --group: the value of the baseline group (default: the first in the file).",
+            show_default=False,
+        ),
+    ] = None,
+    shared: Annotated[
+        str | None,
+        typer.Option(
+            metavar="E",
+            help="With --vs or --group: fit every group with one irreducible loss E, take "
+            "the multipliers from those laws, and report what sharing costs.",
+            show_default=False,
+        ),
+    ] = None,
+    budgets: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FLOPS",
+            help="With --vs or --group: the budgets of the multiplier, a comma list or "
+            "START:STOP:COUNT (default: the data's span, then 10x and 100x beyond).",
+            show_default=False,
+        ),
+    ] = None,
     save: Annotated[
         str | None,
         typer.Option(
@@ -238,6 +293,13 @@ def fit(
     from chinchilla_cli.views.fit import progress_bar
 
     refuse_idle_outputs(force, name, save=save, plot=plot)
+    if save is not None and (vs or group is not None):
+        from chinchilla_cli.errors import InputError
+
+        raise InputError(
+            "--save: writes one law, and --vs/--group fit several; fit each file alone "
+            "to save its law"
+        )
     # refuse an output file before spending time on the fit
     if save is not None:
         files.check_writable(save, "save", force)
@@ -257,6 +319,12 @@ def fit(
             tokens_col=tokens_col,
             flops_col=flops_col,
             loss_col=loss_col,
+            metric_col=metric_col,
+            vs=vs or None,
+            group=group,
+            baseline=baseline,
+            shared=shared,
+            budgets=budgets,
             max_loss=max_loss,
             min_flops=min_flops,
             max_flops=max_flops,

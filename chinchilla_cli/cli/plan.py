@@ -14,22 +14,31 @@ from chinchilla_cli.architecture import (
 )
 from chinchilla_cli.cli._options import (
     FRACTION,
+    HARDWARE,
     POSITIVE,
     POSITIVE_INT,
+    ExpertFfwOpt,
+    ExpertsOpt,
     ForceOpt,
     JsonOpt,
     LawOpt,
+    PrecisionOpt,
+    SharedExpertsOpt,
+    TopKOpt,
     quantity,
     refuse_idle_outputs,
     refuse_unused,
 )
 from chinchilla_cli.costs import DEFAULT_GRID_G_PER_KWH, DEFAULT_PUE
-from chinchilla_cli.hardware import DEFAULT_ACCELERATOR, DEFAULT_GOODPUT, DEFAULT_MFU
+from chinchilla_cli.hardware import (
+    DEFAULT_ACCELERATOR,
+    DEFAULT_GOODPUT,
+    DEFAULT_MFU,
+)
 
 # what --budget-range uses; every other option given with it is refused
 RANGE_USES = ("budget_range", "law", "json_out")
 BUDGET = "Budget (give exactly one)"
-HARDWARE = "Hardware, time and cost"
 BEYOND = "Beyond the paper"
 SHAPE = "Architecture sketch"
 
@@ -130,11 +139,12 @@ def plan(
         typer.Option(
             parser=POSITIVE,
             metavar="FLOP/S",
-            help="Override the accelerator's dense bf16 peak, FLOP/s per chip.",
+            help="Override the accelerator's dense peak (at --precision), FLOP/s per chip.",
             show_default=False,
             rich_help_panel=HARDWARE,
         ),
     ] = None,
+    precision: PrecisionOpt = None,
     mfu: Annotated[
         float | None,
         typer.Option(
@@ -231,8 +241,8 @@ def plan(
     arch: Annotated[
         str | None,
         typer.Option(
-            help="Architecture family of the sketch: chinchilla (the paper's shapes) or llama "
-            "(SwiGLU, GQA).",
+            help="Architecture family of the sketch: chinchilla (the paper's shapes), llama "
+            "(SwiGLU, GQA) or moe (a mixture of experts: N is the active parameters).",
             show_default=DEFAULT_FAMILY,
             rich_help_panel=SHAPE,
         ),
@@ -242,7 +252,7 @@ def plan(
         typer.Option(
             parser=POSITIVE_INT,
             metavar="N",
-            help="Key/value heads for --arch llama (grouped-query attention).",
+            help="Key/value heads for --arch llama or moe (grouped-query attention).",
             show_default=str(DEFAULT_KV_HEADS),
             rich_help_panel=SHAPE,
         ),
@@ -277,6 +287,10 @@ def plan(
             rich_help_panel=SHAPE,
         ),
     ] = None,
+    experts: ExpertsOpt = None,
+    top_k: TopKOpt = None,
+    shared_experts: SharedExpertsOpt = None,
+    expert_ffw: ExpertFfwOpt = None,
     plot: Annotated[
         str | None,
         typer.Option(
@@ -336,6 +350,11 @@ def plan(
         aspect_ratio=aspect_ratio,
         vocab=vocab,
         seq_len=seq_len,
+        experts=experts,
+        top_k=top_k,
+        shared_experts=shared_experts,
+        expert_ffw=expert_ffw,
+        precision=precision,
     )
     if plot is not None:
         from chinchilla_cli.plots.plan import plan_plot

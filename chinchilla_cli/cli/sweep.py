@@ -16,9 +16,14 @@ from chinchilla_cli.cli._options import (
     FRACTION,
     POSITIVE,
     POSITIVE_INT,
+    ExpertFfwOpt,
+    ExpertsOpt,
     ForceOpt,
     JsonOpt,
     LawOpt,
+    PrecisionOpt,
+    SharedExpertsOpt,
+    TopKOpt,
     quantity,
     refuse_idle_outputs,
 )
@@ -76,7 +81,7 @@ def sweep(
             metavar="FLOP/S",
             parser=POSITIVE,
             show_default=False,
-            help="Override the accelerator's dense bf16 peak, FLOP/s per chip.",
+            help="Override the accelerator's dense peak (at --precision), FLOP/s per chip.",
         ),
     ] = None,
     mfu: Annotated[
@@ -115,6 +120,19 @@ def sweep(
             show_default=f"{DEFAULT_ASPECT_RATIO:g}",
         ),
     ] = None,
+    arch: Annotated[
+        str | None,
+        typer.Option(
+            help="Architecture family of the sketches: chinchilla (the paper's shapes), llama "
+            "(SwiGLU, GQA) or moe (a mixture of experts: N is the active parameters).",
+            show_default=DEFAULT_FAMILY,
+        ),
+    ] = None,
+    experts: ExpertsOpt = None,
+    top_k: TopKOpt = None,
+    shared_experts: SharedExpertsOpt = None,
+    expert_ffw: ExpertFfwOpt = None,
+    precision: PrecisionOpt = None,
     csv: Annotated[
         str | None,
         typer.Option(
@@ -171,6 +189,12 @@ def sweep(
         vocab=vocab,
         seq_len=seq_len,
         aspect_ratio=aspect_ratio,
+        arch=arch,
+        experts=experts,
+        top_k=top_k,
+        shared_experts=shared_experts,
+        expert_ffw=expert_ffw,
+        precision=precision,
     )
     with files.together(force) as staged:  # both files appear at the end, or neither
         if csv is not None:

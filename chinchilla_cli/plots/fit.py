@@ -19,6 +19,11 @@ def fit_plot(
     report: FitReport, path: str, option: str, force: bool, staged: Staged | None = None
 ) -> Path:
     """Write the `chinchilla fit` figure atomically in the format the suffix names."""
+    if report.intervention is not None:  # `vs` or `group`: the groups compared
+        from chinchilla_cli.plots.interventions import intervention_figure
+
+        draw = lambda plt: intervention_figure(plt, report)  # noqa: E731
+        return write_figure(draw, path, option, force, "this comparison", staged)
     return write_figure(
         lambda plt: fit_figure(plt, report), path, option, force, "this fit", staged
     )

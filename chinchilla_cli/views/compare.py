@@ -39,6 +39,7 @@ def _ratio(x: float) -> str:
 
 
 CONFIG_KEY = "C = 6·N·D; reported: the training compute as published (— where none is)"
+MOE_KEY = "N active: parameters each token uses (mixture of experts); total: all of them"
 ALLOCATION_KEY = (
     "N/N*, D/D*: the run's split over the optimum's (their product is 1); "
     "distance |ln N/N*|: 0 is compute-optimal, 0.69 a factor 2"
@@ -53,12 +54,18 @@ LOSSES_KEY = "* kaplan2020: nats on WebText2, N without embeddings; not comparab
 
 def configurations_table(cmp: Comparison) -> Table:
     t = _table("Configurations")
-    _num(t, "N params", "D tokens", "D/N", "C FLOPs", "reported")
+    moe = any(r.config.total_params is not None for r in cmp.rows)
+    _num(t, "N active" if moe else "N params")
+    if moe:
+        _num(t, "total")
+    _num(t, "D tokens", "D/N", "C FLOPs", "reported")
     for r in cmp.rows:
         c = r.config
+        total = [human(c.total)] if moe else []
         t.add_row(
             c.name,
             human(c.params),
+            *total,
             human(c.tokens),
             f"{c.tokens_per_param:.1f}",
             sci(c.flops),
@@ -139,6 +146,7 @@ def compare_view(cmp: Comparison) -> RenderableType:
     parts: list[RenderableType] = [
         configurations_table(cmp),
         _key(CONFIG_KEY),
+        *([_key(MOE_KEY)] if any(r.config.total_params is not None for r in cmp.rows) else []),
         Text(""),
         law_table(cmp),
         _key(law_key),

@@ -14,6 +14,7 @@ from chinchilla_cli.approach3 import Constraints, ParametricFit, law_from_theta
 from chinchilla_cli.fitting import FitReport
 from chinchilla_cli.quantity import human, sci
 from chinchilla_cli.views import console, kv_table, titled_table, warnings_block, words
+from chinchilla_cli.views.accuracy import accuracy_fit_view
 
 
 @contextlib.contextmanager
@@ -143,6 +144,8 @@ def fit_view(report: FitReport) -> RenderableType:
         )
         if report.comparison is not None:
             parts.append(_comparison(report))
+        if report.accuracy is not None:
+            parts.append(accuracy_fit_view(report.accuracy, report.ci_level))
     else:
         iso = report.isoflop
         assert iso is not None
@@ -193,6 +196,10 @@ def fit_view(report: FitReport) -> RenderableType:
                 style="dim",
             )
         )
+    if report.intervention is not None:  # `vs` or `group`: the variants against it
+        from chinchilla_cli.views.interventions import intervention_view
+
+        parts.append(intervention_view(report))
     if saved is not None:
         parts.append(
             Text(words(f"Saved the law to {saved}: use it with `law` {saved}"), style="green")

@@ -7,9 +7,12 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from chinchilla_cli.planning import Frontier, Plan
+from chinchilla_cli.architecture import Architecture
+from chinchilla_cli.moe import MoEArchitecture
+from chinchilla_cli.planning import CRITICAL_BATCH_NOTE, Frontier, HyperparameterAdvice, Plan
 from chinchilla_cli.quantity import human, sci
 from chinchilla_cli.views import days, kv_table, titled_table, warnings_block, words, written_lines
+from chinchilla_cli.views.accuracy import forecast_table
 
 BUDGET_SOURCES = {
     "flops": "given",
@@ -32,7 +35,7 @@ def plan_view(plan: Plan) -> RenderableType:
             (
                 "hardware",
                 f"{c.chips:,} x {c.accelerator.name}",
-                f"{c.peak_flops_per_second / 1e12:,.1f} TFLOP/s bf16 dense peak each",
+                f"{c.peak_flops_per_second / 1e12:,.1f} TFLOP/s {c.precision} dense peak each",
             ),
             (
                 "utilisation",
@@ -80,7 +83,7 @@ def plan_view(plan: Plan) -> RenderableType:
             f"{title} ({plan.law.name})",
             [
                 (
-                    "parameters N",
+                    _n_label(plan),
                     human(o.params),
                     f"{u.level:g}% interval of N_opt {human(u.params.low)} to "
                     f"{human(u.params.high)}"
@@ -168,45 +171,24 @@ def plan_view(plan: Plan) -> RenderableType:
                 ],
             )
         )
+    if plan.accuracy is not None:
+        parts.append(forecast_table(plan.accuracy, getattr(plan.law, "accuracy", None)))
 
-    parts.append(
-        kv_table(
-            "Architecture sketch",
-            [
-                ("layers", f"{a.n_layers}", f"d_model / layers = {a.aspect_ratio:.0f}"),
-                ("d_model", f"{a.d_model:,}", ""),
-                (
-                    "heads x head size",
-                    f"{a.n_heads} x {a.head_dim}",
-                    "" if a.n_kv_heads == a.n_heads else f"{a.n_kv_heads} key/value heads",
-                ),
-                (
-                    "feed-forward",
-                    f"{a.ffw_size:,}",
-                    "4 x d_model" if a.family == "chinchilla" else "SwiGLU",
-                ),
-                ("vocabulary / sequence", f"{a.vocab_size:,} / {a.seq_len:,}", ""),
-                ("parameters", f"{a.params:,}", _params_formula(a.family)),
-                (
-                    "non-embedding",
-                    f"{a.non_embedding_params:,}",
-                    f"{a.non_embedding_fraction:.0%} of the total",
-                ),
-                (
-                    "training FLOPs / token",
-                    f"{sci(a.flops_per_token)}",
-                    f"appendix F; 6N = {sci(a.flops_per_token_6n)} "
-                    f"({a.flops_per_token_ratio_to_6n:.2f}x)",
-                ),
-            ],
-        )
-    )
+    if isinstance(a, MoEArchitecture):
+        parts.append(moe_sketch_table(a))
+    else:
+        parts.append(dense_sketch_table(a))
 
     feas_rows = [
         (
             "training memory",
             f"{f.train_memory_bytes / 1e12:,.2f} TB",
-            f"{f.bytes_per_param} bytes/param: weights, grads, Adam (activations excluded)",
+            f"{f.bytes_per_param} bytes/param: weights, grads, Adam (activations excluded)"
+            + (
+                f"; all {human(f.memory_params)} parameters"
+                if isinstance(a, MoEArchitecture) and f.memory_params is not None
+                else ""
+            ),
         )
     ]
     if f.fits is not None:
@@ -237,20 +219,7 @@ def plan_view(plan: Plan) -> RenderableType:
     if plan.tradeoff:
         parts.append(tradeoff_table(plan))
     if plan.hyperparameters is not None:
-        h = plan.hyperparameters
-        parts.append(
-            kv_table(
-                "Suggested hyperparameters (DeepSeek LLM's laws)",
-                [
-                    ("peak learning rate", f"{h.learning_rate:.3g}", h.learning_rate_law),
-                    (
-                        "batch size",
-                        f"{human(h.batch_tokens)} tokens",
-                        f"{h.batch_law}; about {h.batch_sequences:,.0f} sequences",
-                    ),
-                ],
-            )
-        )
+        parts.append(hyperparameters_table(plan.hyperparameters))
     parts.append(crosscheck_table(plan))
     for line in plan.findings:
         parts.append(Text(words(line[0].upper() + line[1:] + ".")))
@@ -262,11 +231,79 @@ def plan_view(plan: Plan) -> RenderableType:
     return Group(*parts)
 
 
+def _trunk_rows(a: Architecture | MoEArchitecture) -> list[tuple[str, str, str]]:
+    """Depth, width and heads: what dense and mixture-of-experts sketches share."""
+    return [
+        ("layers", f"{a.n_layers}", f"d_model / layers = {a.aspect_ratio:.0f}"),
+        ("d_model", f"{a.d_model:,}", ""),
+        (
+            "heads x head size",
+            f"{a.n_heads} x {a.head_dim}",
+            "" if a.n_kv_heads == a.n_heads else f"{a.n_kv_heads} key/value heads",
+        ),
+    ]
+
+
+def moe_sketch_table(a: MoEArchitecture) -> Table:
+    shared = f", {a.shared_experts} shared" if a.shared_experts else ""
+    return kv_table(
+        "Architecture sketch (mixture of experts)",
+        [
+            *_trunk_rows(a),
+            ("experts", f"{a.experts} routed", f"top-{a.top_k} per token{shared}"),
+            (
+                "expert width",
+                f"{a.expert_ffw_size:,}",
+                f"SwiGLU; dense width {a.ffw_size:,}" if a.ffw_size else "SwiGLU",
+            ),
+            ("vocabulary / sequence", f"{a.vocab_size:,} / {a.seq_len:,}", ""),
+            ("total parameters", f"{a.params:,}", "every expert: what memory holds"),
+            (
+                "active parameters",
+                f"{a.active_params:,}",
+                f"{a.active_fraction:.0%} of the total: what each token uses (N)",
+            ),
+            (
+                "training FLOPs / token",
+                f"{sci(a.flops_per_token)}",
+                f"appendix F on the active path; 6N_active = {sci(a.flops_per_token_6n)}",
+            ),
+        ],
+    )
+
+
+def dense_sketch_table(a: Architecture) -> Table:
+    return kv_table(
+        "Architecture sketch",
+        [
+            *_trunk_rows(a),
+            (
+                "feed-forward",
+                f"{a.ffw_size:,}",
+                "4 x d_model" if a.family == "chinchilla" else "SwiGLU",
+            ),
+            ("vocabulary / sequence", f"{a.vocab_size:,} / {a.seq_len:,}", ""),
+            ("parameters", f"{a.params:,}", _params_formula(a.family)),
+            (
+                "non-embedding",
+                f"{a.non_embedding_params:,}",
+                f"{a.non_embedding_fraction:.0%} of the total",
+            ),
+            (
+                "training FLOPs / token",
+                f"{sci(a.flops_per_token)}",
+                f"appendix F; 6N = {sci(a.flops_per_token_6n)} "
+                f"({a.flops_per_token_ratio_to_6n:.2f}x)",
+            ),
+        ],
+    )
+
+
 def headline(plan: Plan) -> Text:
     """The answer to the question asked, in one sentence."""
     o, b, f = plan.optimal, plan.budget, plan.feasibility
     run = (
-        f"{human(o.params)} parameters on {human(o.tokens)} tokens "
+        f"{_params_phrase(plan)} on {human(o.tokens)} tokens "
         f"({o.tokens_per_param:.1f} per parameter), {sci(o.flops)} FLOPs"
     )
     lead = {
@@ -290,18 +327,42 @@ def headline(plan: Plan) -> Text:
     return Text.assemble(("Plan: ", "bold"), lead + "; ".join(parts) + ".")
 
 
+def _n_label(plan: Plan) -> str:
+    return (
+        "active parameters N" if isinstance(plan.architecture, MoEArchitecture) else "parameters N"
+    )
+
+
+def _params_phrase(plan: Plan) -> str:
+    """N, said as active and total for a mixture of experts."""
+    n, held = plan.optimal.params, plan.feasibility.memory_params
+    if isinstance(plan.architecture, MoEArchitecture) and held is not None:
+        return f"{human(n)} active parameters ({human(held)} in all)"
+    return f"{human(n)} parameters"
+
+
+def _sketch_brief(a: Architecture | MoEArchitecture) -> str:
+    if isinstance(a, MoEArchitecture):
+        return (
+            f"{a.experts} expert{'s' * (a.experts != 1)}, top-{a.top_k}; "
+            f"{human(a.active_params)} active of "
+            f"{human(a.params)}"
+        )
+    return f"{a.n_heads} heads, {human(a.params)} parameters"
+
+
 def brief_view(plan: Plan) -> RenderableType:
     """One screen: budget, allocation, loss, sketch, feasibility, time and cost."""
     o, a, f, b = plan.optimal, plan.architecture, plan.feasibility, plan.budget
     rows = [
         ("compute", f"{sci(b.flops)} FLOPs", BUDGET_SOURCES.get(b.source, b.source)),
-        ("parameters N", human(o.params), f"{o.tokens_per_param:.1f} tokens per parameter"),
+        (_n_label(plan), human(o.params), f"{o.tokens_per_param:.1f} tokens per parameter"),
         ("training tokens D", human(o.tokens), plan.recommendation),
         ("loss", "—" if plan.loss is None else f"{plan.loss.total:.4f}", plan.law.name),
         (
             "sketch",
             f"{a.n_layers} x {a.d_model:,}",
-            f"{a.n_heads} heads, {human(a.params)} parameters",
+            _sketch_brief(a),
         ),
         (
             "training memory",
@@ -471,6 +532,25 @@ def _params_formula(family: str) -> str:
     if family == "llama":
         return "2·vocab·d + layers·(attention + 3·d·ffw + 2d) + d"
     return "vocab·d + layers·(5·d·heads·head_size + 2·d·ffw)"
+
+
+def hyperparameters_table(h: HyperparameterAdvice) -> RenderableType:
+    t = titled_table("Suggested hyperparameters")
+    for col in ("law", "peak LR", "batch, tokens", "sequences"):
+        t.add_column(col, justify="left" if col == "law" else "right", no_wrap=True)
+    for law in h.laws:
+        t.add_row(
+            law.law + (" *" if law is h.adopted else ""),
+            f"{law.learning_rate:.3g}",
+            human(law.batch_tokens),
+            f"{law.batch_tokens / h.seq_len:,.0f}",
+        )
+    key = (
+        f"* the plan's batch: {h.batch_sequences:,} sequences of {h.seq_len:,} tokens per "
+        f"step, {h.steps:,} steps for D. Formulas: `chinchilla presets hyperparameters`; "
+        f"{CRITICAL_BATCH_NOTE}"
+    )
+    return Group(t, Text(words(key), style="dim"), Text(""))
 
 
 def crosscheck_table(plan: Plan) -> Table:

@@ -40,8 +40,10 @@ def runs_table(sw: Sweep) -> Table:
         f"IsoFLOP sweep: {sw.sizes} size{'s' if sw.sizes != 1 else ''} per budget "
         f"over {sw.span:g}x in N, centred on the {sw.law.name} optimum N*"
     )
+    moe = sw.shape.family == "moe"
     t.add_column("C FLOPs", style="cyan", no_wrap=True)
-    for h in ("N/N*", "target", "N params", "layers × d", "heads", "D tokens", "D/N"):
+    sizes = ("N active", "total") if moe else ("N params",)
+    for h in ("N/N*", "target", *sizes, "layers × d", "heads", "D tokens", "D/N"):
         t.add_column(h, justify="right", no_wrap=True)
     if predicts:
         t.add_column("loss", justify="right", no_wrap=True)
@@ -53,6 +55,7 @@ def runs_table(sw: Sweep) -> Table:
                 f"{r.relative_size:.2f}",
                 human(r.target_params),
                 human(r.params),
+                *([human(r.total_params)] if moe else []),
                 f"{a.n_layers} × {a.d_model}",
                 str(a.n_heads),
                 human(r.tokens),
@@ -98,6 +101,7 @@ KEY = (
     "sketched; N params: the sketch's exact count; D = C / (6 N)"
 )
 LOSS_KEY = "; loss: the law's prediction"
+MOE_KEY = "; N active: the parameters each token uses (the law's N), total: every expert's"
 BUDGETS_KEY = "N*, D*: the law's compute-optimal split of C"
 LOSSES_KEY = ", L* its loss; loss spread: worst minus best predicted loss of the runs"
 TIME_KEY = "; each: wall-clock of one run; time: of all"
@@ -112,7 +116,7 @@ def sweep_view(sw: Sweep) -> RenderableType:
         f"{c.mfu:.0%}, one run after another",
     )
     predicts = sw.law.predicts_loss
-    key = KEY + (LOSS_KEY if predicts else "")
+    key = KEY + (MOE_KEY if sw.shape.family == "moe" else "") + (LOSS_KEY if predicts else "")
     budgets_key = BUDGETS_KEY + (LOSSES_KEY if predicts else "") + TIME_KEY
     parts: list[RenderableType] = [
         runs_table(sw),

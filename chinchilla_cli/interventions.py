@@ -1,0 +1,927 @@
+"""Interventions compared: a baseline's runs and a variant's (a new architecture, data
+mix, optimiser...), each fitted with Approach 3, and what the change is worth in compute.
+
+The effective compute multiplier at a budget C is C_base(L*_variant(C)) / C: the least
+compute the baseline needs to reach the loss the variant reaches compute-optimally with
+C, over C. Above 1 the variant is worth that many times its compute; below 1 it costs.
+Along a parametric law's frontier L*(C) = E + K (C/6)^-g (g = alpha beta / (alpha +
+beta); see laws.ParametricLaw.flops_for_loss), so both the multiplier and the crossover
+compute (where the multiplier crosses 1: the frontiers meet) are closed forms evaluated
+for every bootstrap resample at once. A variant loss at or below the baseline's E is
+out of the baseline's reach at any compute: the multiplier is unbounded (None).
+
+One E shared by the groups (`shared` "E": a change to the model should not move the
+entropy of text) fits them jointly (approach3.shared_e_from); the multipliers then come
+from the shared-E laws, and the report says what sharing costs: the joint objective
+against the separate fits', and each group's held-out error (its largest budget, as the
+fit's extrapolation check holds out) under both.
+
+Prior art: the OLMo model ladder's laws (effective compute multiplier, crossover compute,
+a fit with E shared across ladders).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import math
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from chinchilla_cli.errors import FitError, InputError
+from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, ParametricLaw
+from chinchilla_cli.quantity import parse_budgets, require, sci
+
+if TYPE_CHECKING:
+    from chinchilla_cli.approach3 import SharedFit
+    from chinchilla_cli.fitting import FitReport
+    from chinchilla_cli.logs import TrainingLog
+    from chinchilla_cli.runs import Runs
+
+SHARED_PARAMETERS = ("E",)  # what `shared` accepts
+SEARCH_FLOPS = (1e15, 1e30)  # the crossover is searched here (widened to the data)
+BEYOND = (10.0, 100.0)  # default budgets: the data's span, then these times its largest run
+MIN_GROUP_RUNS = 10  # runs each group needs after the filters
+SEARCH_POINTS_PER_DECADE = 40
+EDGE = 0.005  # a budget within this (relative) of the data's end is in the data
+_UNBOUNDED = "the baseline never reaches the variant's loss: it is at or below the baseline's E"
+
+Sources = str | Path | Mapping[str, Any]
+
+
+# ---- the arithmetic: frontiers, multipliers, crossovers, for many laws at once ----------
+
+
+def _frontier_terms(params: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(E, K, g) of rows (E, A, B, alpha, beta): L*(C) = E + K (C/6)^-g."""
+    p = np.asarray(params, dtype=float)
+    E, A, B, alpha, beta = (p[..., i] for i in range(5))
+    g = alpha * beta / (alpha + beta)
+    G = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
+    K = A * G**-alpha + B * G**beta
+    return E, K, g
+
+
+def _as_rows(law: ParametricLaw | Any) -> np.ndarray:
+    if isinstance(law, ParametricLaw):
+        return np.array([law.E, law.A, law.B, law.alpha, law.beta])
+    return np.asarray(law, dtype=float)
+
+
+def frontier_losses(law: ParametricLaw | Any, flops: Any) -> np.ndarray:
+    """L*(C) at each of `flops` for a law, or for rows (E, A, B, alpha, beta) of any
+    leading shape (the result gains a last axis over `flops`)."""
+    E, K, g = _frontier_terms(_as_rows(law))
+    x = np.asarray(flops, dtype=float) / FLOPS_PER_PARAM_TOKEN
+    with np.errstate(over="ignore", under="ignore"):
+        return np.asarray(E[..., None] + K[..., None] * x ** -g[..., None])
+
+
+def multipliers(
+    baseline: ParametricLaw | Any, variant: ParametricLaw | Any, flops: Any
+) -> np.ndarray:
+    """The effective compute multiplier C_base(L*_variant(C)) / C at each of `flops`, for
+    two laws or for matching rows (E, A, B, alpha, beta) of bootstrap samples; inf where
+    the variant's loss is at or below the baseline's E (no compute of the baseline
+    reaches it)."""
+    b, v = _as_rows(baseline), _as_rows(variant)
+    Eb, Kb, gb = _frontier_terms(b)
+    lv = frontier_losses(v, flops)
+    gap = lv - Eb[..., None]
+    c = np.asarray(flops, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_m = (
+            math.log(FLOPS_PER_PARAM_TOKEN)
+            + (np.log(Kb)[..., None] - np.log(gap)) / gb[..., None]
+            - np.log(c)
+        )
+        m = np.exp(log_m)
+    return np.asarray(np.where(gap > 0, m, np.inf))
+
+
+def _gap(base: np.ndarray, variant: np.ndarray, log_c: np.ndarray) -> np.ndarray:
+    """log L*_variant - log L*_baseline at log C (> 0: the baseline ahead), for rows of
+    laws (S, 5) and log C of shape (S, m) or (1, m)."""
+    Eb, Kb, gb = (x[:, None] for x in _frontier_terms(base))
+    Ev, Kv, gv = (x[:, None] for x in _frontier_terms(variant))
+    lx = log_c - math.log(FLOPS_PER_PARAM_TOKEN)
+    with np.errstate(over="ignore", under="ignore"):
+        return np.asarray(np.log(Ev + Kv * np.exp(-gv * lx)) - np.log(Eb + Kb * np.exp(-gb * lx)))
+
+
+def _grid(search: tuple[float, float]) -> np.ndarray:
+    lo, hi = math.log(search[0]), math.log(search[1])
+    n = max(2, int(SEARCH_POINTS_PER_DECADE * (hi - lo) / math.log(10.0)) + 1)
+    return np.linspace(lo, hi, n)
+
+
+def _refine(base: np.ndarray, variant: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Bisection in log C, row by row, of brackets [lo, hi] where the gap changes sign."""
+    f_lo = _gap(base, variant, lo[:, None])[:, 0]
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        f_mid = _gap(base, variant, mid[:, None])[:, 0]
+        same = np.sign(f_mid) == np.sign(f_lo)
+        lo, f_lo, hi = np.where(same, mid, lo), np.where(same, f_mid, f_lo), np.where(same, hi, mid)
+    return np.asarray(np.exp(0.5 * (lo + hi)))
+
+
+def crossover_flops(
+    baseline: ParametricLaw | Any, variant: ParametricLaw | Any, search: tuple[float, float]
+) -> list[tuple[float, str]]:
+    """Every C in `search` where the two frontiers meet (the multiplier crosses 1), with
+    the group ahead just above it ("baseline" or "variant"), ascending."""
+    b, v = _as_rows(baseline)[None, :], _as_rows(variant)[None, :]
+    grid = _grid(search)
+    gap = _gap(b, v, grid[None, :])[0]
+    found = np.flatnonzero(np.sign(gap[:-1]) * np.sign(gap[1:]) < 0)
+    if not len(found):
+        return []
+    rows = np.repeat(b, len(found), axis=0), np.repeat(v, len(found), axis=0)
+    at = _refine(*rows, grid[found], grid[found + 1])
+    return [
+        (float(c), "baseline" if gap[i + 1] > 0 else "variant")
+        for c, i in zip(at, found, strict=True)
+    ]
+
+
+def sample_crossovers(
+    baseline: np.ndarray, variant: np.ndarray, search: tuple[float, float], near: float | None
+) -> np.ndarray:
+    """Each resample's crossover in `search` (the one nearest `near` in log C when there
+    are several, else the first), NaN where its frontiers do not meet there."""
+    grid = _grid(search)
+    gap = _gap(baseline, variant, grid[None, :])
+    change = np.sign(gap[:, :-1]) * np.sign(gap[:, 1:]) < 0
+    out = np.full(len(baseline), np.nan)
+    has = change.any(axis=1)
+    if not has.any():
+        return out
+    if near is None:
+        pick = np.argmax(change, axis=1)
+    else:
+        distance = np.where(change, np.abs(grid[:-1] - math.log(near))[None, :], np.inf)
+        pick = np.argmin(distance, axis=1)
+    rows = np.flatnonzero(has)
+    out[rows] = _refine(baseline[rows], variant[rows], grid[pick[rows]], grid[pick[rows] + 1])
+    return out
+
+
+def _percentile(values: np.ndarray, q: float) -> float | None:
+    """numpy's linear percentile, None when it reaches an unbounded (inf) value."""
+    v = np.sort(np.where(np.isnan(values), np.inf, values))
+    pos = (len(v) - 1) * q / 100.0
+    i, j = math.floor(pos), math.ceil(pos)
+    if not math.isfinite(v[j]):
+        return None
+    return float(v[i] + (v[j] - v[i]) * (pos - i))
+
+
+def _interval(values: np.ndarray, level: float) -> tuple[float | None, float | None]:
+    tail = (100.0 - level) / 2
+    return _percentile(values, tail), _percentile(values, 100.0 - tail)
+
+
+def default_budgets(spans: Sequence[tuple[float, float]]) -> tuple[float, ...]:
+    """The data's smallest and largest C (over every group), their geometric midpoint,
+    and BEYOND times the largest, each to three significant figures."""
+    lo = min(s[0] for s in spans)
+    hi = max(s[1] for s in spans)
+    raw = (lo, math.sqrt(lo * hi), hi, *(hi * f for f in BEYOND))
+    return tuple(sorted({float(f"{c:.3g}") for c in raw}))
+
+
+# ---- results -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MultiplierPoint:
+    """The multiplier at one budget."""
+
+    flops: float
+    baseline_loss: float  # L* of the baseline's law at this C
+    variant_loss: float
+    multiplier: float | None  # None: unbounded (the baseline never reaches the loss)
+    interval: tuple[float | None, float | None] | None  # None inside: unbounded that side
+    within_data: bool  # inside the C span both groups' runs cover
+    beyond_data: float  # C / the largest run's C (of either group)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flops": self.flops,
+            "baseline_loss": self.baseline_loss,
+            "variant_loss": self.variant_loss,
+            "multiplier": self.multiplier,
+            "ci": None if self.interval is None else list(self.interval),
+            "within_data": self.within_data,
+            "beyond_data": self.beyond_data,
+            "note": None if self.multiplier is not None else _UNBOUNDED,
+        }
+
+
+@dataclass(frozen=True)
+class Crossover:
+    """Where the variant's advantage changes sign: the frontiers meet."""
+
+    flops: float
+    within_data: bool
+    ahead_above: str  # "baseline" or "variant": which is ahead at more compute
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flops": self.flops,
+            "within_data": self.within_data,
+            "ahead_above": self.ahead_above,
+        }
+
+
+@dataclass(frozen=True)
+class VariantComparison:
+    """One variant against the baseline."""
+
+    label: str
+    report: FitReport  # the variant's own fit
+    law: ParametricLaw  # the law the multipliers use: its own, or its shared-E law
+    data_flops: tuple[float, float] | None  # the C span both groups' runs cover
+    points: tuple[MultiplierPoint, ...]
+    crossovers: tuple[Crossover, ...]
+    crossover_interval: tuple[float | None, float | None] | None
+    crossover_share: float | None  # resamples whose frontiers meet in the searched span
+    # the laws of each resample, rows (E, A, B, alpha, beta): baseline's and this variant's
+    samples: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def ahead(self) -> str:
+        """Who is ahead at the smallest budget: "variant" (multiplier above 1), "baseline",
+        or "neither" (the same frontier, to rounding)."""
+        m = self.points[0].multiplier
+        if m is not None and abs(m - 1.0) < 1e-9:
+            return "neither"
+        return "variant" if m is None or m > 1 else "baseline"
+
+    def to_dict(self) -> dict[str, Any]:
+        fit = {
+            k: v
+            for k, v in self.report.to_dict().items()
+            if k not in ("saved", "plot", "intervention")
+        }
+        return {
+            "label": self.label,
+            "params": self.law.parameters(),
+            "data_flops": None if self.data_flops is None else list(self.data_flops),
+            "budgets": [p.to_dict() for p in self.points],
+            "crossovers": [c.to_dict() for c in self.crossovers],
+            "crossover_ci": None
+            if self.crossover_interval is None
+            else list(self.crossover_interval),
+            "crossover_share": self.crossover_share,
+            "fit": fit,
+        }
+
+
+@dataclass(frozen=True)
+class HeldOutPair:
+    """One group's error on its held-out runs, fitted without them: alone and with E shared."""
+
+    label: str
+    held_out: str  # which runs, in words
+    n_held_out: int
+    rmse_separate: float
+    rmse_shared: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.label,
+            "held_out": self.held_out,
+            "n_held_out": self.n_held_out,
+            "rmse_log_loss_separate": self.rmse_separate,
+            "rmse_log_loss_shared": self.rmse_shared,
+        }
+
+
+@dataclass(frozen=True)
+class SharedE:
+    """The groups fitted with one E, and what that costs against separate fits."""
+
+    fit: SharedFit
+    labels: tuple[str, ...]
+    held_out: tuple[HeldOutPair, ...]  # empty when a group has too few runs to hold out
+    held_out_note: str
+    e_interval: tuple[float | None, float | None] | None
+
+    @property
+    def extra_objective(self) -> float:
+        """What sharing E adds to the summed objective (>= 0 up to rounding)."""
+        return self.fit.objective - self.fit.separate
+
+    @property
+    def extra_fraction(self) -> float:
+        return self.extra_objective / self.fit.separate if self.fit.separate > 0 else 0.0
+
+    def pooled(self, shared: bool) -> float | None:
+        """RMSE of log loss over every group's held-out runs."""
+        if not self.held_out:
+            return None
+        n = sum(h.n_held_out for h in self.held_out)
+        sq = sum(
+            h.n_held_out * (h.rmse_shared if shared else h.rmse_separate) ** 2
+            for h in self.held_out
+        )
+        return math.sqrt(sq / n)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "E": self.fit.E,
+            "E_ci": None if self.e_interval is None else list(self.e_interval),
+            "objective": self.fit.objective,
+            "separate_objective": self.fit.separate,
+            "extra_objective": self.extra_objective,
+            "extra_objective_fraction": self.extra_fraction,
+            "converged": self.fit.converged,
+            "laws": {
+                label: law.parameters()
+                for label, law in zip(self.labels, self.fit.laws, strict=True)
+            },
+            "held_out": [h.to_dict() for h in self.held_out],
+            "held_out_note": self.held_out_note or None,
+            "rmse_log_loss_separate": self.pooled(False),
+            "rmse_log_loss_shared": self.pooled(True),
+        }
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """Every variant against the baseline: multipliers at the budgets, crossovers, and
+    (with `shared` E) what one E for all groups costs."""
+
+    baseline: str  # the baseline's label: its file, or its value of the group column
+    group_col: str | None  # the column that split one table into groups (None: files)
+    baseline_law: ParametricLaw  # the law the multipliers use for the baseline
+    variants: tuple[VariantComparison, ...]
+    budgets_given: bool  # False: the default budgets (the data's span and beyond)
+    search_flops: tuple[float, float]  # where crossovers were searched
+    shared: SharedE | None
+    ci_level: float
+    resamples: int
+    seed: int
+    warnings: tuple[str, ...]
+
+    @property
+    def multipliers_from(self) -> str:
+        return "shared E" if self.shared is not None else "separate fits"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline,
+            "group_col": self.group_col,
+            "multipliers_from": self.multipliers_from,
+            "baseline_params": self.baseline_law.parameters(),
+            "budgets_source": "given" if self.budgets_given else "default",
+            "crossover_search_flops": list(self.search_flops),
+            "ci_level": self.ci_level if self.resamples else None,
+            "bootstrap": {"resamples": self.resamples, "seed": self.seed}
+            if self.resamples
+            else None,
+            "variants": [v.to_dict() for v in self.variants],
+            "shared_e": None if self.shared is None else self.shared.to_dict(),
+            "warnings": list(self.warnings),
+        }
+
+
+# ---- reading the groups ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group's runs as read, and its label."""
+
+    label: str
+    runs: Runs
+    log: TrainingLog | None
+
+
+def _subset(runs: Runs, keep: np.ndarray, source: str, n_read: int) -> Runs:
+    """The kept runs where `keep`, as a table of its own (every per-run array cut)."""
+    n = runs.n_kept
+    cut = {
+        f.name: value[keep]
+        for f in fields(runs)
+        if isinstance(value := getattr(runs, f.name), np.ndarray) and value.shape[:1] == (n,)
+    }
+    kept = int(keep.sum())
+    return replace(runs, **cut, source=source, n_read=n_read, n_dropped=n_read - kept)
+
+
+def _column_index(header: list[str], column: str, source: str) -> int:
+    from chinchilla_cli.runs import _normalise
+
+    hits = [i for i, h in enumerate(header) if h == column.strip()]
+    if len(hits) != 1:
+        hits = [i for i, h in enumerate(header) if _normalise(h) == _normalise(column)]
+    shown = ", ".join(" ".join(h.split()) for h in header[:20])
+    if not hits:
+        raise InputError(f"no column {column!r} in {source}; columns: {shown}", field="group")
+    if len(hits) > 1:
+        where = " and ".join(f"{header[i]!r} (column {i + 1})" for i in hits)
+        raise InputError(
+            f"{column!r} matches {len(hits)} columns of {source} ({where}); rename all but one",
+            field="group",
+        )
+    return hits[0]
+
+
+def _file_labels(path: str, column: str, stdin: io.TextIOBase | None) -> list[tuple[str, str]]:
+    """(label, "file:line") of every data row of a table of runs, in the order the
+    reader of tables counts them (rows with any non-blank cell after the header)."""
+    from chinchilla_cli.runs import _check_text, _opened, _sniff_delimiter
+
+    source = "<stdin>" if path == "-" else str(path)
+    out: list[tuple[str, str]] = []
+    with _opened(path, source, stdin) as (data, unit):  # type: ignore[arg-type]
+        encoding = _check_text(data, source, unit)
+        data.seek(0)
+        text = io.TextIOWrapper(data, encoding=encoding, newline="")
+        try:
+            skipped = 0
+            first = ""
+            for first in text:
+                if first.strip():
+                    break
+                skipped += 1
+            reader = csv.reader(itertools.chain([first], text), delimiter=_sniff_delimiter(first))
+            header: list[str] | None = None
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    continue
+                if header is None:
+                    header = [cell.replace("\ufeff", "").strip() for cell in row]
+                    index = _column_index(header, column, source)
+                    continue
+                where = f"{source}:{skipped + reader.line_num}"
+                label = row[index].strip() if index < len(row) else ""
+                if not label:
+                    raise InputError(
+                        f"{where}: the {column!r} cell is empty; every run needs its group",
+                        field="group",
+                    )
+                out.append((label, where))
+        finally:
+            text.detach()
+    return out
+
+
+def _read_groups(
+    runs: Sources,
+    column: str,
+    baseline: str | None,
+    read_options: dict[str, Any],
+) -> list[Group]:
+    """One table split by the values of `column`: the baseline first (`baseline`, else
+    the first value in row order), then the others in order of appearance."""
+    from chinchilla_cli import logs
+
+    stdin = None
+    if isinstance(runs, (str, Path)):
+        path = str(runs)
+        if path == "-":  # read twice: the runs, then the groups
+            raw = (
+                sys.stdin.buffer.read()
+                if hasattr(sys.stdin, "buffer")
+                else sys.stdin.read().encode()
+            )
+            stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
+        table, log = logs.read_table(path, **read_options, stdin=stdin)
+        if log is not None:
+            raise InputError(
+                f"{table.source} is a training log; a group column splits a table of runs "
+                "(one row per run): give each group's log as its own file with `vs`",
+                field="group",
+            )
+        if stdin is not None:
+            stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
+        rows = _file_labels(path, column, stdin)
+    else:
+        if "run_col" in read_options and read_options["run_col"] is not None:
+            raise InputError(
+                "a group column splits a table of runs, not a training log", field="group"
+            )
+        table, _ = logs.table_from_columns(runs, **read_options, source="<columns>")
+        keys = list(runs.keys())
+        index = _column_index([str(k) for k in keys], column, "<columns>")
+        cells = list(runs[keys[index]])
+        rows = []
+        for i, cell in enumerate(cells):
+            label = "" if cell is None else str(cell).strip()
+            if not label or label == "nan":
+                raise InputError(
+                    f"<columns>: row {i}: the {column!r} cell is empty; every run needs its group",
+                    field="group",
+                )
+            rows.append((label, f"<columns>: row {i}"))
+    if len(rows) != table.n_read:  # the two readers disagree: a bug, said plainly
+        raise InputError(
+            f"{table.source}: read {len(rows)} groups for {table.n_read} rows", field="group"
+        )
+    labels = np.array([label for label, _ in rows], dtype=object)
+    kept = labels if table.rows_kept is None else labels[table.rows_kept]
+    order = list(dict.fromkeys(label for label, _ in rows))
+    if baseline is not None:
+        if baseline not in order:
+            raise InputError(
+                f"no run has {column} = {baseline!r}; its values: {', '.join(order[:20])}",
+                field="baseline",
+            )
+        order.remove(baseline)
+        order.insert(0, baseline)
+    if len(order) < 2:
+        raise InputError(
+            f"every run of {table.source} has {column} = {order[0]!r}; comparing needs two groups",
+            field="group",
+        )
+    groups = []
+    for value in order:
+        keep = kept == value
+        n = int(keep.sum())
+        if n < MIN_GROUP_RUNS:
+            raise InputError(
+                f"{column} = {value!r} has {n} run{'s' if n != 1 else ''} after the "
+                f"filters; each group needs at least {MIN_GROUP_RUNS} to fit",
+                field="group",
+            )
+        n_read = int(np.count_nonzero(labels == value))
+        source = f"{table.source} [{column} = {value}]"
+        groups.append(Group(value, _subset(table, keep, source, n_read), None))
+    return groups
+
+
+def _read_files(
+    first: Sources, others: Sequence[Sources], read_options: dict[str, Any]
+) -> list[Group]:
+    from chinchilla_cli import logs
+
+    out = []
+    sources = [first, *others]
+    if sum(1 for s in sources if isinstance(s, (str, Path)) and str(s) == "-") > 1:
+        raise InputError("stdin (-) can be read once; give the other runs as files", field="vs")
+    for i, src in enumerate(sources):
+        if isinstance(src, (str, Path)):
+            table, log = logs.read_table(str(src), **read_options)
+        elif isinstance(src, Mapping) or hasattr(src, "keys"):
+            name = "<columns>" if i == 0 else f"<vs {i}>"
+            table, log = logs.table_from_columns(src, **read_options, source=name)
+        else:
+            raise InputError(
+                f"{type(src).__name__} is not runs; give a file path or a table of columns",
+                field="vs",
+            )
+        out.append(Group(table.source, table, log))
+    labels = [g.label for g in out]
+    for i, label in enumerate(labels):
+        if label in labels[:i]:
+            out[i] = replace(out[i], label=f"{label} ({i + 1})")
+    return out
+
+
+# ---- the comparison ----------------------------------------------------------------------
+
+
+def _stage(
+    progress: Callable[[int], None] | None, index: int, stages: int, total: int
+) -> Callable[[int], None] | None:
+    """Stage `index` of `stages` bootstraps of `total` resamples, reported on one scale."""
+    if progress is None:
+        return None
+    report = progress
+
+    def advance(done: int) -> None:
+        report((index * total + done) // stages)
+
+    return advance
+
+
+def _units(group: Group) -> np.ndarray | None:
+    """The run of each point when a training log keeps several per run (else None)."""
+    from chinchilla_cli.resampling import run_groups
+
+    log, runs = group.log, group.runs
+    if log is None or log.n_points <= log.n_runs:
+        return None
+    kept = log.run_index if runs.rows_kept is None else log.run_index[runs.rows_kept]
+    return run_groups(kept)
+
+
+def _span(runs: Runs) -> tuple[float, float]:
+    return float(runs.flops.min()), float(runs.flops.max())
+
+
+def _budgets(budgets: str | Sequence[float] | None) -> tuple[float, ...] | None:
+    if budgets is None:
+        return None
+    if isinstance(budgets, str):
+        return parse_budgets(budgets, "budgets")
+    try:
+        values = [float(b) for b in budgets]
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{budgets!r} is not a list of FLOP budgets; give numbers or a string such as "
+            "1e20:1e24:5",
+            field="budgets",
+        ) from None
+    if not values:
+        raise InputError("no budgets; give at least one", field="budgets")
+    for v in values:
+        require(v, "budgets")
+    return tuple(sorted(set(values)))
+
+
+def check_arguments(
+    *,
+    vs: Any,
+    group: str | None,
+    baseline: str | None,
+    shared: str | None,
+    budgets: Any,
+    approach: str,
+    constrained: bool,
+    exhaustive: bool,
+) -> None:
+    """Refuse the comparison's arguments where they make no sense, in one line each."""
+    comparing = vs is not None or group is not None
+    if vs is not None and group is not None:
+        raise InputError(
+            "give the variant's runs as `vs` or as groups of one table with `group`, not both",
+            field="group",
+        )
+    if baseline is not None and group is None:
+        raise InputError(
+            "names the baseline among the values of `group`; give `group`", field="baseline"
+        )
+    for name, value in (("shared", shared), ("budgets", budgets)):
+        if value is not None and not comparing:
+            raise InputError(
+                "applies when comparing groups of runs; give `vs` or `group`", field=name
+            )
+    if not comparing:
+        return
+    if approach == "isoflop":
+        raise InputError(
+            "the compute multiplier needs the loss Approach 3 predicts; use `approach` "
+            "parametric or both with `vs` or `group`",
+            field="approach",
+        )
+    if shared is not None:
+        if str(shared).strip() not in SHARED_PARAMETERS:
+            raise InputError(
+                f"cannot share {shared!r}; accepted: {', '.join(SHARED_PARAMETERS)} (the "
+                "irreducible loss, which a change to the model should not move)",
+                field="shared",
+            )
+        if constrained or exhaustive:
+            raise InputError(
+                "the shared-E fit takes no `fix`, `tie` or `exhaustive`; drop them or `shared`",
+                field="shared",
+            )
+    if group is not None and not str(group).strip():
+        raise InputError("empty; name the column that holds each run's group", field="group")
+
+
+def compare_groups(
+    runs: Sources,
+    *,
+    vs: Sources | Sequence[Sources] | None,
+    group: str | None,
+    baseline: str | None,
+    shared: str | None,
+    budgets: str | Sequence[float] | None,
+    read_options: dict[str, Any],
+    fit_options: dict[str, Any],
+    progress: Callable[[int], None] | None = None,
+) -> FitReport:
+    """Read and fit each group, then compare every variant with the baseline; the
+    baseline's FitReport carrying the `intervention`. See `fitting.fit`."""
+    from chinchilla_cli.fitting import fit_runs
+
+    planned = _budgets(budgets)
+    if group is not None:
+        groups = _read_groups(runs, group, baseline, read_options)
+    else:
+        assert vs is not None
+        others: list[Sources] = (
+            [vs] if isinstance(vs, (str, Path, Mapping)) or hasattr(vs, "keys") else list(vs)  # type: ignore[list-item]
+        )
+        if not others:
+            raise InputError("no variant runs; give at least one", field="vs")
+        groups = _read_files(runs, others, read_options)
+    resamples = int(fit_options.get("bootstrap", 0))
+    seed = int(fit_options.get("seed", 0))
+    stages = len(groups) + (1 if shared is not None and resamples else 0)
+    reports = []
+    for i, g in enumerate(groups):
+        options = {**fit_options, "seed": seed + i}
+        reports.append(
+            fit_runs(g.runs, log=g.log, progress=_stage(progress, i, stages, resamples), **options)
+        )
+    labels = tuple(g.label for g in groups)
+    level = float(fit_options.get("ci_level", 95.0))
+    shared_e = None
+    if shared is not None:
+        shared_e, shared_samples = _shared(
+            groups,
+            reports,
+            labels,
+            resamples,
+            seed,
+            level,
+            fit_options,
+            _stage(progress, stages - 1, stages, resamples),
+        )
+        laws = list(shared_e.fit.laws)
+        samples = shared_samples
+    else:
+        laws = []
+        for r in reports:
+            assert r.parametric is not None
+            laws.append(r.parametric.law)
+        samples = None
+        if resamples:
+            samples = np.stack([np.asarray(r.samples) for r in reports], axis=1)
+    spans = [_span(g.runs) for g in groups]
+    points = planned if planned is not None else default_budgets(spans)
+    largest = max(s[1] for s in spans)
+    search = (
+        min(SEARCH_FLOPS[0], min(s[0] for s in spans) / 10),
+        max(SEARCH_FLOPS[1], max(points) * 10),
+    )
+    warnings: list[str] = []
+    variants = []
+    for i in range(1, len(groups)):
+        both = (max(spans[0][0], spans[i][0]), min(spans[0][1], spans[i][1]))
+        covered = both if both[0] <= both[1] else None
+        variants.append(
+            _compare(
+                labels[i],
+                reports[i],
+                laws[0],
+                laws[i],
+                None if samples is None else samples[:, 0],
+                None if samples is None else samples[:, i],
+                points,
+                covered,
+                largest,
+                search,
+                level,
+            )
+        )
+        for w in reports[i].warnings:
+            if w not in reports[0].warnings:  # the baseline's report says it already
+                warnings.append(f"{labels[i]}: {w}")
+        unbounded = [p.flops for p in variants[-1].points if p.multiplier is None]
+        if unbounded:
+            warnings.append(
+                f"{labels[i]}: at {', '.join(sci(c) for c in unbounded)} FLOPs the variant's "
+                f"loss is at or below the baseline's E ({laws[0].E:.4f}): no compute of the "
+                "baseline reaches it (the multiplier is unbounded)"
+            )
+    if shared_e is not None and not shared_e.fit.converged:
+        warnings.append("the shared-E fit did not converge; its numbers are unreliable")
+    intervention = Intervention(
+        labels[0],
+        group,
+        laws[0],
+        tuple(variants),
+        planned is not None,
+        search,
+        shared_e,
+        level,
+        resamples,
+        seed,
+        tuple(warnings),
+    )
+    return replace(reports[0], intervention=intervention)
+
+
+def _compare(
+    label: str,
+    report: FitReport,
+    base_law: ParametricLaw,
+    law: ParametricLaw,
+    base_samples: np.ndarray | None,
+    samples: np.ndarray | None,
+    budgets: Sequence[float],
+    covered: tuple[float, float] | None,
+    largest: float,
+    search: tuple[float, float],
+    level: float,
+) -> VariantComparison:
+    c = np.asarray(budgets, dtype=float)
+    m = multipliers(base_law, law, c)
+    lb = frontier_losses(base_law, c)
+    lv = frontier_losses(law, c)
+    ms = None if samples is None or base_samples is None else multipliers(base_samples, samples, c)
+
+    def inside(x: float) -> bool:
+        return covered is not None and covered[0] * (1 - EDGE) <= x <= covered[1] * (1 + EDGE)
+
+    points = tuple(
+        MultiplierPoint(
+            float(c[j]),
+            float(lb[j]),
+            float(lv[j]),
+            float(m[j]) if math.isfinite(m[j]) else None,
+            None if ms is None else _interval(ms[:, j], level),
+            inside(float(c[j])),
+            float(c[j]) / largest,
+        )
+        for j in range(len(c))
+    )
+    found = crossover_flops(base_law, law, search)
+    crossovers = tuple(Crossover(x, inside(x), ahead) for x, ahead in found)
+    interval = share = None
+    if samples is not None and base_samples is not None:
+        at = sample_crossovers(base_samples, samples, search, found[0][0] if found else None)
+        share = float(np.mean(np.isfinite(at)))
+        if share > 0:
+            interval = _interval(at[np.isfinite(at)], level)
+    both = None if samples is None or base_samples is None else (base_samples, samples)
+    return VariantComparison(label, report, law, covered, points, crossovers, interval, share, both)
+
+
+def _shared(
+    groups: Sequence[Group],
+    reports: Sequence[FitReport],
+    labels: tuple[str, ...],
+    resamples: int,
+    seed: int,
+    level: float,
+    fit_options: dict[str, Any],
+    progress: Callable[[int], None] | None,
+) -> tuple[SharedE, np.ndarray | None]:
+    """One E for every group: the joint fit, its bootstrap, and each group's held-out
+    error alone and shared (the runs the fit's extrapolation check holds out)."""
+    from chinchilla_cli.approach3 import (
+        LogRuns,
+        bootstrap_shared_e,
+        refit_shared_e,
+        shared_e_from,
+    )
+    from chinchilla_cli.fitting import held_out_points
+
+    fits = []
+    for r in reports:
+        assert r.parametric is not None
+        fits.append(r.parametric)
+    runs = [g.runs for g in groups]
+    units = [_units(g) for g in groups]
+    joint = shared_e_from(fits, runs, names=labels)
+    samples = None
+    e_interval = None
+    if resamples:
+        samples = bootstrap_shared_e(joint, runs, resamples, seed, progress, units)
+        e_interval = _interval(samples[:, 0, 0], level)
+    tolerance = float(fit_options.get("flops_tolerance", 0.1))
+    held = [held_out_points(r, tolerance, u) for r, u in zip(runs, units, strict=True)]
+    pairs: list[HeldOutPair] = []
+    note = ""
+    missing = [
+        labels[i] for i, h in enumerate(held) if h is None or reports[i].extrapolation is None
+    ]
+    if missing:
+        note = (
+            f"no held-out comparison: {', '.join(missing)} would keep fewer than 10 runs "
+            "to fit without its largest"
+        )
+    else:
+        trains = []
+        for table, h in zip(runs, held, strict=True):
+            assert h is not None
+            top = h[0]
+            trains.append(LogRuns.of(table.params[~top], table.tokens[~top], table.loss[~top]))
+        try:
+            refitted = refit_shared_e(joint, trains)
+        except FitError as e:
+            note = f"no held-out comparison: {e.message}"
+        else:
+            for i, (table, h, law) in enumerate(zip(runs, held, refitted, strict=True)):
+                assert h is not None
+                top, words, _ = h
+                n, d = table.params[top], table.tokens[top]
+                pred = np.log(law.E + law.A / n**law.alpha + law.B / d**law.beta)
+                err = pred - np.log(table.loss[top])
+                ext = reports[i].extrapolation
+                assert ext is not None
+                pairs.append(
+                    HeldOutPair(
+                        labels[i],
+                        words,
+                        int(top.sum()),
+                        ext.rmse_log_loss,
+                        float(np.sqrt(np.mean(err**2))),
+                    )
+                )
+    return SharedE(joint, labels, tuple(pairs), note, e_interval), samples

@@ -127,3 +127,212 @@ def test_json_of_the_forecast_is_plain(run_json, tmp_path):
         isinstance(d["accuracy"][k], float) and math.isfinite(d["accuracy"][k])
         for k in ("a", "k", "L0", "b")
     )
+
+
+# ------------------------------------------------------------------ finding the column
+
+
+@pytest.mark.parametrize(
+    ("name", "task"),
+    [
+        ("hellaswag", True),
+        ("HellaSwag", True),
+        ("arc_easy_acc", True),
+        ("eval/downstream/piqa_len_norm", True),
+        ("hellaswag/acc_norm", True),
+        ("mmlu", True),
+        ("hellaswag_loss", False),
+        ("hellaswag_acc_stderr", False),
+        ("mmlu_stem", False),
+        ("loss", False),
+        ("acc", False),
+    ],
+)
+def test_task_columns_are_found_by_name(name, task):
+    from chinchilla_cli.accuracy import is_task_column
+
+    assert is_task_column(name) is task
+
+
+def test_several_task_columns_and_none_named_fit_none_and_say_so():
+    r = _runs()
+    r["arc_easy"] = r["hellaswag"]
+    report = fit(r)
+    assert report.accuracy is None
+    assert any("'hellaswag', 'arc_easy'" in w and "`metric_col`" in w for w in report.warnings)
+    assert fit(r, metric_col="arc_easy").accuracy.metric == "arc_easy"
+
+
+def test_too_few_values_refused_when_named_and_a_warning_when_found():
+    from chinchilla_cli.errors import InputError
+
+    r = _runs()
+    r["hellaswag"] = np.where(np.arange(r["loss"].size) < 4, r["hellaswag"], np.nan)
+    with pytest.raises(InputError) as e:
+        fit(r, metric_col="hellaswag")
+    assert e.value.field == "metric_col" and "only 4" in e.value.message
+    report = fit(r)
+    assert report.accuracy is None and any("only 4" in w for w in report.warnings)
+
+
+def test_isoflop_has_no_loss_to_chain_to(tmp_path, run):
+    flops = np.repeat([1e19, 1e20, 1e21], 7)
+    n = np.concatenate([np.geomspace(c**0.5 / 30, c**0.5 / 2, 7) for c in (1e19, 1e20, 1e21)])
+    d = flops / (6 * n)
+    loss = 1.69 + 406.4 / n**0.34 + 410.7 / d**0.28
+    acc = [sigmoid(x, **TRUE) for x in loss]
+    path = tmp_path / "iso.csv"
+    rows = [f"{a:g},{b:g},{c:.5f},{m:.5f}" for a, b, c, m in zip(n, d, loss, acc, strict=True)]
+    path.write_text("params,tokens,loss,hellaswag\n" + "\n".join(rows) + "\n")
+    r = run("fit", str(path), "--approach", "isoflop", "--metric-col", "hellaswag")
+    assert r.exit_code == 2 and "--metric-col" in r.stderr and "--approach" in r.stderr
+    report = fit(str(path), approach="isoflop")  # found by name: a warning, no forecast
+    assert report.accuracy is None and report.to_dict()["accuracy"] is None
+    assert any("'hellaswag'" in w and "`approach`" in w for w in report.warnings)
+
+
+# ------------------------------------------------------------------ the bootstrap
+
+
+def test_each_sigmoid_sample_is_refitted_on_the_law_samples_resample():
+    """Row i of the sigmoid's samples comes from the resample of the law's row i: the
+    weights accuracy.resample_weights draws are the law bootstrap's own."""
+    from chinchilla_cli.accuracy import resample_weights
+    from chinchilla_cli.approach3 import LogRuns, polish
+
+    report = fit(_runs(), bootstrap=6, seed=3)
+    runs, p = report.runs, report.parametric
+    weights = resample_weights(runs.n_kept, 6, 3)
+    logruns = LogRuns.of(runs.params, runs.tokens, runs.loss)
+    for i in (0, 5):
+        theta = polish(p.theta, logruns.reweighted(weights[i]), p.huber_delta).theta
+        assert math.exp(theta[2]) == pytest.approx(report.samples[i][0], rel=1e-4)  # E
+        assert theta[3] == pytest.approx(report.samples[i][3], rel=1e-4)  # alpha
+        keep = ~np.isnan(runs.metric)
+        refit = fit_accuracy(runs.loss[keep], runs.metric[keep], weights=weights[i][keep])
+        assert refit.a == pytest.approx(report.accuracy.samples[i][0], rel=1e-3)
+    assert len(report.accuracy.samples) == len(report.samples) == 6
+
+
+def test_without_bootstrap_the_plan_has_no_interval(tmp_path):
+    path = tmp_path / "point.law.yaml"
+    fit(_runs()).save(path)
+    p = plan(flops=1e21, law=str(path))
+    assert p.accuracy is not None and p.accuracy.interval is None and p.accuracy.samples == 0
+
+
+def test_a_data_constrained_plan_forecasts_at_the_effective_run(tmp_path):
+    path = tmp_path / "mine.law.yaml"
+    fit(_runs()).save(path)
+    p = plan(flops=1e22, law=str(path), unique_tokens=2e10)
+    assert p.constrained is not None and p.loss is not None
+    assert p.accuracy.loss == pytest.approx(p.loss.total)
+    assert p.accuracy.value == pytest.approx(load_law(str(path)).accuracy.predict(p.loss.total))
+
+
+# ------------------------------------------------------------------ law files
+
+
+BLOCK = "accuracy: {metric: hellaswag, a: 0.7, k: -3.0, L0: 3.0, b: 0.25}"
+
+
+@pytest.mark.parametrize(
+    ("block", "words"),
+    [
+        ("accuracy: 0.9", "accuracy must be a mapping"),
+        ("accuracy: {metric: hellaswag, a: 0.7, k: -3.0, b: 0.25}", "missing L0"),
+        (BLOCK.replace("a: 0.7", "a: 1.5"), "accuracy.a"),
+        (BLOCK.replace("b: 0.25", "b: -0.1"), "accuracy.b"),
+        (BLOCK.replace("k: -3.0", "k: nope"), "accuracy.k"),
+        (BLOCK.replace("}", ", colour: red}"), "accuracy.colour"),
+        (BLOCK.replace("}", ", samples: [[0.7, -3.0, 3.0]]}"), "accuracy.samples[0]"),
+        (BLOCK.replace("}", ", samples: [[0.7, -3.0, 3.0, 0.25]]}"), "accuracy.samples"),
+    ],
+)
+def test_a_malformed_block_is_one_line_naming_file_and_key(tmp_path, run, block, words):
+    law = tmp_path / "bad.yaml"
+    samples = "samples: [[1.7, 400.0, 400.0, 0.34, 0.28], [1.7, 400.0, 400.0, 0.34, 0.28]]"
+    law.write_text(f"E: 1.69\nA: 406.4\nB: 410.7\nalpha: 0.34\nbeta: 0.28\n{samples}\n{block}\n")
+    r = run("plan", "--flops", "1e22", "--law", str(law))
+    assert r.exit_code == 2, r.output
+    line = r.stderr.strip()
+    assert "\n" not in line and str(law) in line and words in line, line
+
+
+def test_an_allocation_law_refuses_an_accuracy_block(tmp_path):
+    from chinchilla_cli.errors import InputError
+
+    law = tmp_path / "alloc.yaml"
+    law.write_text(f"kind: allocation\nk: 0.1\na: 0.5\n{BLOCK}\n")
+    with pytest.raises(InputError, match="parametric"):
+        load_law(str(law))
+
+
+def test_a_hand_written_block_forecasts(tmp_path):
+    law = tmp_path / "hand.yaml"
+    law.write_text(f"E: 1.69\nA: 406.4\nB: 410.7\nalpha: 0.34\nbeta: 0.28\n{BLOCK}\n")
+    p = plan(params=7e9, tokens=1.4e11, law=str(law))
+    loss = 1.69 + 406.4 / 7e9**0.34 + 410.7 / 1.4e11**0.28
+    assert p.accuracy.value == pytest.approx(sigmoid(loss, **TRUE), rel=1e-12)
+
+
+# ------------------------------------------------------------------ training logs
+
+
+def _log(tmp_path, metric_every: int = 2) -> Path:
+    """A W&B-style log of the known runs: 5 logged steps each, the loss falling to the
+    run's final loss, hellaswag logged on every `metric_every`-th step only."""
+    r = _runs(noise=0.002)
+    lines = ["name,_step,params,tokens,train/loss,eval/downstream/hellaswag_acc"]
+    for i, (n, d, loss, acc) in enumerate(
+        zip(r["params"], r["tokens"], r["loss"], r["hellaswag"], strict=True)
+    ):
+        for step in range(1, 6):
+            early = loss * (1 + 0.05 * (5 - step))
+            metric = acc if step == 5 else acc * 0.9
+            cell = f"{metric:.5f}" if step % metric_every == 1 or step == 5 else ""
+            first = f"{n:g}" if step == 1 else ""
+            lines.append(f"run{i},{step},{first},{d * step / 5:g},{early:.5f},{cell}")
+    path = tmp_path / "history.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_log_reduces_the_metric_as_it_reduces_the_loss(tmp_path):
+    path = _log(tmp_path)
+    report = fit(str(path))  # the task column is found by name, reduced to the last value
+    acc = report.accuracy
+    assert acc is not None and acc.metric == "eval/downstream/hellaswag_acc"
+    assert acc.n_runs == 48 and acc.n_skipped == 0
+    for key, value in TRUE.items():
+        assert acc.parameters()[key] == pytest.approx(value, rel=0.08, abs=0.03), key
+    assert report.to_dict()["runs"]["log"]["columns"]["metric"] == acc.metric
+
+
+def test_reduce_metric_last_mean_and_row():
+    from chinchilla_cli.accuracy import reduce_log_metric
+
+    nan = np.nan
+    values = np.array([0.1, nan, 0.3, 0.5, nan, 0.7, 0.2])
+    runs = np.array([0, 0, 0, 1, 1, 1, 0])
+    order = np.array([1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 0.5])  # row 6 is run 0's first step
+    point_run = np.array([0, 1])
+    rows = np.array([2, 4])  # the rows the loss was taken from
+    last = reduce_log_metric(values, runs, order, rows, point_run, "last")
+    assert last.tolist() == [0.3, 0.7]
+    mean = reduce_log_metric(values, runs, order, rows, point_run, "mean-last", 2)
+    assert mean.tolist() == pytest.approx([0.2, 0.6])
+    same_row = reduce_log_metric(values, runs, order, rows, point_run, "min")
+    assert same_row[0] == 0.3 and math.isnan(same_row[1])
+
+
+def test_a_log_percent_value_out_of_range_names_its_line(tmp_path, run):
+    path = _log(tmp_path)
+    lines = path.read_text().splitlines()
+    cells = lines[5].split(",")
+    cells[-1] = "250"
+    lines[5] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    r = run("fit", str(path))
+    assert r.exit_code == 2
+    assert f"{path}:6" in r.stderr and "not an accuracy" in r.stderr

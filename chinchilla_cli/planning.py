@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chinchilla_cli._display import display_bundle
-from chinchilla_cli.accuracy import AccuracyForecast, plan_accuracy
 from chinchilla_cli.architecture import (
     DEFAULT_ASPECT_RATIO,
     DEFAULT_FAMILY,
@@ -61,6 +60,9 @@ from chinchilla_cli.laws import (
 from chinchilla_cli.moe import MoEArchitecture, moe_sketch
 from chinchilla_cli.quantity import MAX_BUDGET_FLOPS, human, parse_budgets, require, sci
 from chinchilla_cli.tradeoff import TradeoffRow, tradeoff
+
+if TYPE_CHECKING:  # a plan loads the forecast only when its law carries one
+    from chinchilla_cli.accuracy import AccuracyForecast
 
 # Mixed-precision Adam: bf16 weights (2) + bf16 grads (2) + fp32 master, m, v (12).
 TRAIN_BYTES_PER_PARAM = PRECISIONS[DEFAULT_PRECISION].bytes_per_param
@@ -664,7 +666,7 @@ def make_plan(
         advice,
         compute_efficiency=efficiency,
         within_fit_range=within,
-        accuracy=plan_accuracy(law, alloc, constrained),
+        accuracy=_accuracy(law, alloc, constrained),
     )
 
 
@@ -1040,6 +1042,16 @@ def _check_kv_heads(kv_heads: int, alloc: Allocation, shape: Shape) -> None:
             "in whole groups)",
             field="kv_heads",
         )
+
+
+def _accuracy(
+    law: Law, alloc: Allocation, constrained: ConstrainedPlan | None
+) -> AccuracyForecast | None:
+    if getattr(law, "accuracy", None) is None:
+        return None
+    from chinchilla_cli.accuracy import plan_accuracy
+
+    return plan_accuracy(law, alloc, constrained)
 
 
 def check_moe(

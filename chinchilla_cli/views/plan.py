@@ -12,7 +12,6 @@ from chinchilla_cli.moe import MoEArchitecture
 from chinchilla_cli.planning import CRITICAL_BATCH_NOTE, Frontier, HyperparameterAdvice, Plan
 from chinchilla_cli.quantity import human, sci
 from chinchilla_cli.views import days, kv_table, titled_table, warnings_block, words, written_lines
-from chinchilla_cli.views.accuracy import forecast_table
 
 BUDGET_SOURCES = {
     "flops": "given",
@@ -172,6 +171,8 @@ def plan_view(plan: Plan) -> RenderableType:
             )
         )
     if plan.accuracy is not None:
+        from chinchilla_cli.views.accuracy import forecast_table  # only a forecast needs it
+
         parts.append(forecast_table(plan.accuracy, getattr(plan.law, "accuracy", None)))
 
     if isinstance(a, MoEArchitecture):

@@ -66,6 +66,8 @@ def test_plan_prints_the_predicted_accuracy_with_its_interval(tmp_path, run):
     assert p.to_dict()["accuracy"]["metric"] == "hellaswag"
     out = run("plan", "--flops", "1e22", "--law", str(path)).stdout
     assert "Predicted accuracy" in out and "hellaswag" in out
+    brief = run("plan", "--flops", "1e22", "--law", str(path), "--brief").stdout
+    assert f"{p.accuracy.value:.1%}" in brief and "hellaswag" in brief
 
 
 def test_plans_without_a_forecast_say_null(run_json):

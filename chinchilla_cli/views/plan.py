@@ -360,6 +360,19 @@ def brief_view(plan: Plan) -> RenderableType:
         (_n_label(plan), human(o.params), f"{o.tokens_per_param:.1f} tokens per parameter"),
         ("training tokens D", human(o.tokens), plan.recommendation),
         ("loss", "—" if plan.loss is None else f"{plan.loss.total:.4f}", plan.law.name),
+        *(
+            []
+            if plan.accuracy is None
+            else [
+                (
+                    plan.accuracy.metric,
+                    f"{plan.accuracy.value:.1%}",
+                    "predicted from the loss"
+                    if plan.accuracy.interval is None
+                    else f"{plan.accuracy.interval[0]:.1%} to {plan.accuracy.interval[1]:.1%}",
+                )
+            ]
+        ),
         (
             "sketch",
             f"{a.n_layers} x {a.d_model:,}",

@@ -1128,14 +1128,7 @@ def fit_shared_e(
     separate = sum(p.objective for p in own)
     es = [p.theta[2] for p in own]
     candidates = sorted({*map(float, es), float(np.mean(es))})
-    parts, starts = [], []
-    for i, lr in enumerate(logs):
-        fr = _Frame.of(lr)
-        q = np.zeros((5, 4 * k + 1))  # psi = (a', b', alpha', beta') per group, then e
-        for j, row in enumerate((0, 1, 3, 4)):
-            q[row, 4 * i + j] = 1.0
-        q[2, 4 * k] = 1.0
-        parts.append(_Part(fr, q, np.zeros(5)))
+    parts, starts = _shared_parts(logs), []
     for e in candidates:
         cons = Constraints(fixed=(("E", math.exp(e)),))
         psi = np.empty(4 * k + 1)
@@ -1146,9 +1139,16 @@ def fit_shared_e(
         psi[-1] = e
         starts.append(psi)
     found = _minimise(np.array(starts), parts, delta)
-    j = int(np.argmin(found.f))
+    return _shared_result(found, parts, labels, separate, delta)
+
+
+def _shared_result(
+    found: _Minima, parts: Sequence[_Part], labels: Sequence[str], separate: float, delta: float
+) -> SharedFit:
+    """The best of the joint starts `found` as a SharedFit, each group's law and objective."""
+    j = int(np.argmin(np.where(np.isfinite(found.f), found.f, np.inf)))
     psi = found.psi[j]
-    thetas = tuple(np.linalg.solve(p.frame.to_std, p.q @ psi + p.c) for p in parts)
+    thetas = tuple(_shared_thetas(psi, parts))
     if any(t[3] <= 0 or t[4] <= 0 or not np.all(np.isfinite(t)) for t in thetas):
         raise FitError("the shared-E fit did not find positive exponents for every group")
     per_group = tuple(
@@ -1225,24 +1225,7 @@ def shared_e_from(
         psi[-1] = e
         starts.append(psi)
     found = _minimise(np.array(starts), parts, delta)
-    j = int(np.argmin(np.where(np.isfinite(found.f), found.f, np.inf)))
-    thetas = tuple(_shared_thetas(found.psi[j], parts))
-    if any(t[3] <= 0 or t[4] <= 0 or not np.all(np.isfinite(t)) for t in thetas):
-        raise FitError("the shared-E fit did not find positive exponents for every group")
-    per_group = tuple(
-        float(_value((p.q @ found.psi[j])[None, :], p.frame, delta, p.frame.weights)[0][0]) * delta
-        for p in parts
-    )
-    laws = tuple(law_from_theta(t, name) for t, name in zip(thetas, labels, strict=True))
-    return SharedFit(
-        laws,
-        thetas,
-        float(found.f[j]) * delta,
-        per_group,
-        float(sum(f.objective for f in fits)),
-        bool(found.converged[j]),
-        delta,
-    )
+    return _shared_result(found, parts, labels, float(sum(f.objective for f in fits)), delta)
 
 
 def refit_shared_e(

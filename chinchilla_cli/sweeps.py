@@ -190,16 +190,25 @@ class Sweep:
     budgets: tuple[SweepBudget, ...]
     sizes: int
     span: float
-    vocab_size: int
-    seq_len: int
-    aspect_ratio: float
+    shape: Shape  # the sketches: family, vocabulary, sequence, d_model/layers, experts
     assumptions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-    shape: Shape = Shape()  # the sketches' family (and experts, for a mixture of experts)
     written: tuple[tuple[str, str | None], ...] = (("csv", None), ("plot", None))  # (key, path)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return display_bundle(self)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.shape.vocab
+
+    @property
+    def seq_len(self) -> int:
+        return self.shape.seq_len
+
+    @property
+    def aspect_ratio(self) -> float:
+        return self.shape.aspect_ratio
 
     @property
     def runs(self) -> tuple[SweepRun, ...]:
@@ -335,18 +344,7 @@ def make_sweep(
                 tuple(runs),
             )
         )
-    result = Sweep(
-        law,
-        cluster,
-        tuple(planned),
-        sizes,
-        span,
-        vocab_size,
-        seq_len,
-        aspect_ratio,
-        assumptions,
-        shape=shape,
-    )
+    result = Sweep(law, cluster, tuple(planned), sizes, span, shape, assumptions)
     return replace(result, warnings=tuple(_warnings(result)))
 
 

@@ -47,6 +47,7 @@ from chinchilla_cli.hardware import (
     peak_precision,
 )
 from chinchilla_cli.hyperparameters import Hyperparameters as LawHyperparameters
+from chinchilla_cli.hyperparameters import load_hyperparameter_law, optimal_hyperparameters
 from chinchilla_cli.inference import InferencePlan, inference_optimal
 from chinchilla_cli.laws import (
     DEFAULT_LAW,
@@ -386,8 +387,6 @@ class HyperparameterAdvice:
 
 def hyperparameter_advice(run: Allocation, seq_len: int) -> HyperparameterAdvice:
     """Every law of HYPERPARAMETER_LAWS at the run's N and D (C-based laws take 6ND)."""
-    from chinchilla_cli.hyperparameters import load_hyperparameter_law, optimal_hyperparameters
-
     specs = [load_hyperparameter_law(name) for name in HYPERPARAMETER_LAWS]
     answers = tuple(
         optimal_hyperparameters(spec, params=run.params, tokens=run.tokens) for spec in specs

@@ -13,7 +13,8 @@ Prints each time, each fit's ratio against the plain loop timed in this same run
 >= 30x) and the objectives (they must agree). Then the bootstrap rate (resamples per
 second, 135-row subset as in the issue), a fit of a synthetic 100,000-row file, and the
 time and peak memory of reading a 1,000,000-row file (the reader alone;
-tests/test_runs.py bounds its memory).
+tests/test_runs.py bounds its memory). Where the exhaustive fit's time goes:
+benchmarks/exhaustive_profile.py.
 """
 
 from __future__ import annotations

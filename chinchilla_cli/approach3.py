@@ -11,6 +11,9 @@ every start is a row of a few arrays, each iteration is one numpy pass over
 starts x runs (value, analytic gradient and Hessian), and converged starts leave the batch.
 Newton on the 5-parameter problem needs no scipy, and on the objective divided by delta
 (same minimiser, scale-free) it converges to the bottom: its gradient test is absolute.
+The descent runs in float32 (a third of the cost of float64's exponentials and
+logarithms) and converges in float64; float64 also carries a start across the plateaus
+whose progress float32 cannot see, and hands it back once it can (`_minimise`).
 
 Two ways to use the grid:
 - screened (the default): evaluate the objective at every start in one vectorised pass
@@ -54,11 +57,9 @@ THETA_OF = {"E": 2, "A": 0, "B": 1, "alpha": 3, "beta": 4}  # each parameter's t
 LOG_PARAMS = ("E", "A", "B")  # fitted through their logarithm
 SCREEN_ROWS = 4096  # rank starts on at most this many runs; polish on all of them
 SCREEN_CELLS = 50_000_000 // 8  # starts x runs evaluated at once (~50 MB per array)
-# starts x runs per Newton pass, in bytes per array: its ~20 arrays stay in cache, and
-# below malloc's 128 kB threshold each temporary is reused, not mapped and faulted in anew
-CHUNK_BYTES = 32_768
+CHUNK_CELLS = 32_768  # starts x runs per Newton pass (see `_chunk`)
 GTOL = 1e-9  # converged: every gradient component of objective/delta below this
-MAX_ITER = 500  # Newton iterations per start and precision; slower starts are reported
+MAX_ITER = 500  # Newton iterations per start, precision and round; slower: not converged
 MIN_EXPONENT = 1e-6  # alpha or beta below this: the term is a constant, the law degenerate
 SAME_OPTIMUM = 1e-7  # optima whose objectives agree to this (relative) are one
 N_BEST, N_PAIRS = 4, 12  # screened starts: best overall, best of the best (alpha, beta) pairs
@@ -172,7 +173,11 @@ class _Frame:
     log_loss: np.ndarray
     weights: np.ndarray | None
     to_std: np.ndarray  # theta' = to_std @ theta (5 x 5)
-    cols: np.ndarray  # (n, 6): 1, zp, zt, zp^2, zt^2, zp zt -- the Hessian's row sums
+    # (4, 2n): [t1 | t2] = (a', b', alpha', beta') @ exponents, both terms in one product
+    exponents: np.ndarray
+    cols_p: np.ndarray  # (n, 3): 1, zp, zp^2 -- the row sums the N term's entries need
+    cols_t: np.ndarray  # (n, 3): 1, zt, zt^2
+    cols_pt: np.ndarray  # (n, 4): 1, zp, zt, zp zt -- the cross terms'
 
     @classmethod
     def of(cls, runs: LogRuns) -> _Frame:
@@ -182,8 +187,21 @@ class _Frame:
         zp, zt = (lp - mp) / sp, (lt - mt) / st
         m = np.eye(5)
         m[0, 3], m[1, 4], m[3, 3], m[4, 4] = -mp, -mt, sp, st
-        cols = np.column_stack([np.ones_like(zp), zp, zt, zp * zp, zt * zt, zp * zt])
-        return cls(zp, zt, runs.log_loss, runs.weights, m, cols)
+        n = len(zp)
+        ex = np.zeros((4, 2 * n))
+        ex[0, :n], ex[1, n:], ex[2, :n], ex[3, n:] = 1.0, 1.0, -zp, -zt
+        one = np.ones_like(zp)
+        return cls(
+            zp,
+            zt,
+            runs.log_loss,
+            runs.weights,
+            m,
+            ex,
+            np.column_stack([one, zp, zp * zp]),
+            np.column_stack([one, zt, zt * zt]),
+            np.column_stack([one, zp, zt, zp * zt]),
+        )
 
     def astype(self, dtype: type[np.floating[Any]]) -> _Frame:
         """The runs' arrays in another precision (the coordinates' map stays float64)."""
@@ -194,7 +212,10 @@ class _Frame:
             zt=self.zt.astype(dtype),
             log_loss=self.log_loss.astype(dtype),
             weights=w,
-            cols=self.cols.astype(dtype),
+            exponents=self.exponents.astype(dtype),
+            cols_p=self.cols_p.astype(dtype),
+            cols_t=self.cols_t.astype(dtype),
+            cols_pt=self.cols_pt.astype(dtype),
         )
 
 
@@ -206,91 +227,112 @@ class _Part:
     q: np.ndarray  # (5, P)
     c: np.ndarray  # (5,)
 
+    @property
+    def plain(self) -> bool:
+        """psi is theta' itself (no constraints): the derivatives need no mapping."""
+        return self.q.shape == (5, 5) and bool(np.array_equal(self.q, np.eye(5)))
+
+
+_Cache = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
 
 def _value(
     th: np.ndarray, fr: _Frame, delta: float, w: np.ndarray | None
-) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+) -> tuple[np.ndarray, _Cache]:
     """Objective / delta at rows th (standardised theta), and what its derivatives reuse.
 
     L = e^t1 + e^t2 + E needs two exponentials per cell, not the three of a shifted
-    log-sum-exp: E is one number per start. Overflow (a wild trial step) gives an
-    infinite objective, which the trust region rejects. Computed in the frame's precision."""
+    log-sum-exp: E is one number per start; t1 and t2 come from one matrix product and
+    go through one call of exp. Overflow (a wild trial step) gives an infinite objective,
+    which the trust region rejects. Computed in the frame's precision."""
+    n = len(fr.log_loss)
     th = th.astype(fr.zp.dtype, copy=False)
-    t1 = th[:, 0:1] - th[:, 3:4] * fr.zp
-    t2 = th[:, 1:2] - th[:, 4:5] * fr.zt
-    x1, x2 = np.exp(t1), np.exp(t2)
-    x3 = np.exp(th[:, 2:3])
-    s = x1 + x2
-    s += x3
+    x = th[:, [0, 1, 3, 4]] @ fr.exponents  # t1 | t2
+    np.exp(x, out=x)
+    s = np.add(x[:, :n], x[:, n:])
+    s += np.exp(th[:, 2:3])
     r = np.log(s)
     r -= fr.log_loss
-    c = np.clip(r, -delta, delta)
-    h = r - 0.5 * c
-    h *= c
-    if w is not None:
-        h *= w
-    f = h.sum(axis=1).astype(float) / delta
+    c = np.clip(r, -delta, delta)  # Huber'(r)
+    wc = c if w is None else c * w
+    # sum Huber(r) = sum c (r - c / 2): two fused multiply-sums instead of four passes
+    f = (np.einsum("ij,ij->i", wc, r) - 0.5 * np.einsum("ij,ij->i", wc, c)).astype(float)
+    f /= delta
     f[~np.isfinite(f)] = np.inf
-    return f, (x1, x2, x3, s, r, c)
+    return f, (x, s, r, c)
+
+
+# where each of the Hessian's 25 entries sits among the 15 distinct ones `_derivatives`
+# computes, in the order (0,0) (0,1) (0,2) (0,3) (0,4) (1,1) (1,2) ... (4,4)
+_UPPER = [(i, j) for i in range(5) for j in range(i, 5)]
+_SYMMETRIC = np.array([_UPPER.index((min(i, j), max(i, j))) for i in range(5) for j in range(5)])
 
 
 def _derivatives(
-    cache: tuple[np.ndarray, ...], fr: _Frame, delta: float, w: np.ndarray | None
+    cache: _Cache, fr: _Frame, delta: float, w: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient and Hessian of objective / delta in standardised theta, from `_value`.
+    """Gradient and Hessian of objective / delta in standardised theta, from `_value`
+    (whose arrays it overwrites).
 
     With p = softmax(t1, t2, e) and dr/dtheta' = (p1, p2, p3, -zp p1, -zt p2), the Hessian
     is sum Huber''(r) dr dr^T + Huber'(r) d2r, where d2r is diag(p) - p p^T in (t1, t2, e).
     Every entry is a row sum of a product of p1, p2 (p3 = 1 - p1 - p2 needs no array of
-    its own) with 1, zp, zt and their products: nine matrix products in all."""
-    x1, x2, _, s, r, c = cache
-    inv = 1.0 / s
-    p1, p2 = x1 * inv, x2 * inv
-    cd = c * (1.0 / delta)  # Huber'(r) / delta
-    d = (np.abs(r) < delta) * (1.0 / delta)  # Huber''(r) / delta
+    its own) with 1, zp, zt and their products: four matrix products in all, each over
+    a stack of the arrays that share its columns."""
+    x, s, r, c = cache
+    k, n = r.shape
+    p = x.reshape(k, 2, n)
+    p *= np.reciprocal(s, out=s)[:, None, :]  # p1, p2
+    # Huber'(r) / delta and Huber''(r) / delta - Huber'(r) / delta, side by side
+    cdd = np.empty((2, k, n), dtype=r.dtype)
+    cd, dd = cdd
+    np.multiply(c, 1.0 / delta, out=cd)
+    np.multiply(c == r, 1.0 / delta, out=dd)  # inside the Huber's quadratic part
     if w is not None:
-        cd, d = cd * w, d * w
-    d -= cd
-    cols = fr.cols  # 1, zp, zt, zp^2, zt^2, zp zt
-    u1, u2 = cd * p1, cd * p2
-    dp1, dp2 = d * p1, d * p2
-    dp12 = dp1 * p2
-    q11, q22 = dp1 * p1, dp2 * p2
-    su1, su2 = u1 @ cols[:, :2], u2 @ cols[:, [0, 2]]
-    sd1, sd2 = dp1 @ cols[:, :2], dp2 @ cols[:, [0, 2]]
-    s11 = q11 @ cols[:, [0, 1, 3]]  # d p1^2
-    s22 = q22 @ cols[:, [0, 2, 4]]
-    s12 = dp12 @ cols[:, [0, 1, 2, 5]]
-    scd, sd = cd.sum(axis=1, dtype=float), d.sum(axis=1, dtype=float)
-    su1, su2, sd1, sd2, s11, s22, s12 = (
-        x.astype(float) for x in (su1, su2, sd1, sd2, s11, s22, s12)
+        cd *= w
+        dd *= w
+    dd -= cd
+    stack = np.empty((2, 3, k, n), dtype=r.dtype)  # per term: cd p, dd p, dd p^2
+    pt = p.transpose(1, 0, 2)
+    np.multiply(pt, cd, out=stack[:, 0])
+    np.multiply(pt, dd, out=stack[:, 1])
+    np.multiply(stack[:, 1], pt, out=stack[:, 2])
+    s12 = (np.multiply(stack[0, 1], p[:, 1]) @ fr.cols_pt).astype(float)  # dd p1 p2
+    m1 = (stack[0].reshape(3 * k, n) @ fr.cols_p).astype(float).reshape(3, k, 3)
+    m2 = (stack[1].reshape(3 * k, n) @ fr.cols_t).astype(float).reshape(3, k, 3)
+    scd, sd = (cdd.reshape(2 * k, n) @ fr.cols_p[:, 0]).astype(float).reshape(2, k)
+    (u1, sd1, s11), (u2, sd2, s22) = m1, m2  # against 1, z, z^2
+    su3 = scd - u1[:, 0] - u2[:, 0]  # sum cd p3
+    s13 = sd1[:, :2] - s11[:, :2] - s12[:, :2]  # dd p1 p3 against 1, zp
+    s23 = sd2[:, :2] - s22[:, :2] - s12[:, [0, 2]]  # dd p2 p3 against 1, zt
+    s33 = sd - sd1[:, 0] - sd2[:, 0] - s13[:, 0] - s23[:, 0]  # dd p3^2
+    g = np.column_stack([u1[:, 0], u2[:, 0], su3, -u1[:, 1], -u2[:, 1]])
+    upper = np.column_stack(  # the entries (i, j), i <= j, in the order of _UPPER
+        [
+            s11[:, 0] + u1[:, 0],
+            s12[:, 0],
+            s13[:, 0],
+            -(s11[:, 1] + u1[:, 1]),
+            -s12[:, 2],
+            s22[:, 0] + u2[:, 0],
+            s23[:, 0],
+            -s12[:, 1],
+            -(s22[:, 1] + u2[:, 1]),
+            s33 + su3,
+            -s13[:, 1],
+            -s23[:, 1],
+            s11[:, 2] + u1[:, 2],
+            s12[:, 3],
+            s22[:, 2] + u2[:, 2],
+        ]
     )
-    su3 = scd - su1[:, 0] - su2[:, 0]  # sum cd p3
-    s13 = sd1 - s11[:, :2] - s12[:, :2]  # d p1 p3 against 1, zp
-    s23 = sd2 - s22[:, :2] - s12[:, [0, 2]]  # d p2 p3 against 1, zt
-    s33 = sd - sd1[:, 0] - sd2[:, 0] - s13[:, 0] - s23[:, 0]  # d p3^2
-    g = np.column_stack([su1[:, 0], su2[:, 0], su3, -su1[:, 1], -su2[:, 1]])
-    hess = np.empty((len(g), 5, 5))
-    entries = {
-        (0, 0): s11[:, 0] + su1[:, 0],
-        (0, 3): -(s11[:, 1] + su1[:, 1]),
-        (3, 3): s11[:, 2] + (u1 @ cols[:, 3]),
-        (1, 1): s22[:, 0] + su2[:, 0],
-        (1, 4): -(s22[:, 1] + su2[:, 1]),
-        (4, 4): s22[:, 2] + (u2 @ cols[:, 4]),
-        (2, 2): s33 + su3,
-        (0, 1): s12[:, 0],
-        (0, 4): -s12[:, 2],
-        (1, 3): -s12[:, 1],
-        (3, 4): s12[:, 3],
-        (0, 2): s13[:, 0],
-        (2, 3): -s13[:, 1],
-        (1, 2): s23[:, 0],
-        (2, 4): -s23[:, 1],
-    }
-    for (i, j), v in entries.items():
-        hess[:, i, j] = hess[:, j, i] = v
-    return g, hess
+    return g, upper[:, _SYMMETRIC].reshape(k, 5, 5)
+
+
+def _chunk(fr: _Frame) -> int:
+    """Starts per chunk: enough that numpy's per-call cost is small beside the work, few
+    enough that a chunk's arrays stay in the processor's cache."""
+    return max(1, CHUNK_CELLS // max(len(fr.log_loss), 1))
 
 
 def _evaluate(
@@ -301,7 +343,7 @@ def _evaluate(
     derivatives: bool,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Objective / delta (and gradient, Hessian in psi) at rows psi, over every part,
-    in chunks of starts small enough for the arrays to stay in cache."""
+    in chunks of starts."""
     n_starts, n_free = psi.shape
     f = np.zeros(n_starts)
     g = np.zeros((n_starts, n_free)) if derivatives else None
@@ -309,8 +351,7 @@ def _evaluate(
     for part in parts:
         fr = part.frame
         th = psi @ part.q.T + part.c
-        cells = CHUNK_BYTES // fr.zp.dtype.itemsize
-        step = max(1, cells // max(len(fr.log_loss), 1))
+        step = _chunk(fr)
         for i in range(0, n_starts, step):
             rows = slice(i, i + step)
             w = fr.weights if row_weights is None else row_weights[rows]
@@ -320,8 +361,10 @@ def _evaluate(
             f[rows] += fv
             if g is not None and hess is not None:
                 gt, ht = _derivatives(cache, fr, delta, w)
-                g[rows] += gt @ part.q
-                hess[rows] += part.q.T @ ht @ part.q
+                if not part.plain:
+                    gt, ht = gt @ part.q, part.q.T @ ht @ part.q
+                g[rows] += gt
+                hess[rows] += ht
     return f, g, hess
 
 
@@ -334,29 +377,18 @@ def _trial(
     predicted: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Trial points of one part: objective, whether each step is accepted (the decrease
-    is more than 1e-4 of the predicted one), and gradient and Hessian (zero where
-    rejected). Deciding within each chunk lets the derivatives reuse its exponentials."""
+    is more than 1e-4 of the predicted one), and gradient and Hessian of the accepted
+    rows, in their order. Deciding within each chunk lets the derivatives reuse its
+    exponentials, copied out for the accepted rows unless all are (a copy costs a tenth
+    of the derivatives of a row)."""
     n_starts, n_free = psi.shape
-    f = np.zeros(n_starts)
+    f = np.empty(n_starts)
     ok = np.zeros(n_starts, dtype=bool)
-    g = np.zeros((n_starts, n_free))
-    hess = np.zeros((n_starts, n_free, n_free))
+    gs: list[np.ndarray] = []
+    hs: list[np.ndarray] = []
     fr = part.frame
     th = psi @ part.q.T + part.c
-    cells = CHUNK_BYTES // fr.zp.dtype.itemsize
-    step = max(1, cells // max(len(fr.log_loss), 1))
-    pending: list[tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray | None]] = []
-
-    def derive() -> None:  # the accepted rows gathered so far, as one chunk
-        idx = np.concatenate([p[0] for p in pending])
-        cache = tuple(np.concatenate(x) for x in zip(*(p[1] for p in pending), strict=True))
-        ws = [p[2] for p in pending]
-        w = np.concatenate(ws) if row_weights is not None else fr.weights  # type: ignore[arg-type]
-        gt, ht = _derivatives(cache, fr, delta, w)
-        g[idx], hess[idx] = gt @ part.q, part.q.T @ ht @ part.q
-        pending.clear()
-
-    gathered = 0
+    step = _chunk(fr)
     for i in range(0, n_starts, step):
         rows = slice(i, i + step)
         w = fr.weights if row_weights is None else row_weights[rows]
@@ -364,15 +396,21 @@ def _trial(
         f[rows] = fv
         good = ((f_now[rows] - fv) > 1e-4 * predicted[rows]) & np.isfinite(fv)
         ok[rows] = good
-        if good.any():
-            wg = None if row_weights is None or w is None else w[good]
-            pending.append((np.flatnonzero(good) + i, tuple(x[good] for x in cache), wg))
-            gathered += int(good.sum())
-            if gathered >= step:
-                derive()
-                gathered = 0
-    if pending:
-        derive()
+        n_good = int(np.count_nonzero(good))
+        if n_good == 0:
+            continue
+        if n_good < len(good):
+            cache = (cache[0][good], cache[1][good], cache[2][good], cache[3][good])
+            if row_weights is not None and w is not None:
+                w = w[good]
+        gt, ht = _derivatives(cache, fr, delta, w)
+        gs.append(gt)
+        hs.append(ht)
+    if not gs:
+        return f, ok, np.empty((0, n_free)), np.empty((0, n_free, n_free))
+    g, hess = np.concatenate(gs), np.concatenate(hs)
+    if not part.plain:
+        g, hess = g @ part.q, part.q.T @ hess @ part.q
     return f, ok, g, hess
 
 
@@ -387,25 +425,37 @@ def _trust_step(
     Sorensen). |lambda| rather than lambda turns negative curvature into descent instead
     of attraction to a saddle; the predicted decrease uses the true Hessian, whose
     eigen-decomposition (lam, vec) the caller keeps while the point stays."""
-    gv = (g[:, None, :] @ vec)[:, 0, :]
-    curv = np.abs(lam) + 1e-12 * (1.0 + np.abs(lam).max(axis=1, keepdims=True))
+    ones = np.ones(lam.shape[1])  # row sums as matrix-vector products: numpy's reductions
+    gv = np.einsum("si,sij->sj", g, vec)  # along a short axis cost several times more
+    alam = np.abs(lam)
+    curv = alam + 1e-12 * (1.0 + alam.max(axis=1, keepdims=True))
     mu = np.zeros(len(g))
-    length = np.sqrt(((gv / curv) ** 2).sum(axis=1))
+    s0 = gv / curv
+    length = np.sqrt((s0 * s0) @ ones)
     over = np.flatnonzero(length > radius)
-    if len(over):
-        gvo, co, ro = gv[over], curv[over], radius[over][:, None]
-        m = np.zeros((len(over), 1))
-        for _ in range(8):  # 1/|s(mu)| is nearly linear in mu: a few steps suffice
-            s2 = (gvo / (co + m)) ** 2
-            norm = np.sqrt(s2.sum(axis=1, keepdims=True))
-            slope = (s2 / (co + m)).sum(axis=1, keepdims=True)
-            m = np.maximum(m + (norm / ro - 1.0) * norm**2 / slope, 0.0)
-        mu[over] = m[:, 0]
+    # |s(mu)| >= |g| / (max curvature + mu): a lower bound on mu to start from, as
+    # Newton's steps on 1/|s(mu)| = 1/radius rise monotonically to the root from below
+    gvo, co, ro = gv[over], curv[over], radius[over]
+    m = np.maximum(np.sqrt((gvo * gvo) @ ones) / ro - co.max(axis=1), 0.0)
+    for _ in range(8):  # 1/|s(mu)| is nearly linear in mu: a few steps suffice
+        if len(over) == 0:
+            break
+        inv = 1.0 / (co + m[:, None])
+        s2 = gvo * inv
+        s2 *= s2
+        sq = s2 @ ones
+        off = np.sqrt(sq) / ro - 1.0
+        m = np.maximum(m + off * sq / ((s2 * inv) @ ones), 0.0)
+        mu[over] = m
+        going = np.abs(off) > 1e-9  # the rest are at the radius: they stop here
+        if not going.all():
+            over, gvo, co, ro, m = over[going], gvo[going], co[going], ro[going], m[going]
     sv = -gv / (curv + mu[:, None])
-    step = (vec @ sv[:, :, None])[:, :, 0]
-    predicted = -(sv * gv).sum(axis=1) - 0.5 * (lam * sv * sv).sum(axis=1)
-    decrement = (gv * gv / curv).sum(axis=1)
-    return step, predicted, np.sqrt((sv * sv).sum(axis=1)), decrement
+    step = np.einsum("sij,sj->si", vec, sv)
+    svgv = sv * gv
+    predicted = -(svgv @ ones) - 0.5 * ((lam * sv * sv) @ ones)
+    decrement = (gv * s0) @ ones  # g^T |H|^-1 g
+    return step, predicted, np.sqrt((sv * sv) @ ones), decrement
 
 
 @dataclass(frozen=True)
@@ -414,6 +464,8 @@ class _Minima:
     f: np.ndarray  # objective / delta
     converged: np.ndarray  # bool
     iterations: np.ndarray  # int
+    radius: np.ndarray  # the trust radius each start ended with
+    resume: np.ndarray  # bool: progress float32 can show again (`_newton`'s `resume`)
 
 
 @dataclass(frozen=True)
@@ -435,6 +487,9 @@ STALL_WINDOW = 30
 PRECISE = _Stop(GTOL, 1e-14, 1e-12, 1e-14)
 # float32 runs until its rounding (~1e-7) hides further progress, then float64 takes over
 COARSE = _Stop(0.0, 1e-6, 1e-6, 1e-7)
+# a float64 step gaining this much (relative) is progress float32 shows: back to float32
+RESUME = 1e-4
+ROUNDS = 4  # float32 -> float64 hand-overs per start at most; the last runs to the end
 
 
 def _minimise(
@@ -447,14 +502,34 @@ def _minimise(
     """Trust-region Newton from every row of psi0 at once, each row to convergence.
 
     Most iterations are spent far from any optimum, where float32 is as good as float64
-    and its exponentials and logarithms cost a quarter: the starts descend in float32
-    until rounding hides further progress, then converge in float64 (a few Newton steps
-    from there), so the optima and objectives are float64's."""
+    and its exponentials and logarithms cost a third: the starts descend in float32
+    until rounding hides further progress, then go on in float64 -- to convergence (a few
+    Newton steps from there), so the optima and objectives are float64's; or, for a start
+    that float32 left on a plateau (an exponentially small term growing by a factor e per
+    iteration, its gain invisible in float32), until its steps gain enough for float32
+    to show, and back to float32 with its trust radius."""
     single = [replace(p, frame=p.frame.astype(np.float32)) for p in parts]
-    rw = None if row_weights is None else row_weights.astype(np.float32)
-    coarse = _newton(psi0, single, delta, rw, max_iter, COARSE)
-    fine = _newton(coarse.psi, parts, delta, row_weights, max_iter, PRECISE)
-    return replace(fine, iterations=coarse.iterations + fine.iterations)
+    rw32 = None if row_weights is None else row_weights.astype(np.float32)
+    n = len(psi0)
+    psi, f = np.array(psi0, dtype=float), np.full(n, np.inf)
+    converged, resume = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    iterations, radius = np.zeros(n, dtype=int), np.ones(n)
+    todo = np.arange(n)
+    for k in range(ROUNDS):
+        w32 = None if rw32 is None else rw32[todo]
+        w64 = None if row_weights is None else row_weights[todo]
+        coarse = _newton(psi[todo], single, delta, w32, max_iter, COARSE, radius[todo])
+        last = k == ROUNDS - 1
+        # float64 starts afresh: float32 may have shrunk the radius to nothing in rounding
+        up = 0.0 if last else RESUME
+        fine = _newton(coarse.psi, parts, delta, w64, max_iter, PRECISE, None, up)
+        psi[todo], f[todo], converged[todo] = fine.psi, fine.f, fine.converged
+        iterations[todo] += coarse.iterations + fine.iterations
+        radius[todo], resume[todo] = fine.radius, fine.resume
+        todo = todo[fine.resume]
+        if len(todo) == 0:
+            break
+    return _Minima(psi, f, converged, iterations, radius, resume)
 
 
 def _newton(
@@ -464,68 +539,88 @@ def _newton(
     row_weights: np.ndarray | None,
     max_iter: int,
     stop: _Stop,
+    radius0: np.ndarray | None = None,
+    resume: float = 0.0,
 ) -> _Minima:
     """The iteration of `_minimise` in the precision of the parts' arrays.
 
     Each iteration evaluates every unfinished start at its trial point (objective only;
     gradient and Hessian only where the step is accepted), and finished starts -- the
     gradient below `stop.gtol`, or a Newton step's gain too small for the precision to
-    show -- leave the batch."""
+    show -- leave the batch; so do (with `resume` > 0) starts whose accepted step gained
+    more than `resume` (relative), flagged in the result's `resume`.
+
+    The unfinished starts' state lives in arrays of their own, compacted only once a
+    good part of them has finished: copying every start's eigenvectors each iteration
+    cost as much as the trust-region steps."""
     psi = np.array(psi0, dtype=float)
     n = len(psi)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         f, g, hess = _evaluate(psi, parts, delta, row_weights, True)
     assert g is not None and hess is not None
-    radius = np.ones(n)
+    radius = np.ones(n) if radius0 is None else np.array(radius0, dtype=float)
     iterations = np.zeros(n, dtype=int)
     converged = np.abs(g).max(axis=1) <= stop.gtol
-    active = np.flatnonzero(~converged & np.isfinite(f))
-    f_ref = f.copy()  # the objective STALL_WINDOW iterations ago
-    lam, vec = np.zeros(g.shape), np.zeros(hess.shape)
-    if len(active):
-        lam[active], vec[active] = np.linalg.eigh(hess[active])
+    back = np.zeros(n, dtype=bool)
+    rows: np.ndarray = np.flatnonzero(~converged & np.isfinite(f))  # each compact row's start
+    x, fx, gx, rx = psi[rows], f[rows], g[rows], radius[rows]
+    its, f_ref = np.zeros(len(rows), dtype=int), fx.copy()  # f_ref: STALL_WINDOW ago
+    wx = None if row_weights is None else row_weights[rows]
+    lam, vec = np.linalg.eigh(hess[rows])
+    live = np.ones(len(rows), dtype=bool)
     for _ in range(max_iter):
-        if len(active) == 0:
+        if not live.any():
             break
-        step, predicted, length, decrement = _trust_step(
-            g[active], lam[active], vec[active], radius[active]
-        )
-        f_now = f[active]
-        trial = psi[active] + step
-        rw = None if row_weights is None else row_weights[active]
+        if 4 * np.count_nonzero(live) < 3 * len(live):  # a quarter finished: compact
+            rows, x, fx, gx, rx, its, f_ref = (a[live] for a in (rows, x, fx, gx, rx, its, f_ref))
+            lam, vec = lam[live], vec[live]
+            wx = None if wx is None else wx[live]
+            live = np.ones(len(rows), dtype=bool)
+        sel = np.flatnonzero(live)
+        step, predicted, length, decrement = (a[sel] for a in _trust_step(gx, lam, vec, rx))
+        trial, f_now = x[sel] + step, fx[sel]
+        rw = None if wx is None else wx[sel]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if len(parts) == 1:
                 ft, ok, gt, ht = _trial(trial, parts[0], delta, rw, f_now, predicted)
-                gt, ht = gt[ok], ht[ok]
             else:  # the objective sums the parts: accept only once all are evaluated
                 ft, _, _ = _evaluate(trial, parts, delta, rw, False)
                 ok = ((f_now - ft) > 1e-4 * predicted) & np.isfinite(ft)
-                rw = None if row_weights is None else row_weights[active[ok]]
+                rw = None if rw is None else rw[ok]
                 _, g_ok, h_ok = _evaluate(trial[ok], parts, delta, rw, True)
                 assert g_ok is not None and h_ok is not None
                 gt, ht = g_ok, h_ok
         rho = (f_now - ft) / np.maximum(predicted, 1e-300)
-        acc = active[ok]
+        acc = sel[ok]
         if len(acc):
-            psi[acc], f[acc], g[acc], hess[acc] = trial[ok], ft[ok], gt, ht
+            x[acc], fx[acc], gx[acc] = trial[ok], ft[ok], gt
             lam[acc], vec[acc] = np.linalg.eigh(ht)
         # radius: a quarter of a poor step; three times one that was good and hit it
-        r = radius[active]
+        r = rx[sel]
         grow = (rho > 0.75) & (length > 0.99 * r)
-        radius[active] = np.minimum(
-            np.where(rho < 0.25, 0.25 * length, np.where(grow, 3 * r, r)), 1e3
-        )
-        iterations[active] += 1
-        small = np.abs(g[active]).max(axis=1) <= stop.gtol
+        rx[sel] = np.minimum(np.where(rho < 0.25, 0.25 * length, np.where(grow, 3 * r, r)), 1e3)
+        its[sel] += 1
+        small = np.abs(gx[sel]).max(axis=1) <= stop.gtol
         flat = ~ok & (decrement <= stop.decrement * np.maximum(f_now, 1.0))
-        stuck = radius[active] < stop.radius
-        due = iterations[active] % STALL_WINDOW == 0
-        f_new = f[active]
-        stalled = due & (f_ref[active] - f_new <= stop.stall * np.maximum(np.abs(f_new), 1.0))
-        f_ref[active[due]] = f_new[due]
-        converged[active] = small | flat | stalled
-        active = active[~(small | flat | stalled | stuck)]
-    return _Minima(psi, f, converged, iterations)
+        stuck = rx[sel] < stop.radius
+        due = its[sel] % STALL_WINDOW == 0
+        f_new = fx[sel]
+        stalled = due & (f_ref[sel] - f_new <= stop.stall * np.maximum(np.abs(f_new), 1.0))
+        f_ref[sel[due]] = f_new[due]
+        done = small | flat | stalled | stuck
+        if resume > 0.0:
+            up = ok & ~done & (f_now - ft > resume * np.maximum(f_now, 1.0))
+            back[rows[sel[up]]] = True
+            done |= up
+        if done.any():
+            fin = sel[done]
+            live[fin] = False
+            at = rows[fin]
+            converged[at] = (small | flat | stalled)[done]
+            psi[at], f[at], radius[at], iterations[at] = x[fin], fx[fin], rx[fin], its[fin]
+    at = rows[live]  # still running after max_iter: not converged
+    psi[at], f[at], radius[at], iterations[at] = x[live], fx[live], rx[live], its[live]
+    return _Minima(psi, f, converged, iterations, radius, back)
 
 
 def _single(runs: LogRuns, constraints: Constraints | None = None) -> _Part:
@@ -533,8 +628,10 @@ def _single(runs: LogRuns, constraints: Constraints | None = None) -> _Part:
     fr = _Frame.of(runs)
     basis, offset = (constraints or Constraints()).affine()
     q, c = fr.to_std @ basis, fr.to_std @ offset
-    # orthonormal columns: the trust region is as round in psi as in theta'
-    q_orth, _ = np.linalg.qr(q)
+    # orthonormal columns: the trust region is as round in psi as in theta'; signs so
+    # that without constraints (q upper triangular) psi is theta' itself
+    q_orth, tri = np.linalg.qr(q)
+    q_orth *= np.where(np.diagonal(tri) < 0, -1.0, 1.0)
     return _Part(fr, q_orth, c)
 
 
@@ -871,12 +968,20 @@ def census(
     return GridCensus(total, converged, len(optima), tuple(optima[:SHOWN_OPTIMA]))
 
 
+def _fastest(results: Sequence[Polished], group: Sequence[int]) -> int:
+    """The start of `group` that converged in the fewest iterations: the most direct
+    route to their optimum (the lowest objective among starts that agree to rounding
+    says nothing about the route, and another optimiser from it may end elsewhere)."""
+    return min(group, key=lambda i: (results[i].iterations, i))
+
+
 def exhaustive_grid(
     runs: LogRuns,
     delta: float = HUBER_DELTA,
     constraints: Constraints | None = None,
 ) -> tuple[Polished, np.ndarray, GridCensus]:
-    """Every start of the grid run to convergence: (best, its start, census).
+    """Every start of the grid run to convergence: (best, a start that reached it,
+    census). The start is the one that got there in the fewest iterations.
 
     On more than SCREEN_ROWS runs every start converges on an evenly spread subset of
     SCREEN_ROWS runs, and each distinct optimum found there is then polished on all."""
@@ -886,17 +991,19 @@ def exhaustive_grid(
         grid = np.unique(grid, axis=0)
     small = screen_runs(runs)
     results = polish_many(grid, small, delta, cons)
-    if small is runs:
-        k = _best(results)
-        return results[k], grid[k], census(results)
     groups = _groups(results)
+    if small is runs:
+        if not groups:  # nothing converged: the lowest objective, as the census says
+            k = _best(results)
+            return results[k], grid[k], census(results)
+        return results[groups[0][0]], grid[_fastest(results, groups[0])], census(results)
     if not groups:
         raise FitError("no start of the grid converged")
     reps = [g[0] for g in groups]
     refined = polish_many(np.array([results[i].theta for i in reps]), runs, delta, cons)
     k = _best(refined)
     found = census(refined, [len(g) for g in groups], len(grid))
-    return refined[k], grid[reps[k]], found
+    return refined[k], grid[_fastest(results, groups[k])], found
 
 
 @dataclass(frozen=True)

@@ -688,7 +688,8 @@ class Frontier:
 
 def frontier_table(budgets: Sequence[float] | str, law: str | Law | None = None) -> Frontier:
     """The compute-optimal N, D and loss at each budget (FLOPs), with intervals where the
-    law carries bootstrap samples. `budgets` may be a list or "START:STOP:COUNT"."""
+    law carries bootstrap samples, and the task metric where it carries an accuracy
+    forecast. `budgets` may be a list or "START:STOP:COUNT"."""
     the_law = resolve_law(law)
     if isinstance(budgets, str):
         budgets = parse_budgets(budgets, "budget_range")
@@ -699,6 +700,9 @@ def frontier_table(budgets: Sequence[float] | str, law: str | Law | None = None)
         if isinstance(the_law, ParametricLaw):
             u = uncertainty(the_law, c, a)
             row["uncertainty"] = u.to_dict() if u else None
+        acc = _accuracy(the_law, a, None)
+        if acc is not None:
+            row["accuracy"] = acc.to_dict()
         rows.append(row)
     return Frontier(the_law, tuple(rows))
 

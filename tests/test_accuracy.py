@@ -82,6 +82,25 @@ def test_the_example_ladder_fits_back_to_its_sigmoid(run_json):
         assert a[key] == pytest.approx(value, rel=0.05, abs=0.02), key
 
 
+def test_the_budget_range_forecasts_each_row(run, run_json):
+    """Each frontier row is a planned run: it carries the metric its law's loss gives,
+    the same as `plan` at that budget, with the interval; laws without a forecast add no
+    key and no column."""
+    law = str(ROOT / "examples" / "ladder.law.yaml")
+    rows = run_json("plan", "--budget-range", "1e20:1e24:3", "--law", law)["frontier"]
+    for row in rows:
+        single = plan(flops=row["flops"], law=law).accuracy
+        assert single is not None
+        assert row["accuracy"]["value"] == pytest.approx(single.value)
+        assert row["accuracy"]["interval"] == pytest.approx(list(single.interval))
+    assert rows[0]["accuracy"]["value"] < rows[-1]["accuracy"]["value"]  # loss falls
+    out = run("plan", "--budget-range", "1e20:1e24:3", "--law", law).stdout
+    assert "hellaswag" in out and f"{100 * rows[1]['accuracy']['value']:.1f} [" in out
+    plain = run_json("plan", "--budget-range", "1e20:1e24:3")["frontier"]
+    assert all("accuracy" not in row for row in plain)
+    assert "hellaswag" not in run("plan", "--budget-range", "1e20:1e24:3").stdout
+
+
 def test_the_shipped_ladder_law_carries_its_forecast():
     law = load_law(str(ROOT / "examples" / "ladder.law.yaml"))
     assert law.accuracy is not None and law.accuracy.metric == "hellaswag"

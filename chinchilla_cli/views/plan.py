@@ -3,6 +3,8 @@ here that the result objects do not already hold (beyond unit conversions)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -521,11 +523,14 @@ def tradeoff_table(plan: Plan) -> Table:
 def frontier_view(frontier: Frontier) -> RenderableType:
     law, rows = frontier.law, frontier.rows
     t = titled_table(f"Compute-optimal frontier ({law.name})")
-    for col in ("C (FLOPs)", "N", "D", "D/N", "loss"):
+    for col in ("C FLOPs", "N", "D", "D/N", "loss"):
         t.add_column(col, justify="right")
     banded = any(r.get("uncertainty") for r in rows)
     if banded:
-        t.add_column("N interval", justify="right")
+        t.add_column("N interval", justify="right", no_wrap=True)
+    metric = next((r["accuracy"]["metric"] for r in rows if r.get("accuracy")), None)
+    if metric is not None:
+        t.add_column(f"{metric}, %", justify="right", no_wrap=True)
     for r in rows:
         loss = "—" if r["loss"] is None else f"{r['loss']:.4f}"
         cells = [
@@ -538,8 +543,18 @@ def frontier_view(frontier: Frontier) -> RenderableType:
         if banded:
             u = r.get("uncertainty")
             cells.append(f"{human(u['params'][0])} to {human(u['params'][1])}" if u else "")
+        if metric is not None:
+            cells.append(_metric_cell(r["accuracy"]))
         t.add_row(*cells)
     return t
+
+
+def _metric_cell(acc: dict[str, Any]) -> str:
+    """The forecast metric in percent, with its interval when the law carries samples."""
+    if acc["interval"] is None:
+        return f"{100 * acc['value']:.1f}"
+    lo, hi = acc["interval"]
+    return f"{100 * acc['value']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
 
 
 def _params_formula(family: str) -> str:

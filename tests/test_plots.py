@@ -10,6 +10,7 @@ from chinchilla_cli.errors import InputError
 
 SVG = str(Path(__file__).parent / "data" / "svg_extracted_data.csv")
 LLAMA3 = str(Path(__file__).parent / "data" / "llama3_isoflops_points.csv")
+LADDER = str(Path(__file__).parent.parent / "examples" / "ladder_runs.csv")
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -18,6 +19,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
     [
         ["fit", SVG, "--max-loss", "3.42", "--bootstrap", "10"],
         ["fit", LLAMA3, "--approach", "isoflop"],
+        ["fit", LADDER, "--metric-col", "hellaswag", "--bootstrap", "10"],
     ],
 )
 def test_fit_plot(run, tmp_path, args):
@@ -74,3 +76,25 @@ def test_fit_plot_writes_the_format_its_suffix_names(run, tmp_path, suffix, magi
     r = run("fit", SVG, "--plot", str(out))
     assert r.exit_code == 0, r.stderr
     assert out.read_bytes().startswith(magic)
+
+
+def test_a_fitted_metric_adds_the_sigmoid_panel():
+    """Runs with a task metric get a fourth panel: the metric against the loss, with the
+    fitted sigmoid and its bootstrap band."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from chinchilla_cli import fit
+    from chinchilla_cli.plots.fit import fit_figure
+
+    report = fit(LADDER, metric_col="hellaswag", bootstrap=10)
+    fig = fit_figure(plt, report)
+    assert len(fig.axes) == 4 + 1  # four panels and the first one's colour bar
+    panel = fig.axes[3]
+    assert "hellaswag" in panel.get_title() and "bootstrap band" in str(
+        [t.get_text() for t in panel.get_legend().get_texts()]
+    )
+    plain = fit_figure(plt, fit(SVG, max_loss=3.42))
+    assert len(plain.axes) == 3 + 1
+    plt.close("all")

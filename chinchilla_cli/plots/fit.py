@@ -1,5 +1,6 @@
 """The figure of `chinchilla fit --plot`: observed against predicted loss, IsoFLOP slices
-with the fitted law, and the compute-optimal frontier it implies."""
+with the fitted law, the compute-optimal frontier it implies, and (when the runs carry a
+task metric) the accuracy forecast's sigmoid against the runs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from chinchilla_cli.accuracy import sigmoid
 from chinchilla_cli.files import Staged
 from chinchilla_cli.fitting import FitReport
 from chinchilla_cli.isoflop import group_budgets
@@ -32,7 +34,9 @@ def fit_plot(
 def fit_figure(plt: Any, report: FitReport) -> Any:
     flops_tolerance = report.flops_tolerance
     runs = report.runs
-    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(16, 5.2), constrained_layout=True)
+    panels = 3 if report.accuracy is None else 4
+    fig, axes = plt.subplots(1, panels, figsize=(5.4 * panels, 5.2), constrained_layout=True)
+    ax0, ax1, ax2 = axes[:3]
     cmap = plt.get_cmap("viridis")
     logc = np.log10(runs.flops)
     norm = plt.Normalize(logc.min(), logc.max() if logc.max() > logc.min() else logc.min() + 1)
@@ -180,6 +184,32 @@ def fit_figure(plt: Any, report: FitReport) -> Any:
     ax2.set_ylabel("compute-optimal parameters N_opt")
     ax2.set_title("Compute-optimal frontier")
     ax2.legend(fontsize=8, loc="upper left")
-    for ax in (ax0, ax1, ax2):
+    if report.accuracy is not None:
+        _accuracy_panel(axes[3], report)
+    for ax in axes:
         ax.grid(True, which="major", alpha=0.3)
     return fig
+
+
+def _accuracy_panel(ax: Any, report: FitReport) -> None:
+    """4. the task metric against each run's observed loss, the fitted sigmoid through
+    them, and the band of its bootstrap refits."""
+    fit, runs = report.accuracy, report.runs
+    assert fit is not None and runs.metric is not None
+    has = np.isfinite(runs.metric)
+    loss, metric = runs.loss[has], runs.metric[has]
+    ax.scatter(loss, 100 * metric, color="tab:blue", s=14, label=f"runs ({len(loss)})")
+    grid = np.linspace(loss.min() - 0.1 * np.ptp(loss), loss.max() + 0.1 * np.ptp(loss), 120)
+    ax.plot(grid, [100 * fit.predict(x) for x in grid], color="black", label="fitted sigmoid")
+    if fit.samples:
+        curves = np.array([[sigmoid(x, *s) for x in grid] for s in fit.samples])
+        tail = (100 - report.ci_level) / 2
+        lo, hi = np.percentile(100 * curves, [tail, 100 - tail], axis=0)
+        ax.fill_between(
+            grid, lo, hi, color="0.6", alpha=0.35, label=f"{report.ci_level:g}% bootstrap band"
+        )
+    ax.set_xlabel("observed loss (nats/token)")
+    ax.set_ylabel(f"{fit.metric} (%)")
+    rmse = f" (RMSE {fit.rmse:.4f})" if fit.rmse is not None else ""
+    ax.set_title(f"Accuracy forecast: {fit.metric}{rmse}")
+    ax.legend(fontsize=8, loc="best")

@@ -167,7 +167,8 @@ def parse_reduce(text: str | Reduce | None) -> Reduce:
     if m:
         if m.group(1) is None:
             raise InputError(
-                f"{text!r} needs the number of points, e.g. mean-last 5", field="reduce"
+                f"{text!r} needs the number of points, e.g. mean-last:5 (or 'mean-last 5', quoted)",
+                field="reduce",
             )
         k = int(m.group(1))
         if k < 1:
@@ -177,7 +178,7 @@ def parse_reduce(text: str | Reduce | None) -> Reduce:
 
 
 def _accepted() -> str:
-    return "last, min, mean-last K (e.g. mean-last 5) or none"
+    return "last, min, mean-last:K (e.g. mean-last:5) or none"
 
 
 # ------------------------------------------------------------------------- result

@@ -310,3 +310,12 @@ def test_short_column_names_n_and_t_are_params_and_tokens(tmp_path):
     runs = read_runs(_tiny(tmp_path, "\n".join(lines) + "\n"))
     assert runs.columns == {"params": "n", "tokens": "t", "flops": "derived", "loss": "loss"}
     assert math.isclose(float(runs.tokens[0] / runs.params[0]), 20.0)
+
+
+def test_an_unquoted_window_says_to_quote_it(run):
+    """`--reduce mean-last 3` leaves "3" as an extra argument: the one line says a value
+    with a space needs quotes, and mean-last:3 needs none."""
+    log = str(DATA / "generated_training_log.csv")
+    r = run("fit", log, "--reduce", "mean-last", "3")
+    assert r.exit_code == 2 and "quotes" in r.stderr and len(r.stderr.splitlines()) == 1
+    assert run("fit", log, "--reduce", "mean-last:3").exit_code == 0

@@ -155,9 +155,9 @@ def fit(
         str | None,
         typer.Option(
             metavar="HOW",
-            help="A training log's point per run: last, min, 'mean-last K' (the mean of "
-            "the last K logged losses) or none (every logged row; the bootstrap resamples "
-            "runs).",
+            help="A training log's point per run: last, min, mean-last:K (the mean of "
+            "the last K logged losses; also 'mean-last K', quoted) or none (every logged "
+            "row; the bootstrap resamples runs).",
             show_default="last",
         ),
     ] = None,

@@ -39,7 +39,7 @@ class _OneLineErrors(TyperGroup):
                 message = e.format_message() if hasattr(e, "format_message") else str(e)
                 if message.startswith("Got unexpected extra argument"):
                     # most often the second word of a value, as in --reduce mean-last 3
-                    message += "; a value with a space needs quotes ('mean-last 3')"
+                    message += "; an option's value with a space needs quotes"
                 _fail(f"{prog}: error: {message}", getattr(e, "exit_code", 2))
         except ChinchillaError as e:
             _fail(f"chinchilla: error: {error_line(e)}", e.exit_code)

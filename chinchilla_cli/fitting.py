@@ -713,6 +713,17 @@ def fit(
         min_tokens=min_tokens,
         min_params=min_params,
     )
+    fit_options: dict[str, Any] = dict(  # how each set of runs is fitted (`fit_runs`)
+        approach=approach,
+        huber_delta=huber_delta,
+        bootstrap=int(bootstrap),
+        seed=int(seed),
+        ci_level=ci,
+        flops_tolerance=flops_tolerance,
+        exhaustive=bool(exhaustive),
+        constraints=constraints,
+        metric_col=metric_col,
+    )
     arrays = {"params": params, "tokens": tokens, "flops": flops, "loss": loss}
     given = {k: v for k, v in arrays.items() if v is not None}
     if given and runs is not None:
@@ -734,17 +745,7 @@ def fit(
             shared=shared,
             budgets=budgets,
             read_options={**columns, "loss_col": loss_col, **filters, **log_options},
-            fit_options=dict(
-                approach=approach,
-                huber_delta=huber_delta,
-                bootstrap=int(bootstrap),
-                seed=int(seed),
-                ci_level=ci,
-                flops_tolerance=flops_tolerance,
-                exhaustive=bool(exhaustive),
-                constraints=constraints,
-                metric_col=metric_col,
-            ),
+            fit_options=fit_options,
             progress=progress,
         )
     from chinchilla_cli import logs
@@ -768,17 +769,4 @@ def fit(
             **log_options,
             source=source,
         )
-    return fit_runs(
-        table,
-        approach=approach,
-        huber_delta=huber_delta,
-        bootstrap=int(bootstrap),
-        seed=int(seed),
-        ci_level=ci,
-        flops_tolerance=flops_tolerance,
-        progress=progress,
-        log=log,
-        exhaustive=bool(exhaustive),
-        constraints=constraints,
-        metric_col=metric_col,
-    )
+    return fit_runs(table, **fit_options, progress=progress, log=log)

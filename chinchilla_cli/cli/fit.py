@@ -278,7 +278,8 @@ def fit(
         str | None,
         typer.Option(
             help="Write a figure (.png/.svg/.pdf; needs the plot extra): observed vs "
-            "predicted, IsoFLOP slices, frontier.",
+            "predicted, IsoFLOP slices, frontier, and the accuracy sigmoid when a task "
+            "metric is fitted.",
             show_default=False,
         ),
     ] = None,

@@ -480,9 +480,15 @@ def _wanted(overrides: Mapping[str, str | None]) -> Callable[[str], bool]:
             or _normal(name) in accepted
             or _normal(name) in named
             or _accuracy.is_task_column(name)  # auto-detected task metrics
+            or (overrides.get("loss") is None and _loss_like(name))
         )
 
     return wanted
+
+
+def _loss_like(name: str) -> bool:
+    """A loss named by its metric, as W&B does: eval/c4_en-validation/CrossEntropyLoss."""
+    return _normal(name).endswith("loss")
 
 
 def _peek(data: typing.IO[bytes], encoding: str) -> str:
@@ -818,10 +824,21 @@ def _resolve(long: _Long, overrides: Mapping[str, str | None]) -> dict[str, str]
             found[role] = hits[0]
             taken.add(hits[0])
     if "loss" not in found:
+        ends = [n for n in present if n not in taken and _loss_like(n)]
+        if len(ends) == 1:
+            found["loss"] = ends[0]
+            return found
+        if ends:
+            raise InputError(
+                f"{long.source}: no column is named like the loss, and "
+                f"{', '.join(repr(n) for n in ends)} {'both' if len(ends) == 2 else 'all'} "
+                "end in 'loss'; choose one with `loss_col`"
+            )
         raise InputError(
             f"{long.source}: no loss column; accepted names: "
-            f"{', '.join(_runs.ALIASES['loss'])}, train/loss, eval/loss... "
-            f"(or name one with `loss_col`); columns: {_runs._listing(long.names)}"
+            f"{', '.join(_runs.ALIASES['loss'])}, train/loss, eval/loss, or one column whose "
+            f"name ends in 'loss' (or name one with `loss_col`); "
+            f"columns: {_runs._listing(long.names)}"
         )
     return found
 
@@ -884,6 +901,11 @@ def _reduce(long: _Long, overrides: Mapping[str, str | None], options: _Options)
     candidates = _accuracy.add_log_metric(roles, [n for n in long.names if n in long.cells])
     src, where = long.source, long.where
     notes: list[str] = []
+    if overrides.get("loss") is None and _normal(roles["loss"]) not in _aliases("loss"):
+        notes.append(
+            f"loss: column {roles['loss']!r}, the one whose name ends in 'loss' "
+            "(name another with `loss_col`)"
+        )
     warnings: list[str] = []
     n = long.n_rows
     num = {r: _numbers(long.cells[c], c, where) for r, c in roles.items() if r != "run"}

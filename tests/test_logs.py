@@ -154,6 +154,26 @@ def test_the_real_wandb_export(tmp_path):
     assert smooth.columns["loss"][0] == pytest.approx(expected, rel=1e-12)
 
 
+def test_a_loss_named_by_its_metric_is_found_and_said(tmp_path):
+    """W&B names a loss by its metric: the one column ending in 'loss' is the loss, with
+    a note; the real OLMo export needs no `loss_col`."""
+    olmo = logs.read_log(str(OLMO))
+    assert olmo is not None and olmo.headers["loss"] == C4
+    assert olmo.columns["loss"].tolist() == [3.5982627868652344, 3.063988208770752]
+    assert any(C4 in note and "ends in 'loss'" in note for note in olmo.notes)
+    named = logs.read_log(str(OLMO), loss_col=C4)
+    assert named is not None and not any("ends in 'loss'" in note for note in named.notes)
+    # a mixed-precision loss scale is not a loss; two candidates are a choice to make
+    body = TINY.splitlines()[1:]
+    scaled = "run,step,params,tokens,train/CrossEntropyLoss,loss_scale\n"
+    log = logs.read_log(_tiny(tmp_path, scaled + "\n".join(f"{x},1024" for x in body)))
+    assert log is not None and log.headers["loss"] == "train/CrossEntropyLoss"
+    two = "run,step,params,tokens,train/CrossEntropyLoss,eval/CrossEntropyLoss\n"
+    two += "\n".join(x + x[x.rfind(",") :] for x in body)
+    with pytest.raises(InputError, match="both end in 'loss'; choose one with `loss_col`"):
+        logs.read_log(_tiny(tmp_path, two))
+
+
 def test_schedule_column_flags_a_log_that_stops_short(tmp_path):
     rows = S.training_log(checkpoints=20, stop_early={"n4e+07-x20": 0.5, "n4e+09-x5": 0.8})
     log = logs.read_log(str(S.write_csv(rows, tmp_path / "h.csv")))

@@ -85,7 +85,11 @@ def fit(
     ] = None,
     loss_col: Annotated[
         str | None,
-        typer.Option(help="Column of final losses (default: found by header).", show_default=False),
+        typer.Option(
+            help="Column of losses (default: found by header; in a log, else the one ending in "
+            "'loss').",
+            show_default=False,
+        ),
     ] = None,
     metric_col: Annotated[
         str | None,
@@ -286,7 +290,7 @@ def fit(
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Fit a scaling law to your training runs, with bootstrap confidence intervals."""
+    """Fit a scaling law to training runs or logs: intervals, interventions, accuracy."""
     from dataclasses import replace
 
     from chinchilla_cli import files, fitting

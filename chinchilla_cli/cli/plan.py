@@ -306,8 +306,7 @@ def plan(
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """The compute-optimal model size and tokens for a budget, with loss, shape, feasibility
-    and cost."""
+    """The compute-optimal model size and tokens for a budget: loss, shape, feasibility, cost."""
     from dataclasses import replace
 
     from chinchilla_cli import planning

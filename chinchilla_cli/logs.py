@@ -110,14 +110,13 @@ _EXTRA_ALIASES: dict[str, tuple[str, ...]] = {  # beyond runs.ALIASES, seen in l
 }
 _ROLES = ("run", "step", "params", "tokens", "flops", "loss", "batch_tokens")
 _SCHEDULE = ("schedule_steps", "schedule_tokens")
-_SEPARATORS = re.compile(r"[\s_\-/.]+")
 _MEAN_LAST = re.compile(r"^mean[\s_-]*last(?:[\s:=_-]*(\d+))?$")
 _JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 _JSON_CHUNK = 65_536  # objects gathered before their keys are moved into columns
 
 
 def _normal(name: str) -> str:
-    return _SEPARATORS.sub("", name.replace("\ufeff", "").lower())
+    return _runs._SEPARATORS.sub("", name.replace("\ufeff", "").lower())
 
 
 def _aliases(role: str) -> set[str]:
@@ -480,15 +479,10 @@ def _wanted(overrides: Mapping[str, str | None]) -> Callable[[str], bool]:
             or _normal(name) in accepted
             or _normal(name) in named
             or _accuracy.is_task_column(name)  # auto-detected task metrics
-            or (overrides.get("loss") is None and _loss_like(name))
+            or (overrides.get("loss") is None and _normal(name).endswith("loss"))
         )
 
     return wanted
-
-
-def _loss_like(name: str) -> bool:
-    """A loss named by its metric, as W&B does: eval/c4_en-validation/CrossEntropyLoss."""
-    return _normal(name).endswith("loss")
 
 
 def _peek(data: typing.IO[bytes], encoding: str) -> str:
@@ -824,22 +818,15 @@ def _resolve(long: _Long, overrides: Mapping[str, str | None]) -> dict[str, str]
             found[role] = hits[0]
             taken.add(hits[0])
     if "loss" not in found:
-        ends = [n for n in present if n not in taken and _loss_like(n)]
-        if len(ends) == 1:
-            found["loss"] = ends[0]
-            return found
-        if ends:
+        ending = _runs.loss_by_its_ending([n for n in present if n not in taken], long.source)
+        if ending is None:
             raise InputError(
-                f"{long.source}: no column is named like the loss, and "
-                f"{', '.join(repr(n) for n in ends)} {'both' if len(ends) == 2 else 'all'} "
-                "end in 'loss'; choose one with `loss_col`"
+                f"{long.source}: no loss column; accepted names: "
+                f"{', '.join(_runs.ALIASES['loss'])}, train/loss, eval/loss, or one column "
+                f"whose name ends in 'loss' (or name one with `loss_col`); "
+                f"columns: {_runs._listing(long.names)}"
             )
-        raise InputError(
-            f"{long.source}: no loss column; accepted names: "
-            f"{', '.join(_runs.ALIASES['loss'])}, train/loss, eval/loss, or one column whose "
-            f"name ends in 'loss' (or name one with `loss_col`); "
-            f"columns: {_runs._listing(long.names)}"
-        )
+        found["loss"] = ending
     return found
 
 
@@ -902,10 +889,7 @@ def _reduce(long: _Long, overrides: Mapping[str, str | None], options: _Options)
     src, where = long.source, long.where
     notes: list[str] = []
     if overrides.get("loss") is None and _normal(roles["loss"]) not in _aliases("loss"):
-        notes.append(
-            f"loss: column {roles['loss']!r}, the one whose name ends in 'loss' "
-            "(name another with `loss_col`)"
-        )
+        notes.append(_runs.loss_note(roles["loss"]))
     warnings: list[str] = []
     n = long.n_rows
     num = {r: _numbers(long.cells[c], c, where) for r, c in roles.items() if r != "run"}

@@ -64,6 +64,7 @@ _BOMS = (
 # 1,000,000 and 1,234.5e3 and 1,500M: commas only between groups of three digits
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:[eE][+-]?\d+)?[kKmMbBgGtTpP]?$")
 _SPACES = re.compile(r"[\s_\-]+")
+_SEPARATORS = re.compile(r"[\s_\-/.]+")  # and the path-like names of logged metrics
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,8 @@ def read_runs(
                 line = (lines if lines is not None else csv_rows()[1])[row]
                 return f"{source}:{line}"
 
-            return _finish(source, header.names, values, where, filters, header.candidates)
+            named = loss_col is not None
+            return _finish(source, header.names, values, where, filters, header.candidates, named)
     except OSError as e:
         raise InputError(f"{source}: cannot be read ({e.strerror or e})") from None
 
@@ -194,7 +196,11 @@ def runs_from_columns(
         raise InputError(f"{source}: the columns differ in length: {shown}")
     if not values["loss"].size:
         raise InputError(f"{source}: no runs; the columns are empty")
-    return _finish(source, names, values, lambda row: f"{source}: row {row}", filters, candidates)
+
+    def where(row: int) -> str:
+        return f"{source}: row {row}"
+
+    return _finish(source, names, values, where, filters, candidates, loss_col is not None)
 
 
 # ---------------------------------------------------------------------------- opening
@@ -470,10 +476,15 @@ def _find_columns(
         if hits:
             found[role] = hits[0]
     if "loss" not in found:
-        raise InputError(
-            f"{source}: no loss column; accepted headers: {', '.join(ALIASES['loss'])} "
-            f"(or name one with `loss_col`); columns: {_listing(header)}"
-        )
+        taken = set(found.values())
+        ending = loss_by_its_ending([h for i, h in enumerate(header) if i not in taken], source)
+        if ending is None:
+            raise InputError(
+                f"{source}: no loss column; accepted headers: {', '.join(ALIASES['loss'])}, "
+                "or one header ending in 'loss' (or name one with `loss_col`); "
+                f"columns: {_listing(header)}"
+            )
+        found["loss"] = header.index(ending)
     have = [role for role in ("params", "tokens", "flops") if role in found]
     if len(have) < 2:
         got = f"only {have[0]} ({header[found[have[0]]]!r})" if have else "none of them"
@@ -485,6 +496,27 @@ def _find_columns(
             f"columns: {_listing(header)}"
         )
     return found
+
+
+def loss_by_its_ending(names: list[str], source: str) -> str | None:
+    """The one name ending in 'loss' -- a loss named by its metric, as W&B names them
+    (eval/c4_en-validation/CrossEntropyLoss); None if there is none. A loss scale is not
+    a loss; several candidates are the user's choice."""
+    ends = [n for n in names if _SEPARATORS.sub("", n.lower()).endswith("loss")]
+    if len(ends) > 1:
+        raise InputError(
+            f"{source}: no column is named like the loss, and "
+            f"{', '.join(repr(n) for n in ends)} {'both' if len(ends) == 2 else 'all'} "
+            "end in 'loss'; choose one with `loss_col`"
+        )
+    return ends[0] if ends else None
+
+
+def loss_note(name: str) -> str:
+    """Said when the loss column was found by `loss_by_its_ending`."""
+    return (
+        f"loss: column {name!r}, the one whose name ends in 'loss' (name another with `loss_col`)"
+    )
 
 
 def _listing(cells: list[str], limit: int = 20) -> str:
@@ -606,13 +638,17 @@ def _finish(
     where: _Where,
     filters: _Filters,
     candidates: tuple[str, ...] = (),
+    loss_named: bool = False,
 ) -> Runs:
-    """Check the values, derive the missing one of N, D and C, and apply the filters."""
+    """Check the values, derive the missing one of N, D and C, and apply the filters.
+    `loss_named`: the loss column was named (`loss_col`), not found by its header."""
     _check_values(values, names, where)
     cols = dict(values)
     columns = {role: names.get(role, "derived") for role in ROLES}
     derived: list[str] = []
     notes: list[str] = []
+    if not loss_named and _normalise(names["loss"]) not in {_normalise(a) for a in ALIASES["loss"]}:
+        notes.append(loss_note(names["loss"]))
     if "metric" in cols:  # fractions, or percents read as fractions (said in a note)
         cols["metric"], percent = _accuracy.check_metric(cols["metric"], names["metric"], where)
         notes += [percent] if percent else []

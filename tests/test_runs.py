@@ -293,10 +293,29 @@ def test_override_prefers_the_exact_header_text(tmp_path):
     assert r.columns["loss"] == "val-loss"
 
 
+def test_a_loss_named_by_its_metric(tmp_path):
+    """A W&B summary export names the loss by its metric: the one header ending in 'loss'
+    is the loss, said in a note; a loss scale is not one; two are the user's choice."""
+    c4 = "eval/c4_en-validation/CrossEntropyLoss"
+    r = read_text(tmp_path, table(ROWS, ("params", "tokens", c4)))
+    assert r.columns["loss"] == c4 and any(c4 in note for note in r.notes)
+    assert_rows(r)
+    assert not any(c4 in note for note in read_text(tmp_path, table(), loss_col="loss").notes)
+    named = read_text(tmp_path, table(ROWS, ("params", "tokens", c4)), loss_col=c4)
+    assert not any("ends in 'loss'" in note for note in named.notes)
+    rows4 = [(*row, 1024.0) for row in ROWS]
+    header = ("params", "tokens", "train/CrossEntropyLoss", "loss_scale")
+    assert read_text(tmp_path, table(rows4, header)).columns["loss"] == "train/CrossEntropyLoss"
+    two = table(rows4, ("params", "tokens", "train/CrossEntropyLoss", c4))
+    assert "both end in 'loss'; choose one with `loss_col`" in error(tmp_path, two)
+
+
 def test_no_loss_column(tmp_path):
     message = error(tmp_path, "params,tokens,perplexity\n1,2,3\n")
     assert "runs.csv: no loss column; accepted headers: loss, l, final loss, val loss," in message
-    assert "(or name one with `loss_col`); columns: params, tokens, perplexity" in message
+    assert (
+        "or one header ending in 'loss' (or name one with `loss_col`); columns: params," in message
+    )
 
 
 def test_fewer_than_two_of_params_tokens_flops(tmp_path):
@@ -727,6 +746,7 @@ def test_columns_missing_loss():
     assert e.field is None
     assert e.message.startswith("<columns>: no loss column; accepted headers: loss, l, ")
     assert e.message.endswith("(or name one with `loss_col`); columns: N, D, perplexity")
+    assert "or one header ending in 'loss'" in e.message
     e = columns_error({"N": [1e9], "loss": [2.0]}, source="my table")
     assert e.message.startswith("my table: need two of the params (N), tokens (D) and flops (C)")
 

@@ -479,7 +479,7 @@ def _wanted(overrides: Mapping[str, str | None]) -> Callable[[str], bool]:
             or _normal(name) in accepted
             or _normal(name) in named
             or _accuracy.is_task_column(name)  # auto-detected task metrics
-            or (overrides.get("loss") is None and _normal(name).endswith("loss"))
+            or (overrides.get("loss") is None and _runs.ends_in_loss(name))
         )
 
     return wanted

@@ -498,11 +498,16 @@ def _find_columns(
     return found
 
 
+def ends_in_loss(name: str) -> bool:
+    """Whether a header may be a loss named by its metric (a loss scale is not)."""
+    return _SEPARATORS.sub("", name.lower()).endswith("loss")
+
+
 def loss_by_its_ending(names: list[str], source: str) -> str | None:
     """The one name ending in 'loss' -- a loss named by its metric, as W&B names them
     (eval/c4_en-validation/CrossEntropyLoss); None if there is none. A loss scale is not
     a loss; several candidates are the user's choice."""
-    ends = [n for n in names if _SEPARATORS.sub("", n.lower()).endswith("loss")]
+    ends = [n for n in names if ends_in_loss(n)]
     if len(ends) > 1:
         raise InputError(
             f"{source}: no column is named like the loss, and "

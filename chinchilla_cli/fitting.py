@@ -37,6 +37,7 @@ from chinchilla_cli.laws import (
     tokens_for,
 )
 from chinchilla_cli.presets import dump_yaml
+from chinchilla_cli.read_options import ReadOptions
 from chinchilla_cli.runs import Runs
 
 if TYPE_CHECKING:
@@ -683,13 +684,6 @@ def fit(
             f"1.7x apart, e.g. 6e18 and 1e19); accepted: up to {MAX_FLOPS_TOLERANCE:g}",
             field="flops_tolerance",
         )
-    for field, value in (
-        ("batch_tokens", batch_tokens),
-        ("schedule_tokens", schedule_tokens),
-        ("min_tokens", min_tokens),
-        ("min_params", min_params),
-    ):
-        require(value, field)
     constraints = constraints_from(fix, tie)
     check_arguments(
         vs=vs,
@@ -701,17 +695,21 @@ def fit(
         constrained=bool(constraints),
         exhaustive=bool(exhaustive),
     )
-    columns: dict[str, Any] = dict(
-        params_col=params_col, tokens_col=tokens_col, flops_col=flops_col, metric_col=metric_col
-    )
-    filters: dict[str, Any] = dict(max_loss=max_loss, min_flops=min_flops, max_flops=max_flops)
-    log_options: dict[str, Any] = dict(
+    read = ReadOptions(
+        params_col=params_col,
+        tokens_col=tokens_col,
+        flops_col=flops_col,
+        loss_col=loss_col,
+        metric_col=metric_col,
         run_col=run_col,
         reduce=reduce,
         batch_tokens=batch_tokens,
         schedule_tokens=schedule_tokens,
         min_tokens=min_tokens,
         min_params=min_params,
+        max_loss=max_loss,
+        min_flops=min_flops,
+        max_flops=max_flops,
     )
     fit_options: dict[str, Any] = dict(  # how each set of runs is fitted (`fit_runs`)
         approach=approach,
@@ -744,16 +742,14 @@ def fit(
             baseline=baseline,
             shared=shared,
             budgets=budgets,
-            read_options={**columns, "loss_col": loss_col, **filters, **log_options},
+            read_options=read,
             fit_options=fit_options,
             progress=progress,
         )
     from chinchilla_cli import logs
 
     if isinstance(runs, (str, Path)):
-        table, log = logs.read_table(
-            str(runs), **columns, loss_col=loss_col, **filters, **log_options
-        )
+        table, log = logs.read_table(str(runs), read)
     else:
         if runs is None and not given:
             raise InputError(
@@ -762,11 +758,6 @@ def fit(
             )
         source = "<columns>" if runs is not None else "<arrays>"
         table, log = logs.table_from_columns(
-            runs if runs is not None else given,
-            **columns,
-            loss_col=loss_col,
-            **filters,
-            **log_options,
-            source=source,
+            runs if runs is not None else given, read, source=source
         )
     return fit_runs(table, **fit_options, progress=progress, log=log)

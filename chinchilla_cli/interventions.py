@@ -37,6 +37,7 @@ import numpy as np
 from chinchilla_cli.errors import FitError, InputError
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, ParametricLaw
 from chinchilla_cli.quantity import parse_budgets, require, sci
+from chinchilla_cli.read_options import ReadOptions
 
 if TYPE_CHECKING:
     from chinchilla_cli.approach3 import SharedFit
@@ -480,7 +481,7 @@ def _read_groups(
     runs: Sources,
     column: str,
     baseline: str | None,
-    read_options: dict[str, Any],
+    read_options: ReadOptions,
 ) -> list[Group]:
     """One table split by the values of `column`: the baseline first (`baseline`, else
     the first value in row order), then the others in order of appearance."""
@@ -496,7 +497,7 @@ def _read_groups(
                 else sys.stdin.read().encode()
             )
             stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
-        table, log = logs.read_table(path, **read_options, stdin=stdin)
+        table, log = logs.read_table(path, read_options, stdin=stdin)
         if log is not None:
             raise InputError(
                 f"{table.source} is a training log; a group column splits a table of runs "
@@ -507,11 +508,11 @@ def _read_groups(
             stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
         rows = _file_labels(path, column, stdin)
     else:
-        if "run_col" in read_options and read_options["run_col"] is not None:
+        if read_options.run_col is not None:
             raise InputError(
                 "a group column splits a table of runs, not a training log", field="group"
             )
-        table, _ = logs.table_from_columns(runs, **read_options, source="<columns>")
+        table, _ = logs.table_from_columns(runs, read_options, source="<columns>")
         keys = list(runs.keys())
         index = _column_index([str(k) for k in keys], column, "<columns>")
         cells = list(runs[keys[index]])
@@ -561,7 +562,7 @@ def _read_groups(
 
 
 def _read_files(
-    first: Sources, others: Sequence[Sources], read_options: dict[str, Any]
+    first: Sources, others: Sequence[Sources], read_options: ReadOptions
 ) -> list[Group]:
     from chinchilla_cli import logs
 
@@ -571,10 +572,10 @@ def _read_files(
         raise InputError("stdin (-) can be read once; give the other runs as files", field="vs")
     for i, src in enumerate(sources):
         if isinstance(src, (str, Path)):
-            table, log = logs.read_table(str(src), **read_options)
+            table, log = logs.read_table(str(src), read_options)
         elif isinstance(src, Mapping) or hasattr(src, "keys"):
             name = "<columns>" if i == 0 else f"<vs {i}>"
-            table, log = logs.table_from_columns(src, **read_options, source=name)
+            table, log = logs.table_from_columns(src, read_options, source=name)
         else:
             raise InputError(
                 f"{type(src).__name__} is not runs; give a file path or a table of columns",
@@ -699,7 +700,7 @@ def compare_groups(
     baseline: str | None,
     shared: str | None,
     budgets: str | Sequence[float] | None,
-    read_options: dict[str, Any],
+    read_options: ReadOptions,
     fit_options: dict[str, Any],
     progress: Callable[[int], None] | None = None,
 ) -> FitReport:

@@ -49,6 +49,7 @@ from chinchilla_cli import accuracy as _accuracy
 from chinchilla_cli import runs as _runs
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.quantity import sci
+from chinchilla_cli.read_options import DEFAULT_READ, ReadOptions
 
 __all__ = [
     "LOG_ALIASES",
@@ -254,51 +255,36 @@ def read_log(
 
 
 def read_table(
-    path: str,
-    *,
-    params_col: str | None = None,
-    tokens_col: str | None = None,
-    flops_col: str | None = None,
-    loss_col: str | None = None,
-    metric_col: str | None = None,
-    run_col: str | None = None,
-    reduce: str | Reduce | None = None,
-    batch_tokens: float | None = None,
-    schedule_tokens: float | None = None,
-    min_tokens: float | None = None,
-    min_params: float | None = None,
-    max_loss: float | None = None,
-    min_flops: float | None = None,
-    max_flops: float | None = None,
-    stdin: typing.TextIO | None = None,
+    path: str, options: ReadOptions = DEFAULT_READ, *, stdin: typing.TextIO | None = None
 ) -> tuple[_runs.Runs, TrainingLog | None]:
     """The runs in `path` ("-" for stdin): a plain table of runs (read by runs.read_runs;
     the log is None) or a training log (see `read_log`), reduced to points and read as
     one. The log options (`reduce`, `batch_tokens`, `schedule_tokens`) are refused for a
     plain table; the filters apply to both. Raises InputError.
     """
-    overrides = _overrides(run_col, params_col, tokens_col, flops_col, loss_col, metric_col)
-    options = _Options(parse_reduce(reduce), batch_tokens, schedule_tokens, min_tokens)
+    o = options
+    overrides = o.column_names
+    log_options = _Options(parse_reduce(o.reduce), o.batch_tokens, o.schedule_tokens, o.min_tokens)
     long, text = _load(path, overrides, stdin)
     if long is None:  # a plain table of runs: the reader of tables reads it
-        options.refuse_for_table()
+        log_options.refuse_for_table()
         table = _runs.read_runs(
             path,
-            params_col=params_col,
-            tokens_col=tokens_col,
-            flops_col=flops_col,
-            loss_col=loss_col,
-            metric_col=metric_col,
-            min_tokens=min_tokens,
-            min_params=min_params,
-            max_loss=max_loss,
-            min_flops=min_flops,
-            max_flops=max_flops,
+            params_col=o.params_col,
+            tokens_col=o.tokens_col,
+            flops_col=o.flops_col,
+            loss_col=o.loss_col,
+            metric_col=o.metric_col,
+            min_tokens=o.min_tokens,
+            min_params=o.min_params,
+            max_loss=o.max_loss,
+            min_flops=o.min_flops,
+            max_flops=o.max_flops,
             stdin=text if text is not None else stdin,
         )
         return table, None
-    log = _reduce(long, overrides, options)
-    return _as_runs(log, _RunFilters(min_params, max_loss, min_flops, max_flops)), log
+    log = _reduce(long, overrides, log_options)
+    return _as_runs(log, _RunFilters(o.min_params, o.max_loss, o.min_flops, o.max_flops)), log
 
 
 def _overrides(
@@ -341,41 +327,29 @@ def _load(
 
 def table_from_columns(
     columns: Mapping[str, typing.Any] | _runs.ColumnTable,
+    options: ReadOptions = DEFAULT_READ,
     *,
-    params_col: str | None = None,
-    tokens_col: str | None = None,
-    flops_col: str | None = None,
-    loss_col: str | None = None,
-    metric_col: str | None = None,
-    run_col: str | None = None,
-    reduce: str | Reduce | None = None,
-    batch_tokens: float | None = None,
-    schedule_tokens: float | None = None,
-    min_tokens: float | None = None,
-    min_params: float | None = None,
-    max_loss: float | None = None,
-    min_flops: float | None = None,
-    max_flops: float | None = None,
     source: str = "<columns>",
 ) -> tuple[_runs.Runs, TrainingLog | None]:
     """`read_table` for a mapping of columns (a dict of lists, a pandas DataFrame such as
     W&B's `run.history()`): a training log when `run_col` is given, else a plain table."""
-    options = _Options(parse_reduce(reduce), batch_tokens, schedule_tokens, min_tokens)
-    filters = _RunFilters(min_params, max_loss, min_flops, max_flops)
-    if run_col is None:
-        options.refuse_for_table()
+    o = options
+    log_options = _Options(parse_reduce(o.reduce), o.batch_tokens, o.schedule_tokens, o.min_tokens)
+    filters = _RunFilters(o.min_params, o.max_loss, o.min_flops, o.max_flops)
+    if o.run_col is None:
+        log_options.refuse_for_table()
         table = _runs.runs_from_columns(
             columns,
-            params_col=params_col,
-            tokens_col=tokens_col,
-            flops_col=flops_col,
-            loss_col=loss_col,
-            metric_col=metric_col,
-            min_tokens=min_tokens,
-            min_params=min_params,
-            max_loss=max_loss,
-            min_flops=min_flops,
-            max_flops=max_flops,
+            params_col=o.params_col,
+            tokens_col=o.tokens_col,
+            flops_col=o.flops_col,
+            loss_col=o.loss_col,
+            metric_col=o.metric_col,
+            min_tokens=o.min_tokens,
+            min_params=o.min_params,
+            max_loss=o.max_loss,
+            min_flops=o.min_flops,
+            max_flops=o.max_flops,
             source=source,
         )
         return table, None
@@ -387,15 +361,7 @@ def table_from_columns(
         raise InputError(f"{source}: the columns differ in length ({sorted(lengths)})")
     n = lengths.pop() if lengths else 0
     long = _Long(source, "columns", names, cells, n, lambda row: f"{source}: row {row}")
-    overrides = {
-        "run": run_col,
-        "params": params_col,
-        "tokens": tokens_col,
-        "flops": flops_col,
-        "loss": loss_col,
-        "metric": metric_col,
-    }
-    log = _reduce(long, overrides, options)
+    log = _reduce(long, o.column_names, log_options)
     return _as_runs(log, filters), log
 
 

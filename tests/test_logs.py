@@ -13,6 +13,7 @@ import synthetic_logs as S
 
 from chinchilla_cli import logs
 from chinchilla_cli.errors import InputError
+from chinchilla_cli.read_options import ReadOptions
 
 DATA = Path(__file__).parent / "data"
 OLMO = DATA / "olmo_ladder_wandb_history.csv"
@@ -206,7 +207,7 @@ def test_table_from_columns_reduces_a_dataframe_like_log():
         "loss": [3.0, 2.8, 2.9, 2.7] * 3,
     }
     with pytest.raises(InputError, match="only 2 runs"):  # reduced first, then checked
-        logs.table_from_columns(table, run_col="run")
+        logs.table_from_columns(table, ReadOptions(run_col="run"))
 
 
 @pytest.mark.parametrize(

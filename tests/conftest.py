@@ -14,6 +14,17 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 
+SLOW = ("exhaustive", "million")  # every start of the grid; a million-row file
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests of --exhaustive and of million-row reads are `slow`: CI runs them, a plain
+    `pytest` skips them (pyproject's addopts)."""
+    for item in items:
+        if any(word in item.nodeid.lower() for word in SLOW):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
     """Keep the run-time presets cache of a source checkout out of the user's home."""

@@ -229,5 +229,14 @@ def test_parametric_view_gives_g_its_interval(run):
 
 def test_committed_generated_log_is_what_the_helper_generates(tmp_path):
     rows = S.training_log(seed=0, checkpoints=10, stop_early={"n4e+07-x80": 0.6})
-    fresh = S.write_csv(rows, tmp_path / "g.csv").read_bytes()
-    assert (DATA / "generated_training_log.csv").read_bytes() == fresh
+    fresh = S.write_csv(rows, tmp_path / "g.csv").read_text().splitlines()
+    committed = (DATA / "generated_training_log.csv").read_text().splitlines()
+    # the same rows, names and numbers; the noise's last printed digit may differ between
+    # numpy versions, so the numbers are compared to a tolerance
+    assert len(committed) == len(fresh) and committed[0] == fresh[0]
+    for mine, theirs in zip(committed[1:], fresh[1:], strict=True):
+        a, b = mine.split(","), theirs.split(",")
+        assert a[0] == b[0] and [x == "" for x in a] == [x == "" for x in b]
+        assert [float(x) for x in a[1:] if x] == pytest.approx(
+            [float(x) for x in b[1:] if x], rel=1e-5
+        )

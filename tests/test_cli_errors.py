@@ -199,6 +199,17 @@ def test_presets_help_lists_every_kind_and_no_str_metavar(run):
     assert "<str>" not in r.stdout
 
 
+@pytest.mark.parametrize("command", ["presets", "plan", "fit", "compare", "sweep"])
+def test_no_argument_shows_a_str_metavar(run, command):
+    """An argument's help names it (KIND, CONFIGS, RUNS); typer's `<str>` adds nothing."""
+    lines = run(command, "--help").stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if "Arguments" in line), None)
+    if start is None:
+        return  # a command without arguments
+    end = next(i for i in range(start, len(lines)) if lines[i].lstrip().startswith("╰"))
+    assert not any("<str>" in line for line in lines[start:end])
+
+
 def test_no_str_metavar_at_the_top(run):
     r = run("--help")
     assert r.exit_code == 0 and "<str>" not in r.stdout

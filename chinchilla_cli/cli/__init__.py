@@ -76,11 +76,28 @@ class CommandError(Exception):
         self.exit_code = exit_code
 
 
+class NamedText(StringParamType):
+    """Text whose --help shows only the argument's metavar (KIND), not typer's `<str>`:
+    typer prints a type for an argument unless the type names its own metavar."""
+
+    def get_metavar(self, param: Any, ctx: Any) -> str | None:
+        return ""
+
+
 class _Command(TyperCommand):
     """A subcommand that speaks in its own option names while it parses and runs: views
     render inside `views.option_names`, and a library error leaves as a CommandError whose
     line names the options (`chips` -> --chips), as click's BadParameter names its param.
-    Outside a command (the library, a notebook) nothing is renamed."""
+    Outside a command (the library, a notebook) nothing is renamed.
+
+    An argument's --help shows its name (KIND, CONFIGS), which says what goes there,
+    without typer's `<str>` beside it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument) and type(param.type) is StringParamType:
+                param.type = NamedText()
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         with self._named():
@@ -102,8 +119,9 @@ class _Command(TyperCommand):
                 raise CommandError(error_line(e, names), e.exit_code) from e
 
 
-# Library arguments that no command parameter of the same name shows; any other argument
-# is `--kebab-case` (the rule) or found among the running command's parameters.
+# Library arguments whose command-line name is not `--kebab-case`, for an error that no
+# command's parameters can name (one raised outside a command); inside a command its
+# parameters say, on top of these.
 OPTION_NAMES = {
     "configs": "CONFIGS",
     "runs": "RUNS",
@@ -163,20 +181,11 @@ def _root(
     """Plan compute-optimal language-model training (Hoffmann et al. 2022, 'Chinchilla')."""
 
 
-class NamedText(StringParamType):
-    """Text whose --help shows only the argument's metavar (KIND), not typer's `<str>`:
-    typer prints a type for an argument unless the type names its own metavar."""
-
-    def get_metavar(self, param: Any, ctx: Any) -> str | None:
-        return ""
-
-
 def presets(
     kind: Annotated[
         str | None,
         typer.Argument(
             metavar="KIND",
-            click_type=NamedText(),
             help=f"Which presets: {', '.join(KINDS)} (any case); all when omitted.",
             show_default=False,
         ),

@@ -293,3 +293,49 @@ def test_input_errors_carry_a_field(module):
     assert calls
     for call in calls:
         assert any(k.arg == "field" for k in call.keywords), f"{module}:{call.lineno}"
+
+
+# -- names: the one home of "did you mean" ------------------------------------------------
+
+
+def test_names_match_ignores_case_and_separators():
+    from chinchilla_cli import names
+
+    models = list(load_presets("models"))
+    assert names.match("deepseekv3", models) == "deepseek-v3"
+    assert names.match("DeepSeek_V3", models) == "deepseek-v3"
+    assert names.match("deepseek", models) is None
+    assert names.match("", models) is None
+    assert names.match("a-b", ["ab", "a_b"]) is None  # two fold alike: no guess
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed", "nearest"),
+    [("hardware", "h100", "h100-sxm"), ("laws", "besiroglu", "besiroglu2024")],
+)
+def test_names_unknown_offers_the_nearest_in_one_short_line(kind, typed, nearest):
+    from chinchilla_cli import names
+
+    message = names.unknown(kind, typed, load_presets(kind))
+    assert f"did you mean {nearest}" in message
+    assert len(message) < 100 and "\n" not in message
+
+
+def test_names_unknown_lists_a_few_when_none_is_close():
+    from chinchilla_cli import names
+
+    models = list(load_presets("models"))
+    message = names.unknown("model", "zzzz", models)
+    assert message.startswith("unknown model 'zzzz'; known: gpt-3, gopher")
+    assert f"({len(models) - names.MAX_LISTED} more)" in message
+    assert len(message) < 120
+    assert names.unknown("kind", "x", ["a", "b"]) == "unknown kind 'x'; expected one of a, b"
+    listing = names.unknown("model", "zzzz", models, listing="see the models presets")
+    assert listing.endswith("(see the models presets)")
+
+
+def test_names_did_you_mean():
+    from chinchilla_cli import names
+
+    assert names.did_you_mean("tokns", ["params", "tokens"]) == "'tokns' (did you mean 'tokens'?)"
+    assert names.did_you_mean("zzz", ["params", "tokens"]) == "'zzz'"

@@ -72,6 +72,17 @@ def test_the_library_names_arguments_after_a_command_ran(run):
     assert str(e.value).startswith("chips: ") and e.value.field == "chips"
 
 
+def test_chips_in_the_library_and_on_the_command_line(run):
+    r = run("plan", "--flops", "1e23", "--accelerator", "h100-sxm")
+    assert r.exit_code == 2
+    assert r.stderr.startswith("chinchilla: error: --accelerator: ")
+    assert "give --chips or --deadline-days" in r.stderr
+    with pytest.raises(InputError) as e:
+        plan(flops=1e23, accelerator="h100-sxm")
+    assert str(e.value).startswith("accelerator: ")
+    assert "give `chips` or `deadline_days`" in str(e.value)
+
+
 def test_the_cli_names_the_option_of_a_library_error(run):
     r = run("plan", "--chips", "8", "--days", "3", "--accelerator", "h9000")
     assert r.exit_code == 2

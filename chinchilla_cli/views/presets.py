@@ -37,6 +37,7 @@ _PRESET_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("reported C", "reported_flops"),
     ),
 }
+_WORDS = {"lr_formula", "batch_formula", "kind"}  # read from the left; numbers align right
 MIN_SOURCE_WIDTH = 12  # a source column narrower than this says nothing
 
 
@@ -46,8 +47,8 @@ def presets_view(data: dict[str, dict[str, dict[str, Any]]]) -> RenderableType:
     for kind, entries in data.items():
         t = titled_table(f"{kind} ({len(entries)})", compact=True)
         t.add_column("name", style="cyan", no_wrap=True)
-        for label, _ in _PRESET_COLUMNS.get(kind, ()):
-            t.add_column(label, justify="right", no_wrap=True)
+        for label, key in _PRESET_COLUMNS.get(kind, ()):
+            t.add_column(label, justify="left" if key in _WORDS else "right", no_wrap=True)
         t.add_column("source")
         for name, e in entries.items():
             cells = [_cell(e.get(key), key) for _, key in _PRESET_COLUMNS.get(kind, ())]

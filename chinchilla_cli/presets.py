@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from chinchilla_cli import __version__
 from chinchilla_cli.errors import InputError
+from chinchilla_cli.names import did_you_mean, match, unknown
 
 if TYPE_CHECKING:
     import yaml
@@ -31,11 +32,20 @@ _FORMAT = 1
 _HERE = Path(__file__).resolve().parent
 
 
+def preset_kind(name: str) -> str:
+    """The kind of preset `name` means, whatever its case (`Models` -> `models`); an
+    InputError with the nearest kinds for any other name."""
+    kind = match(name.strip(), KINDS)
+    if kind is None:
+        raise InputError(unknown("preset kind", name, KINDS), field="kind")
+    return kind
+
+
 @functools.cache
 def load_presets(kind: str) -> dict[str, dict[str, Any]]:
-    """All entries of presets/<kind>.yaml, by name."""
+    """All entries of presets/<kind>.yaml, by name (`kind` as `preset_kind` reads it)."""
     if kind not in KINDS:
-        raise InputError(f"unknown preset kind {kind!r}; known: {', '.join(KINDS)}", field="kind")
+        return load_presets(preset_kind(kind))
     text, built = _shipped(kind)
     entries = _from_json(built, text)
     if entries is not None:
@@ -188,13 +198,21 @@ def _write_cache(path: Path, document: str) -> None:
             pass
 
 
-def lookup(kind: str, name: str, what: str) -> dict[str, Any]:
-    """The preset `name` of `kind`, or an InputError listing the known names."""
+def preset_name(kind: str, name: str, what: str) -> str:
+    """The name of the preset of `kind` that `name` means when only case or separators
+    differ (`H100_SXM` -> `h100-sxm`); an InputError about argument `what` naming the
+    nearest presets for any other name."""
     entries = load_presets(kind)
-    key = name.strip().lower()
-    if key not in entries:
-        raise InputError(f"unknown {kind} preset {name!r}; known: {', '.join(entries)}", field=what)
-    return entries[key]
+    key = match(name.strip(), entries)
+    if key is None:
+        raise InputError(unknown(f"{kind} preset", name, entries), field=what)
+    return key
+
+
+def lookup(kind: str, name: str, what: str) -> dict[str, Any]:
+    """The preset `name` of `kind` (as `preset_name` reads it), or an InputError about
+    argument `what` with the nearest names."""
+    return load_presets(kind)[preset_name(kind, name, what)]
 
 
 class _DuplicateKey(Exception):
@@ -299,8 +317,6 @@ def dump_yaml(data: Any) -> str:
 
 
 def describe_unknown(key: str, known: Iterable[str]) -> str:
-    """`'tokns' (did you mean 'tokens'?)`, or just `'x'` when nothing is close."""
-    import difflib
-
-    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-    return f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key)
+    """`'tokns' (did you mean 'tokens'?)`: kept for its callers; names.did_you_mean is
+    the one home of the rule (new code calls it)."""
+    return did_you_mean(key, known)

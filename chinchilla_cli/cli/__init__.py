@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+
+# typer vendors click (no separate package): its types live in typer._click
+from typer._click.types import StringParamType
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from chinchilla_cli import __version__
 from chinchilla_cli.cli._options import JsonOpt
-from chinchilla_cli.errors import ChinchillaError, InputError
-from chinchilla_cli.views import use_option_names
+from chinchilla_cli.errors import ChinchillaError
+from chinchilla_cli.presets import KINDS
 
 
 class _OneLineErrors(TyperGroup):
@@ -41,7 +46,9 @@ class _OneLineErrors(TyperGroup):
                     # most often the second word of a value, as in --reduce mean-last 3
                     message += "; an option's value with a space needs quotes"
                 _fail(f"{prog}: error: {message}", getattr(e, "exit_code", 2))
-        except ChinchillaError as e:
+        except CommandError as e:
+            _fail(f"chinchilla: error: {e.line}", e.exit_code)
+        except ChinchillaError as e:  # raised outside a command: the names of the rule
             _fail(f"chinchilla: error: {error_line(e)}", e.exit_code)
         except (typer.Abort, KeyboardInterrupt):
             _fail("chinchilla: interrupted", 130)
@@ -60,7 +67,61 @@ class _OneLineErrors(TyperGroup):
             raise typer.Abort() from None
 
 
-# Arguments whose command-line name is not `--kebab-case` of the Python name.
+class CommandError(Exception):
+    """A library error as the command line words it (`--chips: ...`), and its exit code."""
+
+    def __init__(self, line: str, exit_code: int) -> None:
+        super().__init__(line)
+        self.line = line
+        self.exit_code = exit_code
+
+
+class NamedText(StringParamType):
+    """Text whose --help shows only the argument's metavar (KIND), not typer's `<str>`:
+    typer prints a type for an argument unless the type names its own metavar."""
+
+    def get_metavar(self, param: Any, ctx: Any) -> str | None:
+        return ""
+
+
+class _Command(TyperCommand):
+    """A subcommand that speaks in its own option names while it parses and runs: views
+    render inside `views.option_names`, and a library error leaves as a CommandError whose
+    line names the options (`chips` -> --chips), as click's BadParameter names its param.
+    Outside a command (the library, a notebook) nothing is renamed.
+
+    An argument's --help shows its name (KIND, CONFIGS), which says what goes there,
+    without typer's `<str>` beside it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument) and type(param.type) is StringParamType:
+                param.type = NamedText()
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        with self._named():
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        with self._named():
+            return super().invoke(ctx)
+
+    @contextmanager
+    def _named(self) -> Iterator[None]:
+        from chinchilla_cli import views
+
+        names = command_option_names(self)
+        with views.option_names(names):
+            try:
+                yield
+            except ChinchillaError as e:
+                raise CommandError(error_line(e, names), e.exit_code) from e
+
+
+# Library arguments whose command-line name is not `--kebab-case`, for an error that no
+# command's parameters can name (one raised outside a command); inside a command its
+# parameters say, on top of these.
 OPTION_NAMES = {
     "configs": "CONFIGS",
     "runs": "RUNS",
@@ -68,12 +129,34 @@ OPTION_NAMES = {
 }
 
 
-def error_line(e: ChinchillaError) -> str:
-    """The one line for a library error: the option it is about, then what was wrong."""
-    from chinchilla_cli.views import option_name, words
+def command_option_names(command: Any) -> dict[str, str]:
+    """Python name -> command-line name for each parameter of the click `command`: an
+    option's longest flag (`json_out` -> --json), an argument's metavar or its name in
+    capitals (`configs` -> CONFIGS), on top of OPTION_NAMES. An argument is found by its
+    metavar too: fit's `runs_file` shows as RUNS, and the library calls it `runs`."""
+    names = dict(OPTION_NAMES)
+    for param in command.params:
+        if not param.name:
+            continue
+        if isinstance(param, TyperArgument):
+            shown = (param.metavar or param.name).strip(".[]").upper()
+            names[param.name] = shown
+            if shown.lower().isidentifier():
+                names.setdefault(shown.lower(), shown)
+        elif param.opts:
+            names[param.name] = max(param.opts, key=len)
+    return names
 
-    text = words(e.message)
-    return f"{option_name(e.field)}: {text}" if e.field else text
+
+def error_line(e: ChinchillaError, names: Mapping[str, str] | None = None) -> str:
+    """The one line for a library error: the option it is about, then what was wrong, each
+    backticked argument named as an option. `names` maps Python names to the command's
+    (see `command_option_names`); by default OPTION_NAMES, else `--kebab-case`."""
+    from chinchilla_cli.views import name_arguments, option_name
+
+    names = OPTION_NAMES if names is None else names
+    text = name_arguments(e.message, names)
+    return f"{option_name(e.field, names)}: {text}" if e.field else text
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -101,18 +184,22 @@ def _root(
 def presets(
     kind: Annotated[
         str | None,
-        typer.Argument(help="hardware, models or laws; all when omitted.", show_default=False),
+        typer.Argument(
+            metavar="KIND",
+            help=f"Which presets: {', '.join(KINDS)} (any case); all when omitted.",
+            show_default=False,
+        ),
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """List the presets (accelerators, famous models, scaling laws) with their sources."""
+    """List the presets (accelerators, hyperparameter and scaling laws, famous models).
+
+    One line each, its source cut to the terminal's width; --json prints every field."""
     from chinchilla_cli import views
-    from chinchilla_cli.presets import KINDS, load_presets
+    from chinchilla_cli.presets import load_presets, preset_kind
     from chinchilla_cli.views.presets import presets_view
 
-    if kind is not None and kind not in KINDS:
-        raise InputError(f"presets: unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
-    kinds = [kind] if kind else list(KINDS)
+    kinds = list(KINDS) if kind is None else [preset_kind(kind)]
     data = {k: load_presets(k) for k in kinds}
     if json_out:
         views.print_json(data)
@@ -138,9 +225,10 @@ def build_app(names: list[str] | None = None) -> typer.Typer:
 
     app = typer.Typer(cls=_OneLineErrors, no_args_is_help=True, add_completion=False, help=HELP)
     app.callback()(_root)
-    app.command()(presets)
+    app.command(cls=_Command)(presets)
     for name in COMMANDS if names is None else names:
-        app.command(name=name)(getattr(importlib.import_module(COMMANDS[name]), name))
+        function = getattr(importlib.import_module(COMMANDS[name]), name)
+        app.command(name=name, cls=_Command)(function)
     return app
 
 
@@ -149,10 +237,6 @@ def __getattr__(name: str) -> Any:
         value = globals()["app"] = build_app()
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# typer has loaded rich already, so the views' module costs nothing more at start-up
-use_option_names(OPTION_NAMES)
 
 
 def output(result: Any, json_out: bool) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import IO, Any, cast
 
 from rich import box
@@ -21,30 +23,46 @@ from rich.text import Text
 DASH = "—"
 
 # How argument names written in backticks by the core (`huber_delta`) are shown: as
-# Python arguments (a notebook) or, once the command line calls use_option_names(), as
-# its options (--huber-delta).
+# Python arguments (a notebook, a script) unless a front end renders inside
+# `option_names(...)`, which names them as its options (--huber-delta) for that scope only.
+# A context variable, not a module setting: importing the command line changes nothing,
+# and a view rendered for the library after a command has run still says `huber_delta`.
 _ARGUMENT = re.compile(r"`([a-z][a-z0-9_]*)`")
-_OPTION_NAMES: dict[str, str] | None = None
+_OPTION_NAMES: ContextVar[Mapping[str, str] | None] = ContextVar(
+    "chinchilla_option_names", default=None
+)
 
 
-def use_option_names(names: dict[str, str]) -> None:
-    """Show backticked argument names as command-line options from now on; `names` maps
-    the exceptions to the rule `snake_case` -> `--kebab-case`."""
-    global _OPTION_NAMES
-    _OPTION_NAMES = names
+@contextmanager
+def option_names(names: Mapping[str, str]) -> Iterator[None]:
+    """Within the block, `words` shows backticked arguments as command-line options:
+    `names` maps a Python argument to its option (`json_out` -> `--json`); any other is
+    `--kebab-case`. The previous naming is restored on leaving, even on an error."""
+    token = _OPTION_NAMES.set(dict(names))
+    try:
+        yield
+    finally:
+        _OPTION_NAMES.reset(token)
 
 
-def option_name(field: str) -> str:
-    """The command line's name for argument `field` (`--field-name` unless mapped)."""
-    names = _OPTION_NAMES or {}
+def option_name(field: str, names: Mapping[str, str] | None = None) -> str:
+    """The command line's name for argument `field`: its entry in `names` (by default
+    those of the enclosing `option_names` block), else `--field-name`."""
+    if names is None:
+        names = _OPTION_NAMES.get() or {}
     return names.get(field, "--" + field.replace("_", "-"))
 
 
+def name_arguments(text: str, names: Mapping[str, str]) -> str:
+    """`text` with each backticked argument written as its option (see `option_name`)."""
+    return _ARGUMENT.sub(lambda m: option_name(m.group(1), names), text)
+
+
 def words(text: str) -> str:
-    """`text` with each backticked argument named as the current front end names it."""
-    if _OPTION_NAMES is None:
-        return text
-    return _ARGUMENT.sub(lambda m: option_name(m.group(1)), text)
+    """`text` with each backticked argument named as the current front end names it:
+    unchanged for the library, as options inside an `option_names` block."""
+    names = _OPTION_NAMES.get()
+    return text if names is None else name_arguments(text, names)
 
 
 def console(stderr: bool = False) -> Console:

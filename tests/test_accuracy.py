@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from chinchilla_cli import fit, load_law, plan
-from chinchilla_cli.accuracy import fit_accuracy, sigmoid
+from chinchilla_cli.accuracy import sigmoid
+from chinchilla_cli.accuracy_fit import fit_accuracy
 
 ROOT = Path(__file__).resolve().parent.parent
 LADDER = ROOT / "examples" / "ladder_runs.csv"
@@ -170,7 +171,7 @@ def test_json_of_the_forecast_is_plain(run_json, tmp_path):
     ],
 )
 def test_task_columns_are_found_by_name(name, task):
-    from chinchilla_cli.accuracy import is_task_column
+    from chinchilla_cli.metrics import is_task_column
 
     assert is_task_column(name) is task
 
@@ -218,7 +219,7 @@ def test_isoflop_has_no_loss_to_chain_to(tmp_path, run):
 def test_each_sigmoid_sample_is_refitted_on_the_law_samples_resample():
     """Row i of the sigmoid's samples comes from the resample of the law's row i: the
     weights accuracy.resample_weights draws are the law bootstrap's own."""
-    from chinchilla_cli.accuracy import resample_weights
+    from chinchilla_cli.accuracy_fit import resample_weights
     from chinchilla_cli.approach3 import LogRuns, polish
 
     report = fit(_runs(), bootstrap=6, seed=3)
@@ -331,7 +332,7 @@ def test_a_log_reduces_the_metric_as_it_reduces_the_loss(tmp_path):
 
 
 def test_reduce_metric_last_mean_and_row():
-    from chinchilla_cli.accuracy import reduce_log_metric
+    from chinchilla_cli.metrics import reduce_log_metric
 
     nan = np.nan
     values = np.array([0.1, nan, 0.3, 0.5, nan, 0.7, 0.2])

@@ -414,8 +414,8 @@ def _json_columns(
     lines = array("q")
     columns: dict[str, list[typing.Any]] = {}
     row = 0
-    for numbers_, chunk in chunks:
-        for at, obj in zip(numbers_, chunk, strict=True):
+    for at_lines, chunk in chunks:
+        for at, obj in zip(at_lines, chunk, strict=True):
             if type(obj) is not dict:
                 kind = type(obj).__name__
                 raise InputError(
@@ -436,7 +436,7 @@ def _json_columns(
                 if key not in columns:
                     columns[key] = [None] * row
                 columns[key].extend([obj.get(key) for obj in chunk])
-        lines.extend(numbers_)
+        lines.extend(at_lines)
         row += len(chunk)
     return names, {str(k): v for k, v in columns.items()}, lines
 
@@ -445,22 +445,22 @@ def _json_lines(
     data: typing.IO[bytes], encoding: str, source: str
 ) -> Iterator[tuple[list[int], list[typing.Any]]]:
     """Chunks of (line numbers, values) of the non-blank lines."""
-    numbers_: list[int] = []
+    at_lines: list[int] = []
     pending: list[str] = []
     with tables.decoded(data, encoding) as text:
         for number, line in enumerate(text, 1):
             stripped = line.strip().lstrip("\ufeff")
             if stripped:
-                numbers_.append(number)
+                at_lines.append(number)
                 pending.append(stripped)
                 if len(pending) == _JSON_CHUNK:
-                    yield numbers_, _json_chunk(numbers_, pending, source)
-                    numbers_, pending = [], []
+                    yield at_lines, _json_chunk(at_lines, pending, source)
+                    at_lines, pending = [], []
         if pending:
-            yield numbers_, _json_chunk(numbers_, pending, source)
+            yield at_lines, _json_chunk(at_lines, pending, source)
 
 
-def _json_chunk(numbers_: list[int], lines: list[str], source: str) -> list[typing.Any]:
+def _json_chunk(at_lines: list[int], lines: list[str], source: str) -> list[typing.Any]:
     """One json.loads of "[line,line,...]" is several times faster than one per line; a
     chunk that fails, or does not give one value per line, is parsed line by line to name
     the bad line."""
@@ -471,7 +471,7 @@ def _json_chunk(numbers_: list[int], lines: list[str], source: str) -> list[typi
     except json.JSONDecodeError:
         pass
     out = []
-    for number, line in zip(numbers_, lines, strict=True):
+    for number, line in zip(at_lines, lines, strict=True):
         try:
             out.append(json.loads(line))
         except json.JSONDecodeError as e:

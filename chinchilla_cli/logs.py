@@ -42,7 +42,7 @@ from chinchilla_cli import formats, metrics, tables
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.quantity import sci
-from chinchilla_cli.read_options import DEFAULT_READ, REDUCTIONS, ReadOptions, Reduce, parse_reduce
+from chinchilla_cli.read_options import DEFAULT_READ, ReadOptions, Reduce
 from chinchilla_cli.runs import (
     ALIASES,
     ColumnTable,
@@ -59,10 +59,7 @@ from chinchilla_cli.runs import (
 __all__ = [
     "INCOMPLETE_BELOW",
     "LOG_ALIASES",
-    "REDUCTIONS",
-    "Reduce",
     "TrainingLog",
-    "parse_reduce",
     "read_grouped_table",
     "read_log",
     "read_table",

@@ -208,6 +208,30 @@ def resample_weights(
     return out
 
 
+def _unfittable(values: _Floats, n_runs: int, name: str) -> str | None:
+    """Why the runs' metric `values` (those given) cannot be fitted, or None."""
+    if values.size < MIN_POINTS:
+        return (
+            f"only {values.size} of the {n_runs} runs have a value in column {name!r}; "
+            f"the accuracy fit needs at least {MIN_POINTS}"
+        )
+    if float(np.ptp(values)) == 0:
+        return f"column {name!r} is {float(values[0]):g} in every run: no accuracy forecast to fit"
+    return None
+
+
+def _refits(point: AccuracyFit, L: _Floats, y: _Floats, weights: _Floats) -> tuple[Sample, ...]:
+    """The bootstrap's refits, one per row of `weights`, warm-started at `point`."""
+    start = _pack(point.a, point.k, point.L0, point.b)
+    rows = []
+    for w in weights:
+        if np.count_nonzero(w) < 2:  # too few distinct runs to move the fit
+            rows.append((point.a, point.k, point.L0, point.b))
+            continue
+        rows.append(_unpack(_solve(L, y, w, start).theta))
+    return tuple(rows)
+
+
 def fit_runs_accuracy(
     runs: Runs,
     law: ParametricLaw | None,
@@ -241,16 +265,7 @@ def fit_runs_accuracy(
         return None, [*warnings, problem]
     have = ~np.isnan(runs.metric)
     n = int(have.sum())
-    if n < MIN_POINTS:
-        problem = (
-            f"only {n} of the {runs.n_kept} runs have a value in column {name!r}; "
-            f"the accuracy fit needs at least {MIN_POINTS}"
-        )
-    elif float(np.ptp(runs.metric[have])) == 0:
-        problem = (
-            f"column {name!r} is {float(runs.metric[have][0]):g} in every run: "
-            "no accuracy forecast to fit"
-        )
+    problem = _unfittable(runs.metric[have], runs.n_kept, name)
     if problem is not None:
         if named:
             raise InputError(problem, field="metric_col")
@@ -271,15 +286,8 @@ def fit_runs_accuracy(
     rmse_chained = float(np.sqrt(np.mean((pred - y) ** 2)))
     samples: tuple[Sample, ...] = ()
     if bootstrap:
-        start = _pack(point.a, point.k, point.L0, point.b)
         weights = resample_weights(runs.n_kept, bootstrap, seed, groups)[:, have]
-        rows = []
-        for w in weights:
-            if np.count_nonzero(w) < 2:  # too few distinct runs to move the fit
-                rows.append((point.a, point.k, point.L0, point.b))
-                continue
-            rows.append(_unpack(_solve(L, y, w, start).theta))
-        samples = tuple(rows)
+        samples = _refits(point, L, y, weights)
     if point.k > 0:
         warnings.append(
             f"column {name!r} rises with the loss (k = {point.k:.3g} > 0): an error rate "

@@ -245,8 +245,9 @@ def column_numbers(cells: typing.Any, name: str, source: str) -> Floats:
     try:
         values = np.asarray(cells, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):  # find the cell that is not a number
+        where = tables.row_of(source)
         values = np.array(
-            [tables.cell_number(cell, name, f"{source}: row {i}") for i, cell in enumerate(cells)]
+            [tables.cell_number(cell, name, where(i)) for i, cell in enumerate(cells)]
         )
     if values.ndim != 1:
         raise InputError(

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from chinchilla_cli import logs
+from chinchilla_cli import logs, tables
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.read_options import ReadOptions
 from chinchilla_cli.runs import MIN_RUNS, GroupedRuns, Runs, grouped_runs_from_columns
@@ -41,10 +41,9 @@ def read_groups(
         path = str(runs)
         grouped = logs.read_grouped_table(path, options, column)
         if grouped is None:
-            source = "<stdin>" if path == "-" else path
             raise InputError(
-                f"{source} is a training log; a group column splits a table of runs "
-                "(one row per run): give each group's log as its own file with `vs`",
+                f"{tables.source_name(path)} is a training log; a group column splits a table "
+                "of runs (one row per run): give each group's log as its own file with `vs`",
                 field="group",
             )
     else:

@@ -220,7 +220,7 @@ def _load(
 ) -> tuple[formats.Table | None, typing.TextIO | None]:
     """The long table of a log, or None for a plain table of runs (with, for stdin, its
     text again: a pipe cannot be read twice)."""
-    source = "<stdin>" if path == "-" else str(path)
+    source = tables.source_name(path)
     if path != "-" and (os.path.isdir(path) or ".tfevents" in os.path.basename(path)):
         return formats.read_tensorboard(path, source), None
     with tables.opened(path, source, stdin) as (data, unit):
@@ -261,7 +261,7 @@ def table_from_columns(
     if len(lengths) > 1:
         raise InputError(f"{source}: the columns differ in length ({sorted(lengths)})")
     n = lengths.pop() if lengths else 0
-    table = formats.Table(source, "columns", names, cells, n, lambda row: f"{source}: row {row}")
+    table = formats.Table(source, "columns", names, cells, n, tables.row_of(source))
     log = _reduce(table, options)
     return _as_runs(log, options), log
 

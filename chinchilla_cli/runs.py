@@ -145,7 +145,7 @@ def _read(
 ) -> GroupedRuns:
     options.refuse_log_settings()
     filters = _Filters.of(options, min_rows)
-    source = "<stdin>" if path == "-" else str(path)
+    source = tables.source_name(path)
     overrides = options.column_names
     candidates: tuple[str, ...] = ()
     names: dict[str, str] = {}  # role -> header, once the header is read
@@ -231,9 +231,7 @@ def _from_columns(
     if not values["loss"].size:
         raise InputError(f"{source}: no runs; the columns are empty")
 
-    def where(row: int) -> str:
-        return f"{source}: row {row}"
-
+    where = tables.row_of(source)
     named = options.loss_col is not None
     runs = _finish(source, names, values, where, filters, candidates, named)
     if label is None:
@@ -405,7 +403,6 @@ def _finish(
     _check_values(values, names, where)
     cols = dict(values)
     columns = {role: names.get(role, "derived") for role in ROLES}
-    derived: list[str] = []
     notes: list[str] = []
     if not loss_named and tables.normalise(names["loss"]) not in {
         tables.normalise(a) for a in ALIASES["loss"]
@@ -414,44 +411,13 @@ def _finish(
     if "metric" in cols:  # fractions, or percents read as fractions (said in a note)
         cols["metric"], percent = metrics.check_metric(cols["metric"], names["metric"], where)
         notes += [percent] if percent else []
-    six = FLOPS_PER_PARAM_TOKEN
-    with np.errstate(all="ignore"):  # inf, 0 and nan are checked just below
-        if "tokens" not in names:
-            cols["tokens"] = cols["flops"] / (six * cols["params"])
-            derived.append("tokens D = C / (6 N) (no tokens column)")
-        elif "params" not in names:
-            cols["params"] = cols["flops"] / (six * cols["tokens"])
-            derived.append("params N = C / (6 D) (no params column)")
-        elif "flops" not in names:
-            cols["flops"] = six * cols["params"] * cols["tokens"]
-            derived.append("flops C = 6 N D (no flops column)")
-        else:
-            off = np.abs(cols["flops"] / (six * cols["params"] * cols["tokens"]) - 1.0)
-            if np.all(np.isfinite(off)) and off.max() > 0.05:
-                notes.append(
-                    f"the flops column differs from 6 N D by up to {off.max():.0%} "
-                    f"(median {np.median(off):.0%}); C is used as given"
-                )
+    derived = _derive(cols, names, notes)
     if derived:
         _check_derived(derived[0], cols, columns, where)
 
     n_read = int(cols["loss"].shape[0])
-    keep = np.ones(n_read, dtype=bool)
-    masks = filters.masks(cols["loss"], cols["flops"], cols["params"], cols["tokens"])
-    for label, mask in masks:
-        dropped = int(np.count_nonzero(keep & ~mask))
-        keep &= mask
-        notes.append(
-            f"dropped {_rows(dropped)} with {label}" if dropped else f"no rows with {label}"
-        )
+    keep = _kept(cols, filters, notes, source)
     n_kept = int(np.count_nonzero(keep))
-    if n_kept < filters.min_rows:
-        left = " left after filtering" if masks else ""
-        raise InputError(
-            f"{source}: only {n_kept} run{'s' if n_kept != 1 else ''}{left}; "
-            f"at least {filters.min_rows} are needed to fit"
-            + (f" ({'; '.join(notes)})" if masks else "")
-        )
     if n_kept < n_read:
         cols = {role: v[keep] for role, v in cols.items()}
     else:
@@ -472,6 +438,55 @@ def _finish(
         metric_col=names.get("metric"),
         metric_candidates=candidates,
     )
+
+
+def _derive(cols: dict[str, _Floats], names: dict[str, str], notes: list[str]) -> list[str]:
+    """Derive the missing one of N, D and C through C = 6 N D (in `cols`), saying how;
+    with all three, note how far C is from 6 N D."""
+    derived: list[str] = []
+    six = FLOPS_PER_PARAM_TOKEN
+    with np.errstate(all="ignore"):  # inf, 0 and nan are checked just below
+        if "tokens" not in names:
+            cols["tokens"] = cols["flops"] / (six * cols["params"])
+            derived.append("tokens D = C / (6 N) (no tokens column)")
+        elif "params" not in names:
+            cols["params"] = cols["flops"] / (six * cols["tokens"])
+            derived.append("params N = C / (6 D) (no params column)")
+        elif "flops" not in names:
+            cols["flops"] = six * cols["params"] * cols["tokens"]
+            derived.append("flops C = 6 N D (no flops column)")
+        else:
+            off = np.abs(cols["flops"] / (six * cols["params"] * cols["tokens"]) - 1.0)
+            if np.all(np.isfinite(off)) and off.max() > 0.05:
+                notes.append(
+                    f"the flops column differs from 6 N D by up to {off.max():.0%} "
+                    f"(median {np.median(off):.0%}); C is used as given"
+                )
+    return derived
+
+
+def _kept(
+    cols: dict[str, _Floats], filters: _Filters, notes: list[str], source: str
+) -> NDArray[np.bool_]:
+    """The rows the filters keep, each filter's drops noted; too few is an InputError."""
+    n_read = int(cols["loss"].shape[0])
+    keep = np.ones(n_read, dtype=bool)
+    masks = filters.masks(cols["loss"], cols["flops"], cols["params"], cols["tokens"])
+    for label, mask in masks:
+        dropped = int(np.count_nonzero(keep & ~mask))
+        keep &= mask
+        notes.append(
+            f"dropped {_rows(dropped)} with {label}" if dropped else f"no rows with {label}"
+        )
+    n_kept = int(np.count_nonzero(keep))
+    if n_kept < filters.min_rows:
+        left = " left after filtering" if masks else ""
+        raise InputError(
+            f"{source}: only {n_kept} run{'s' if n_kept != 1 else ''}{left}; "
+            f"at least {filters.min_rows} are needed to fit"
+            + (f" ({'; '.join(notes)})" if masks else "")
+        )
+    return keep
 
 
 def _check_derived(

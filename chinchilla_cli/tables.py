@@ -19,7 +19,7 @@ import os
 import re
 import sys
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from chinchilla_cli.errors import InputError
@@ -37,6 +37,7 @@ __all__ = [
     "opened",
     "parse_cell",
     "positions",
+    "row_of",
     "show",
     "sniff_delimiter",
 ]
@@ -58,6 +59,20 @@ _PATH_SEPARATORS = re.compile(r"[\s_\-/.]+")  # and the path-like names of logge
 
 
 # ---------------------------------------------------------------------------- opening
+
+
+def source_name(path: str) -> str:
+    """The input as messages name it: the path as given, or "<stdin>" for "-"."""
+    return "<stdin>" if path == "-" else str(path)
+
+
+def row_of(source: str) -> Callable[[int], str]:
+    """How messages name row i of a mapping of columns: "source: row i" (0-based)."""
+
+    def where(row: int) -> str:
+        return f"{source}: row {row}"
+
+    return where
 
 
 @contextmanager

@@ -358,3 +358,33 @@ def test_a_log_percent_value_out_of_range_names_its_line(tmp_path, run):
     r = run("fit", str(path))
     assert r.exit_code == 2
     assert f"{path}:6" in r.stderr and "not an accuracy" in r.stderr
+
+
+def test_the_forecast_model_stands_below_the_laws_and_the_runs():
+    """accuracy.py (the sigmoid, AccuracyFit, the plan's forecast) imports neither the
+    laws, the runs nor numpy, not even for type checking: laws.py and a plan import it."""
+    import ast
+    import subprocess
+    import sys
+
+    import chinchilla_cli.accuracy as model
+
+    tree = ast.parse(Path(model.__file__).read_text(encoding="utf-8"))
+    imported = {
+        node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    } | {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    assert imported <= {
+        "__future__",
+        "math",
+        "collections.abc",
+        "dataclasses",
+        "typing",
+        "chinchilla_cli.errors",
+    }, imported
+    code = (
+        "import sys; import chinchilla_cli.accuracy; "
+        "print(sorted(m for m in ('numpy', 'chinchilla_cli.laws', 'chinchilla_cli.runs') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -911,3 +911,20 @@ def test_groups_of_stdin_and_of_columns(tmp_path):
     with pytest.raises(InputError) as e:  # fewer than ten runs in a group
         groups.read_groups(write(tmp_path, grouped_table(arms)), "arm", "b", DEFAULT_READ)
     assert e.value.field == "group" and "arm = 'b' has 6 runs after the filters" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        (ReadOptions(reduce="min"), "reduce"),
+        (ReadOptions(batch_tokens=1e6), "batch_tokens"),
+        (ReadOptions(schedule_tokens=1e9), "schedule_tokens"),
+    ],
+)
+def test_a_table_of_runs_refuses_the_log_settings(tmp_path, options, field):
+    with pytest.raises(InputError) as e:
+        read_runs(write(tmp_path, table()), options)
+    assert e.value.field == field and "applies to training logs" in e.value.message
+    with pytest.raises(InputError) as e:
+        runs_from_columns({"N": [1e8] * 12, "D": [1e9] * 12, "loss": [3.0] * 12}, options)
+    assert e.value.field == field

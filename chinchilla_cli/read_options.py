@@ -1,5 +1,8 @@
 """How training runs are read (`chinchilla fit`'s reading options), as one frozen,
-validated value that the fit, the comparison of interventions and the command share.
+validated value that the fit, the comparison of interventions, the command and every
+reader (runs.read_runs, runs.runs_from_columns, logs.read_log, logs.read_table) share.
+Every reading option is checked here, once, when the value is made: the bounds, the
+filters that contradict each other, the form of `reduce` (`parse_reduce`).
 
 Light on purpose (no numpy): the command line builds it before the fitting code loads.
 """

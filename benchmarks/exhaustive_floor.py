@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from chinchilla_cli import approach3  # noqa: E402
+from chinchilla_cli.read_options import ReadOptions  # noqa: E402
 from chinchilla_cli.runs import read_runs  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "svg_extracted_data.csv"
@@ -108,7 +109,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--every", type=int, default=10, help="plain loop on every k-th start")
     args = ap.parse_args()
-    loaded = read_runs(str(DATA), max_loss=3.42)
+    loaded = read_runs(str(DATA), ReadOptions(max_loss=3.42))
     runs = approach3.LogRuns.of(loaded.params, loaded.tokens, loaded.loss)
     n_starts, n_runs = len(approach3.paper_grid()), len(runs.log_loss)
 

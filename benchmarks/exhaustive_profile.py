@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from chinchilla_cli import approach3  # noqa: E402
+from chinchilla_cli.read_options import ReadOptions  # noqa: E402
 from chinchilla_cli.runs import read_runs  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "svg_extracted_data.csv"
@@ -55,7 +56,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--merge", action="store_true", help="count starts sharing a trial point")
     args = ap.parse_args()
-    runs = read_runs(str(DATA), max_loss=3.42)
+    runs = read_runs(str(DATA), ReadOptions(max_loss=3.42))
     log_runs = approach3.LogRuns.of(runs.params, runs.tokens, runs.loss)
 
     counts = {"float32": [0, 0], "float64": [0, 0]}  # [evaluated, accepted]

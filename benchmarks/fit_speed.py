@@ -40,6 +40,7 @@ import numpy as np  # noqa: E402
 
 from chinchilla_cli.approach3 import bootstrap_parametric, fit_parametric, fit_plain_loop  # noqa: E402
 from chinchilla_cli.laws import ParametricLaw  # noqa: E402
+from chinchilla_cli.read_options import ReadOptions  # noqa: E402
 from chinchilla_cli.runs import read_runs  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "svg_extracted_data.csv"
@@ -58,7 +59,7 @@ def timed_command(args: list[str]) -> tuple[float, dict]:
 
 def plain_only() -> None:
     """The plain loop in this process; prints its objective as JSON (for the parent)."""
-    runs = read_runs(str(DATA), max_loss=3.42)
+    runs = read_runs(str(DATA), ReadOptions(max_loss=3.42))
     plain = fit_plain_loop(runs.params, runs.tokens, runs.loss)
     print(json.dumps({"objective": plain.objective, "params": plain.law.parameters()}))
 
@@ -82,7 +83,7 @@ def main() -> None:
     if args.plain_only:
         plain_only()
         return
-    runs = read_runs(str(DATA), max_loss=3.42)
+    runs = read_runs(str(DATA), ReadOptions(max_loss=3.42))
 
     fit_args = ["fit", str(DATA), "--max-loss", "3.42", "--json"]
     fits = {}

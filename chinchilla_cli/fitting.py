@@ -443,7 +443,7 @@ def fit_runs(
     the runs (runs.metric) gets its accuracy forecast (accuracy.fit_runs_accuracy);
     `metric_col`, the column the caller named, makes a metric that cannot be fitted an
     error rather than a warning."""
-    from chinchilla_cli.accuracy import fit_runs_accuracy
+    from chinchilla_cli.accuracy_fit import fit_runs_accuracy
     from chinchilla_cli.approach3 import bootstrap_parametric
     from chinchilla_cli.isoflop import bootstrap_isoflop
     from chinchilla_cli.resampling import bootstrap_parametric_by_run, run_groups

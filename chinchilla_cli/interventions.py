@@ -22,19 +22,16 @@ a fit with E shared across ladders).
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
 import math
-import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from chinchilla_cli.errors import FitError, InputError
+from chinchilla_cli.groups import Group, Sources, read_files, read_groups
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, ParametricLaw
 from chinchilla_cli.quantity import parse_budgets, require, sci
 from chinchilla_cli.read_options import ReadOptions
@@ -42,18 +39,14 @@ from chinchilla_cli.read_options import ReadOptions
 if TYPE_CHECKING:
     from chinchilla_cli.approach3 import SharedFit
     from chinchilla_cli.fitting import FitReport
-    from chinchilla_cli.logs import TrainingLog
     from chinchilla_cli.runs import Runs
 
 SHARED_PARAMETERS = ("E",)  # what `shared` accepts
 SEARCH_FLOPS = (1e15, 1e30)  # the crossover is searched here (widened to the data)
 BEYOND = (10.0, 100.0)  # default budgets: the data's span, then these times its largest run
-MIN_GROUP_RUNS = 10  # runs each group needs after the filters
 SEARCH_POINTS_PER_DECADE = 40
 EDGE = 0.005  # a budget within this (relative) of the data's end is in the data
 _UNBOUNDED = "the baseline never reaches the variant's loss: it is at or below the baseline's E"
-
-Sources = str | Path | Mapping[str, Any]
 
 
 # ---- the arithmetic: frontiers, multipliers, crossovers, for many laws at once ----------
@@ -395,200 +388,6 @@ class Intervention:
         }
 
 
-# ---- reading the groups ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Group:
-    """One group's runs as read, and its label."""
-
-    label: str
-    runs: Runs
-    log: TrainingLog | None
-
-
-def _subset(runs: Runs, keep: np.ndarray, source: str, n_read: int) -> Runs:
-    """The kept runs where `keep`, as a table of its own (every per-run array cut)."""
-    n = runs.n_kept
-    cut = {
-        f.name: value[keep]
-        for f in fields(runs)
-        if isinstance(value := getattr(runs, f.name), np.ndarray) and value.shape[:1] == (n,)
-    }
-    kept = int(keep.sum())
-    return replace(runs, **cut, source=source, n_read=n_read, n_dropped=n_read - kept)
-
-
-def _column_index(header: list[str], column: str, source: str) -> int:
-    from chinchilla_cli.runs import _normalise
-
-    hits = [i for i, h in enumerate(header) if h == column.strip()]
-    if len(hits) != 1:
-        hits = [i for i, h in enumerate(header) if _normalise(h) == _normalise(column)]
-    shown = ", ".join(" ".join(h.split()) for h in header[:20])
-    if not hits:
-        raise InputError(f"no column {column!r} in {source}; columns: {shown}", field="group")
-    if len(hits) > 1:
-        where = " and ".join(f"{header[i]!r} (column {i + 1})" for i in hits)
-        raise InputError(
-            f"{column!r} matches {len(hits)} columns of {source} ({where}); rename all but one",
-            field="group",
-        )
-    return hits[0]
-
-
-def _file_labels(path: str, column: str, stdin: io.TextIOBase | None) -> list[tuple[str, str]]:
-    """(label, "file:line") of every data row of a table of runs, in the order the
-    reader of tables counts them (rows with any non-blank cell after the header)."""
-    from chinchilla_cli.runs import _check_text, _opened, _sniff_delimiter
-
-    source = "<stdin>" if path == "-" else str(path)
-    out: list[tuple[str, str]] = []
-    with _opened(path, source, stdin) as (data, unit):  # type: ignore[arg-type]
-        encoding = _check_text(data, source, unit)
-        data.seek(0)
-        text = io.TextIOWrapper(data, encoding=encoding, newline="")
-        try:
-            skipped = 0
-            first = ""
-            for first in text:
-                if first.strip():
-                    break
-                skipped += 1
-            reader = csv.reader(itertools.chain([first], text), delimiter=_sniff_delimiter(first))
-            header: list[str] | None = None
-            for row in reader:
-                if not any(cell.strip() for cell in row):
-                    continue
-                if header is None:
-                    header = [cell.replace("\ufeff", "").strip() for cell in row]
-                    index = _column_index(header, column, source)
-                    continue
-                where = f"{source}:{skipped + reader.line_num}"
-                label = row[index].strip() if index < len(row) else ""
-                if not label:
-                    raise InputError(
-                        f"{where}: the {column!r} cell is empty; every run needs its group",
-                        field="group",
-                    )
-                out.append((label, where))
-        finally:
-            text.detach()
-    return out
-
-
-def _read_groups(
-    runs: Sources,
-    column: str,
-    baseline: str | None,
-    read_options: ReadOptions,
-) -> list[Group]:
-    """One table split by the values of `column`: the baseline first (`baseline`, else
-    the first value in row order), then the others in order of appearance."""
-    from chinchilla_cli import logs
-
-    stdin = None
-    if isinstance(runs, (str, Path)):
-        path = str(runs)
-        if path == "-":  # read twice: the runs, then the groups
-            raw = (
-                sys.stdin.buffer.read()
-                if hasattr(sys.stdin, "buffer")
-                else sys.stdin.read().encode()
-            )
-            stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
-        table, log = logs.read_table(path, read_options, stdin=stdin)
-        if log is not None:
-            raise InputError(
-                f"{table.source} is a training log; a group column splits a table of runs "
-                "(one row per run): give each group's log as its own file with `vs`",
-                field="group",
-            )
-        if stdin is not None:
-            stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
-        rows = _file_labels(path, column, stdin)
-    else:
-        if read_options.run_col is not None:
-            raise InputError(
-                "a group column splits a table of runs, not a training log", field="group"
-            )
-        table, _ = logs.table_from_columns(runs, read_options, source="<columns>")
-        keys = list(runs.keys())
-        index = _column_index([str(k) for k in keys], column, "<columns>")
-        cells = list(runs[keys[index]])
-        rows = []
-        for i, cell in enumerate(cells):
-            label = "" if cell is None else str(cell).strip()
-            if not label or label == "nan":
-                raise InputError(
-                    f"<columns>: row {i}: the {column!r} cell is empty; every run needs its group",
-                    field="group",
-                )
-            rows.append((label, f"<columns>: row {i}"))
-    if len(rows) != table.n_read:  # the two readers disagree: a bug, said plainly
-        raise InputError(
-            f"{table.source}: read {len(rows)} groups for {table.n_read} rows", field="group"
-        )
-    labels = np.array([label for label, _ in rows], dtype=object)
-    kept = labels if table.rows_kept is None else labels[table.rows_kept]
-    order = list(dict.fromkeys(label for label, _ in rows))
-    if baseline is not None:
-        if baseline not in order:
-            raise InputError(
-                f"no run has {column} = {baseline!r}; its values: {', '.join(order[:20])}",
-                field="baseline",
-            )
-        order.remove(baseline)
-        order.insert(0, baseline)
-    if len(order) < 2:
-        raise InputError(
-            f"every run of {table.source} has {column} = {order[0]!r}; comparing needs two groups",
-            field="group",
-        )
-    groups = []
-    for value in order:
-        keep = kept == value
-        n = int(keep.sum())
-        if n < MIN_GROUP_RUNS:
-            raise InputError(
-                f"{column} = {value!r} has {n} run{'s' if n != 1 else ''} after the "
-                f"filters; each group needs at least {MIN_GROUP_RUNS} to fit",
-                field="group",
-            )
-        n_read = int(np.count_nonzero(labels == value))
-        source = f"{table.source} [{column} = {value}]"
-        groups.append(Group(value, _subset(table, keep, source, n_read), None))
-    return groups
-
-
-def _read_files(
-    first: Sources, others: Sequence[Sources], read_options: ReadOptions
-) -> list[Group]:
-    from chinchilla_cli import logs
-
-    out = []
-    sources = [first, *others]
-    if sum(1 for s in sources if isinstance(s, (str, Path)) and str(s) == "-") > 1:
-        raise InputError("stdin (-) can be read once; give the other runs as files", field="vs")
-    for i, src in enumerate(sources):
-        if isinstance(src, (str, Path)):
-            table, log = logs.read_table(str(src), read_options)
-        elif isinstance(src, Mapping) or hasattr(src, "keys"):
-            name = "<columns>" if i == 0 else f"<vs {i}>"
-            table, log = logs.table_from_columns(src, read_options, source=name)
-        else:
-            raise InputError(
-                f"{type(src).__name__} is not runs; give a file path or a table of columns",
-                field="vs",
-            )
-        out.append(Group(table.source, table, log))
-    labels = [g.label for g in out]
-    for i, label in enumerate(labels):
-        if label in labels[:i]:
-            out[i] = replace(out[i], label=f"{label} ({i + 1})")
-    return out
-
-
 # ---- the comparison ----------------------------------------------------------------------
 
 
@@ -710,7 +509,7 @@ def compare_groups(
 
     planned = _budgets(budgets)
     if group is not None:
-        groups = _read_groups(runs, group, baseline, read_options)
+        groups = read_groups(runs, group, baseline, read_options)
     else:
         assert vs is not None
         others: list[Sources] = (
@@ -718,7 +517,7 @@ def compare_groups(
         )
         if not others:
             raise InputError("no variant runs; give at least one", field="vs")
-        groups = _read_files(runs, others, read_options)
+        groups = read_files(runs, others, read_options)
     resamples = int(fit_options.get("bootstrap", 0))
     seed = int(fit_options.get("seed", 0))
     stages = len(groups) + (1 if shared is not None and resamples else 0)

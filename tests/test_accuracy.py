@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from chinchilla_cli import fit, load_law, plan
-from chinchilla_cli.accuracy import fit_accuracy, sigmoid
+from chinchilla_cli.accuracy import sigmoid
+from chinchilla_cli.accuracy_fit import fit_accuracy
 
 ROOT = Path(__file__).resolve().parent.parent
 LADDER = ROOT / "examples" / "ladder_runs.csv"
@@ -170,7 +171,7 @@ def test_json_of_the_forecast_is_plain(run_json, tmp_path):
     ],
 )
 def test_task_columns_are_found_by_name(name, task):
-    from chinchilla_cli.accuracy import is_task_column
+    from chinchilla_cli.metrics import is_task_column
 
     assert is_task_column(name) is task
 
@@ -218,7 +219,7 @@ def test_isoflop_has_no_loss_to_chain_to(tmp_path, run):
 def test_each_sigmoid_sample_is_refitted_on_the_law_samples_resample():
     """Row i of the sigmoid's samples comes from the resample of the law's row i: the
     weights accuracy.resample_weights draws are the law bootstrap's own."""
-    from chinchilla_cli.accuracy import resample_weights
+    from chinchilla_cli.accuracy_fit import resample_weights
     from chinchilla_cli.approach3 import LogRuns, polish
 
     report = fit(_runs(), bootstrap=6, seed=3)
@@ -331,7 +332,7 @@ def test_a_log_reduces_the_metric_as_it_reduces_the_loss(tmp_path):
 
 
 def test_reduce_metric_last_mean_and_row():
-    from chinchilla_cli.accuracy import reduce_log_metric
+    from chinchilla_cli.metrics import reduce_log_metric
 
     nan = np.nan
     values = np.array([0.1, nan, 0.3, 0.5, nan, 0.7, 0.2])
@@ -357,3 +358,33 @@ def test_a_log_percent_value_out_of_range_names_its_line(tmp_path, run):
     r = run("fit", str(path))
     assert r.exit_code == 2
     assert f"{path}:6" in r.stderr and "not an accuracy" in r.stderr
+
+
+def test_the_forecast_model_stands_below_the_laws_and_the_runs():
+    """accuracy.py (the sigmoid, AccuracyFit, the plan's forecast) imports neither the
+    laws, the runs nor numpy, not even for type checking: laws.py and a plan import it."""
+    import ast
+    import subprocess
+    import sys
+
+    import chinchilla_cli.accuracy as model
+
+    tree = ast.parse(Path(model.__file__).read_text(encoding="utf-8"))
+    imported = {
+        node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    } | {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    assert imported <= {
+        "__future__",
+        "math",
+        "collections.abc",
+        "dataclasses",
+        "typing",
+        "chinchilla_cli.errors",
+    }, imported
+    code = (
+        "import sys; import chinchilla_cli.accuracy; "
+        "print(sorted(m for m in ('numpy', 'chinchilla_cli.laws', 'chinchilla_cli.runs') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

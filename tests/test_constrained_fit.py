@@ -145,9 +145,10 @@ def test_shared_e_recovers_a_known_e():
 
 
 def test_shared_e_takes_tables_of_runs_and_needs_two_groups():
+    from chinchilla_cli.read_options import ReadOptions
     from chinchilla_cli.runs import read_runs
 
-    table = read_runs("tests/data/svg_extracted_data.csv", max_loss=3.42)
+    table = read_runs("tests/data/svg_extracted_data.csv", ReadOptions(max_loss=3.42))
     with pytest.raises(InputError):
         fit_shared_e([table])
     half = len(table.params) // 2

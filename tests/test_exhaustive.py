@@ -30,6 +30,7 @@ from chinchilla_cli.approach3 import (
     polish_many,
 )
 from chinchilla_cli.laws import ParametricLaw
+from chinchilla_cli.read_options import ReadOptions
 from chinchilla_cli.runs import read_runs
 
 DATA = Path(__file__).parent / "data"
@@ -39,7 +40,7 @@ LLAMA3 = str(DATA / "llama3_isoflops_points.csv")
 
 @pytest.fixture(scope="module")
 def svg_runs():
-    return read_runs(SVG, max_loss=3.42)
+    return read_runs(SVG, ReadOptions(max_loss=3.42))
 
 
 @pytest.fixture(scope="module")

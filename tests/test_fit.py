@@ -18,6 +18,7 @@ from chinchilla_cli.approach3 import (
 )
 from chinchilla_cli.isoflop import fit_isoflop
 from chinchilla_cli.laws import ParametricLaw, load_law
+from chinchilla_cli.read_options import ReadOptions
 from chinchilla_cli.runs import read_runs
 
 DATA = Path(__file__).parent / "data"
@@ -27,7 +28,7 @@ LLAMA3 = str(DATA / "llama3_isoflops_points.csv")
 
 @pytest.fixture(scope="module")
 def svg_runs():
-    return read_runs(SVG, max_loss=3.42)
+    return read_runs(SVG, ReadOptions(max_loss=3.42))
 
 
 @pytest.fixture(scope="module")

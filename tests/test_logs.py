@@ -13,7 +13,7 @@ import synthetic_logs as S
 
 from chinchilla_cli import logs
 from chinchilla_cli.errors import InputError
-from chinchilla_cli.read_options import ReadOptions
+from chinchilla_cli.read_options import ReadOptions, Reduce, parse_reduce
 
 DATA = Path(__file__).parent / "data"
 OLMO = DATA / "olmo_ladder_wandb_history.csv"
@@ -88,7 +88,7 @@ b,3,,3e9,2.7
     ],
 )
 def test_reductions(tmp_path, reduce, loss, tokens):
-    log = logs.read_log(_tiny(tmp_path, TINY), reduce=reduce)
+    log = logs.read_log(_tiny(tmp_path, TINY), ReadOptions(reduce=reduce))
     assert log is not None
     np.testing.assert_allclose(log.columns["loss"], loss)
     np.testing.assert_allclose(log.columns["tokens"], tokens)
@@ -96,14 +96,14 @@ def test_reductions(tmp_path, reduce, loss, tokens):
 
 
 def test_reduce_none_keeps_every_row_with_its_run(tmp_path):
-    log = logs.read_log(_tiny(tmp_path, TINY), reduce="none")
+    log = logs.read_log(_tiny(tmp_path, TINY), ReadOptions(reduce="none"))
     assert log is not None and log.n_points == 7 and log.n_runs == 2
     assert log.run_index.tolist() == [0, 0, 0, 0, 1, 1, 1]
     assert any("every logged row" in w for w in log.warnings)
 
 
 def test_mean_last_notes_short_runs(tmp_path):
-    log = logs.read_log(_tiny(tmp_path, TINY), reduce="mean-last 4")
+    log = logs.read_log(_tiny(tmp_path, TINY), ReadOptions(reduce="mean-last 4"))
     assert log is not None and any("fewer than 4" in n for n in log.notes)
 
 
@@ -117,7 +117,7 @@ def test_rows_are_put_in_step_order_and_a_repeated_step_keeps_the_later(tmp_path
 
 
 def test_min_tokens_drops_warm_up_rows_before_reducing(tmp_path):
-    log = logs.read_log(_tiny(tmp_path, TINY), reduce="min", min_tokens=2.5e9)
+    log = logs.read_log(_tiny(tmp_path, TINY), ReadOptions(reduce="min", min_tokens=2.5e9))
     assert log is not None
     np.testing.assert_allclose(log.columns["loss"], [2.9, 2.7])
     assert any("dropped 4 logged rows with D < 2.50e9" in n for n in log.notes)
@@ -125,7 +125,7 @@ def test_min_tokens_drops_warm_up_rows_before_reducing(tmp_path):
 
 def test_tokens_from_steps_times_batch_tokens(tmp_path):
     text = "name,_step,n_params,loss\na,100,1e8,3.0\na,200,,2.9\nb,300,2e8,2.8\n"
-    log = logs.read_log(_tiny(tmp_path, text), batch_tokens=1000)
+    log = logs.read_log(_tiny(tmp_path, text), ReadOptions(batch_tokens=1000))
     assert log is not None
     np.testing.assert_allclose(log.columns["tokens"], [200_000, 300_000])
     assert any("1,000 tokens per step" in n for n in log.notes)
@@ -136,20 +136,20 @@ def test_tokens_from_steps_times_batch_tokens(tmp_path):
 
 def test_batch_tokens_refused_when_the_log_counts_tokens(tmp_path):
     with pytest.raises(InputError) as e:
-        logs.read_log(_tiny(tmp_path, TINY), batch_tokens=1000)
+        logs.read_log(_tiny(tmp_path, TINY), ReadOptions(batch_tokens=1000))
     assert e.value.field == "batch_tokens" and "tokens column" in e.value.message
 
 
 def test_the_real_wandb_export(tmp_path):
     """OLMo-ladder's history of two runs: D = _step x batch_size_in_tokens, the C4 loss."""
-    log = logs.read_log(str(OLMO), loss_col=C4)
+    log = logs.read_log(str(OLMO), ReadOptions(loss_col=C4))
     assert log is not None and log.run_names == ("190M-1xC", "1B-1xC")
     assert log.rows_read == 119
     assert log.columns["loss"].tolist() == [3.5982627868652344, 3.063988208770752]
     assert log.columns["tokens"].tolist() == [7272 * 524288, 16279 * 1572864]
     assert log.columns["params"].tolist() == [190631117, 1280232653]
     assert log.headers["tokens"] == "_step x tokens per step"
-    smooth = logs.read_log(str(OLMO), loss_col=C4, reduce="mean-last 3")
+    smooth = logs.read_log(str(OLMO), ReadOptions(loss_col=C4, reduce="mean-last 3"))
     assert smooth is not None
     expected = (3.601834774017334 + 3.5976979732513428 + 3.5982627868652344) / 3
     assert smooth.columns["loss"][0] == pytest.approx(expected, rel=1e-12)
@@ -162,7 +162,7 @@ def test_a_loss_named_by_its_metric_is_found_and_said(tmp_path):
     assert olmo is not None and olmo.headers["loss"] == C4
     assert olmo.columns["loss"].tolist() == [3.5982627868652344, 3.063988208770752]
     assert any(C4 in note and "ends in 'loss'" in note for note in olmo.notes)
-    named = logs.read_log(str(OLMO), loss_col=C4)
+    named = logs.read_log(str(OLMO), ReadOptions(loss_col=C4))
     assert named is not None and not any("ends in 'loss'" in note for note in named.notes)
     # a mixed-precision loss scale is not a loss; two candidates are a choice to make
     body = TINY.splitlines()[1:]
@@ -185,7 +185,7 @@ def test_schedule_column_flags_a_log_that_stops_short(tmp_path):
 
 
 def test_schedule_tokens_argument(tmp_path):
-    log = logs.read_log(str(OLMO), loss_col=C4, schedule_tokens=2.56e10)
+    log = logs.read_log(str(OLMO), ReadOptions(loss_col=C4, schedule_tokens=2.56e10))
     assert log is not None and log.incomplete == ("190M-1xC",)
     assert "1 run stops before" in log.warnings[0]
 
@@ -195,7 +195,9 @@ def test_a_plain_table_is_not_a_log(tmp_path):
     # a run column without a step column: still one row per run, as before
     assert logs.read_log(_tiny(tmp_path, "name,params,tokens,loss\na,1e8,1e9,3\n")) is None
     # ... unless the run column is named
-    log = logs.read_log(_tiny(tmp_path, "name,params,tokens,loss\na,1e8,1e9,3\n"), run_col="name")
+    log = logs.read_log(
+        _tiny(tmp_path, "name,params,tokens,loss\na,1e8,1e9,3\n"), ReadOptions(run_col="name")
+    )
     assert log is not None and log.run_names == ("a",)
 
 
@@ -213,24 +215,28 @@ def test_table_from_columns_reduces_a_dataframe_like_log():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (None, logs.Reduce("last")),
-        ("LAST", logs.Reduce("last")),
-        ("min", logs.Reduce("min")),
-        ("none", logs.Reduce("none")),
-        ("mean-last 5", logs.Reduce("mean-last", 5)),
-        ("mean-last:7", logs.Reduce("mean-last", 7)),
-        ("mean_last=2", logs.Reduce("mean-last", 2)),
+        (None, Reduce("last")),
+        ("LAST", Reduce("last")),
+        ("min", Reduce("min")),
+        ("none", Reduce("none")),
+        ("mean-last 5", Reduce("mean-last", 5)),
+        ("mean-last:7", Reduce("mean-last", 7)),
+        ("mean_last=2", Reduce("mean-last", 2)),
     ],
 )
 def test_parse_reduce(text, expected):
-    assert logs.parse_reduce(text) == expected
+    assert parse_reduce(text) == expected
 
 
 @pytest.mark.parametrize("text", ["mean-last", "mean-last 0", "median", "last 5"])
 def test_parse_reduce_refuses(text):
     with pytest.raises(InputError) as e:
-        logs.parse_reduce(text)
+        parse_reduce(text)
     assert e.value.field == "reduce" and "\n" not in e.value.message
+    with pytest.raises(InputError) as made:  # checked once, when the options are made
+        ReadOptions(reduce=text)
+    assert made.value.message == e.value.message and made.value.field == "reduce"
+    assert ReadOptions(reduce="mean-last:3").reduction == Reduce("mean-last", 3)
 
 
 # ------------------------------------------------------------------ bad files
@@ -318,7 +324,7 @@ def test_tensorboard_without_the_extra_names_it(tmp_path, monkeypatch):
 def test_tensorboard_run_col_is_refused(tmp_path, rows):
     root = _write_events(tmp_path / "tb", rows[:5])
     with pytest.raises(InputError) as e:
-        logs.read_log(str(root), run_col="name")
+        logs.read_log(str(root), ReadOptions(run_col="name"))
     assert e.value.field == "run_col"
 
 

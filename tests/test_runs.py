@@ -14,8 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chinchilla_cli import formats, tables
 from chinchilla_cli import runs as runs_module
 from chinchilla_cli.errors import InputError
+from chinchilla_cli.read_options import DEFAULT_READ, ReadOptions
 from chinchilla_cli.runs import ALIASES, Runs, read_runs, runs_from_columns
 
 DATA = Path(__file__).parent / "data"
@@ -25,6 +27,16 @@ LLAMA3 = DATA / "llama3_isoflops_points.csv"
 ROWS = [  # params, tokens, loss; 12 runs, enough for min_rows=10
     (1e8 * (i + 1), 2e9 * (i + 1), 4.0 - 0.1 * i) for i in range(12)
 ]
+
+
+def read(path: str, *, min_rows: int = 10, stdin=None, **options) -> Runs:
+    """read_runs with its ReadOptions given as keywords."""
+    return read_runs(path, ReadOptions(**options), min_rows=min_rows, stdin=stdin)
+
+
+def from_columns(columns, *, min_rows: int = 10, source: str = "<columns>", **options) -> Runs:
+    """runs_from_columns with its ReadOptions given as keywords."""
+    return runs_from_columns(columns, ReadOptions(**options), min_rows=min_rows, source=source)
 
 
 def table(rows=ROWS, header=("params", "tokens", "loss"), sep=",", end="\n") -> str:
@@ -42,7 +54,7 @@ def write(tmp_path: Path, text: str | bytes, name: str = "runs.csv") -> str:
 
 
 def read_text(tmp_path: Path, text: str | bytes, name: str = "runs.csv", **kw) -> Runs:
-    return read_runs(write(tmp_path, text, name), **kw)
+    return read(write(tmp_path, text, name), **kw)
 
 
 def raised(tmp_path: Path, text: str | bytes, name: str = "runs.csv", **kw) -> InputError:
@@ -67,7 +79,7 @@ def assert_rows(r: Runs, rows=ROWS) -> None:
 
 
 def test_svg_file_loads_with_no_options():
-    r = read_runs(str(SVG))
+    r = read(str(SVG))
     assert (r.n_read, r.n_kept, r.n_dropped) == (245, 245, 0)
     assert r.source == str(SVG)
     assert r.columns == {
@@ -88,17 +100,17 @@ def test_svg_file_loads_with_no_options():
 
 
 def test_svg_file_max_loss_keeps_240():
-    r = read_runs(str(SVG), max_loss=3.42)
+    r = read(str(SVG), max_loss=3.42)
     assert (r.n_read, r.n_kept, r.n_dropped) == (245, 240, 5)
     assert r.loss.max() <= 3.42
     assert "dropped 5 rows with loss > 3.42" in r.notes
     np.testing.assert_array_equal(r.tokens, r.flops / (6 * r.params))
-    full = read_runs(str(SVG))
+    full = read(str(SVG))
     assert np.sort(full.loss)[-5:].min() > 3.42 > np.sort(full.loss)[-6]  # the five highest
 
 
 def test_llama3_file_loads_with_no_options():
-    r = read_runs(str(LLAMA3))
+    r = read(str(LLAMA3))
     assert (r.n_read, r.n_kept) == (133, 133)
     assert r.columns == {
         "params": "derived",
@@ -348,13 +360,13 @@ def test_flops_filters(tmp_path):
 
 def test_filters_that_contradict_each_other():
     with pytest.raises(InputError) as e:
-        read_runs(str(SVG), min_flops=1e22, max_flops=1e20)
+        read(str(SVG), min_flops=1e22, max_flops=1e20)
     assert e.value.field == "min_flops"
     assert e.value.message == "1.00e22 is above `max_flops` (1.00e20): no run can pass both"
     for name in ("max_loss", "min_flops", "max_flops"):
         with pytest.raises(InputError) as e:
-            read_runs(str(SVG), **{name: float("nan")})
-        assert (e.value.field, e.value.message) == (name, "nan is not a number")
+            read(str(SVG), **{name: float("nan")})
+        assert e.value.field == name and e.value.message.startswith("nan is not a number")
 
 
 def test_too_few_runs_left(tmp_path):
@@ -372,12 +384,12 @@ def test_too_few_runs_left(tmp_path):
 def test_missing_file(tmp_path):
     path = str(tmp_path / "nope.csv")
     with pytest.raises(InputError, match=r"nope\.csv: no such file"):
-        read_runs(path)
+        read(path)
 
 
 def test_directory(tmp_path):
     with pytest.raises(InputError, match="is a directory"):
-        read_runs(str(tmp_path))
+        read(str(tmp_path))
 
 
 def test_unreadable_file(tmp_path, monkeypatch):
@@ -386,9 +398,9 @@ def test_unreadable_file(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(runs_module, "open", denied, raising=False)
+    monkeypatch.setattr(tables, "open", denied, raising=False)
     with pytest.raises(InputError, match=r"runs\.csv: cannot be read \(permission denied\)"):
-        read_runs(path)
+        read(path)
 
 
 @pytest.mark.parametrize("text", ["", "\n\n   \n", "\r\n"])
@@ -535,8 +547,8 @@ def test_numpy_and_csv_paths_read_the_same_numbers(rows, sep, end):
         quoted = f'"params"{sep}tokens{sep}loss{sep}note{end}' + "".join(
             sep.join(row) + f'{sep}"x"{end}' for row in cells
         )
-        a = read_runs("-", stdin=io.TextIOWrapper(io.BytesIO(plain.encode())), min_rows=1)
-        b = read_runs("-", stdin=io.StringIO(quoted), min_rows=1)
+        a = read("-", stdin=io.TextIOWrapper(io.BytesIO(plain.encode())), min_rows=1)
+        b = read("-", stdin=io.StringIO(quoted), min_rows=1)
         for r in (a, b):
             np.testing.assert_array_equal(r.params, expected[:, 0])
             np.testing.assert_array_equal(r.tokens, expected[:, 1])
@@ -553,7 +565,7 @@ def test_numpy_and_the_csv_module_give_the_same_arrays(tmp_path, monkeypatch):
     for i in range(7, len(lines), 301):
         lines[i] += "\n"
     mixed = "\n".join(lines) + "\n"
-    numpy_rows = runs_module._numpy_rows
+    numpy_rows = formats._numpy_rows
     read_by_numpy: list[bool] = []
 
     def counted(*args):
@@ -561,7 +573,7 @@ def test_numpy_and_the_csv_module_give_the_same_arrays(tmp_path, monkeypatch):
         read_by_numpy.append(result is not None)
         return result
 
-    monkeypatch.setattr(runs_module, "_numpy_rows", counted)
+    monkeypatch.setattr(formats, "_numpy_rows", counted)
     reference = read_text(tmp_path, plain, "plain.csv")
     r = read_text(tmp_path, mixed, "mixed.csv")
     assert read_by_numpy == [True, False]
@@ -585,7 +597,7 @@ def test_quoted_header_spanning_two_lines(tmp_path):
 
 
 def test_checks_read_the_file_in_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(runs_module, "_CHUNK_BYTES", 7)
+    monkeypatch.setattr(tables, "CHUNK_BYTES", 7)
     assert_rows(
         read_text(
             tmp_path,
@@ -599,7 +611,7 @@ def test_checks_read_the_file_in_chunks(tmp_path, monkeypatch):
     assert "runs.csv: not a text table (binary data?): byte 0xff on line 14 is not UTF-8" in message
     message = error(tmp_path, table().encode() + b"1,2,\xc3")
     assert "the file ends inside a UTF-8 character (line 14)" in message
-    monkeypatch.setattr(runs_module, "_MAX_LINE_CHARS", 30)
+    monkeypatch.setattr(tables, "MAX_LINE_CHARS", 30)
     message = error(tmp_path, table() + "1" * 40 + ",2,3\n")
     assert "runs.csv:14: the line is longer than" in message
 
@@ -609,32 +621,32 @@ def test_checks_read_the_file_in_chunks(tmp_path, monkeypatch):
 
 def test_stdin_bytes():
     stream = io.TextIOWrapper(io.BytesIO(b"\xef\xbb\xbf" + table(sep="\t").encode()))
-    r = read_runs("-", stdin=stream)
+    r = read("-", stdin=stream)
     assert r.source == "<stdin>"
     assert_rows(r)
 
 
 def test_stdin_utf16_and_errors():
     stream = io.TextIOWrapper(io.BytesIO(table().encode("utf-16")))
-    assert_rows(read_runs("-", stdin=stream))
+    assert_rows(read("-", stdin=stream))
     bad = io.TextIOWrapper(io.BytesIO((table() + "1,2,zz\n").encode()))
     with pytest.raises(InputError, match=r"^<stdin>:14: column 'loss': 'zz' is not a number"):
-        read_runs("-", stdin=bad)
+        read("-", stdin=bad)
     with pytest.raises(InputError, match=r"^<stdin>: is empty"):
-        read_runs("-", stdin=io.TextIOWrapper(io.BytesIO(b"")))
+        read("-", stdin=io.TextIOWrapper(io.BytesIO(b"")))
     with pytest.raises(InputError, match=r"^<stdin>: not a text table \(binary data\?\)"):
-        read_runs("-", stdin=io.TextIOWrapper(io.BytesIO(b"\x00\x01\x02" * 100)))
+        read("-", stdin=io.TextIOWrapper(io.BytesIO(b"\x00\x01\x02" * 100)))
 
 
 def test_stdin_text_without_a_buffer():
-    assert_rows(read_runs("-", stdin=io.StringIO(table(end="\r\n"))))
+    assert_rows(read("-", stdin=io.StringIO(table(end="\r\n"))))
     with pytest.raises(InputError, match=r"^<stdin>: not a text table .*NUL character on line 3"):
-        read_runs("-", stdin=io.StringIO("params,tokens,loss\n1,2,3\n1,\x00,3\n"))
+        read("-", stdin=io.StringIO("params,tokens,loss\n1,2,3\n1,\x00,3\n"))
 
 
 def test_stdin_defaults_to_sys_stdin(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(table().encode())))
-    assert_rows(read_runs("-"))
+    assert_rows(read("-"))
 
 
 # ------------------------------------------------------------------ runs_from_columns
@@ -671,13 +683,13 @@ class FakeFrame:
 
 def columns_error(columns, **kw) -> InputError:
     with pytest.raises(InputError) as e:
-        runs_from_columns(columns, **kw)
+        from_columns(columns, **kw)
     return e.value
 
 
 def test_columns_dict_of_lists():
     n, d, y = (list(c) for c in zip(*ROWS, strict=True))
-    r = runs_from_columns({"params": n, "tokens": d, "loss": y})
+    r = from_columns({"params": n, "tokens": d, "loss": y})
     assert_rows(r)
     assert r.source == "<columns>" and (r.n_read, r.n_kept) == (12, 12)
     assert r.columns == {"params": "params", "tokens": "tokens", "flops": "derived", "loss": "loss"}
@@ -688,21 +700,21 @@ def test_columns_dict_of_lists():
 
 def test_columns_dict_of_arrays_with_aliases():
     table = np.array(ROWS)
-    r = runs_from_columns({"N": table[:, 0], "D": table[:, 1], "Loss": table[:, 2]})
+    r = from_columns({"N": table[:, 0], "D": table[:, 1], "Loss": table[:, 2]})
     assert_rows(r)
     assert r.columns == {"params": "N", "tokens": "D", "flops": "derived", "loss": "Loss"}
     flops = 6 * table[:, 0] * table[:, 1]
-    r = runs_from_columns({"Model Size": table[:, 0], "C": flops, "val_loss": table[:, 2]})
+    r = from_columns({"Model Size": table[:, 0], "C": flops, "val_loss": table[:, 2]})
     assert r.derived == ("tokens D = C / (6 N) (no tokens column)",)
     np.testing.assert_array_equal(r.tokens, flops / (6 * table[:, 0]))
 
 
 def test_columns_and_a_file_give_the_same_runs(tmp_path):
-    r = read_runs(str(SVG), max_loss=3.42)
+    r = read(str(SVG), max_loss=3.42)
     with SVG.open(newline="") as f:
         rows = list(csv.DictReader(f))
     columns = {name: [row[name] for row in rows] for name in rows[0]}  # strings, as read
-    c = runs_from_columns(columns, max_loss=3.42, source="svg")
+    c = from_columns(columns, max_loss=3.42, source="svg")
     for name in ("params", "tokens", "flops", "loss"):
         np.testing.assert_array_equal(getattr(c, name), getattr(r, name))
     assert (c.columns, c.derived, c.notes) == (r.columns, r.derived, r.notes)
@@ -712,13 +724,13 @@ def test_columns_and_a_file_give_the_same_runs(tmp_path):
 def test_columns_fake_dataframe():
     n, d, y = (list(c) for c in zip(*ROWS, strict=True))
     frame = FakeFrame({"run": [f"r{i}" for i in range(12)], "N": n, "D": d, "loss": y})
-    r = runs_from_columns(frame)  # the text column is not one of ours: ignored
+    r = from_columns(frame)  # the text column is not one of ours: ignored
     assert_rows(r)
     assert r.columns["params"] == "N"
 
 
 def test_columns_cells_read_as_in_a_file():
-    r = runs_from_columns(
+    r = from_columns(
         {"params": ["70B", "400M", "1,000,000"], "tokens": [1.4e12, "8e9", 3e9], "loss": [2, 3, 4]},
         min_rows=1,
     )
@@ -731,7 +743,7 @@ def test_columns_options_and_filters():
     columns = {"size": n, "tok": d, "train loss": y + 1, "val loss": y}
     e = columns_error(columns)
     assert "both look like the loss; choose one with `loss_col`" in e.message
-    r = runs_from_columns(
+    r = from_columns(
         columns, params_col="size", tokens_col="tok", loss_col="val loss", max_loss=3.45, min_rows=1
     )
     np.testing.assert_array_equal(r.loss, y[y <= 3.45])
@@ -811,14 +823,15 @@ def million_rows(tmp_path_factory):
     return str(path), first
 
 
+@pytest.mark.slow
 def test_a_million_rows_in_little_memory(million_rows):
     path, first = million_rows
     start = time.perf_counter()
-    read_runs(path, max_loss=3.0)
+    read(path, max_loss=3.0)
     seconds = time.perf_counter() - start  # untraced: tracing slows each line numpy reads
     tracemalloc.start()
     try:
-        r = read_runs(path, max_loss=3.0)
+        r = read(path, max_loss=3.0)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -829,3 +842,89 @@ def test_a_million_rows_in_little_memory(million_rows):
     np.testing.assert_array_equal(r.loss[-kept_per_chunk:], first[first[:, 3] <= 3.0, 3])
     assert peak < 300e6, f"peak {peak / 1e6:.0f} MB"
     assert seconds < 30, f"{seconds:.1f} s"
+
+
+# ------------------------------------------------------------------ a group column
+
+
+def grouped_table(cells: list[str]) -> str:
+    """ROWS with an `arm` column holding `cells` (one per row)."""
+    lines = ["arm,params,tokens,loss"]
+    lines += [f"{arm},{n!r},{d!r},{y!r}" for arm, (n, d, y) in zip(cells, ROWS, strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+def test_groups_are_read_in_the_same_pass_as_the_runs(tmp_path, monkeypatch):
+    opened = []
+    real = tables.opened
+
+    def counted(*args, **kwargs):
+        opened.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tables, "opened", counted)
+    arms = ["a"] * 6 + ["b"] * 6
+    path = write(tmp_path, grouped_table(arms))
+    g = runs_module.read_grouped_runs(path, ReadOptions(max_loss=3.85), "ARM")
+    assert opened == [path]  # one read of the file: runs and groups from one parse
+    assert g.group_col == "arm" and g.groups == tuple(arms)
+    assert g.runs.n_read == 12 and g.runs.n_kept == 10  # the filters keep rows, not groups
+    assert [arms[i] for i in g.runs.rows_kept] == ["a"] * 4 + ["b"] * 6
+    np.testing.assert_array_equal(g.runs.loss, np.array(ROWS)[2:, 2])
+
+
+def test_a_bad_cell_of_a_grouped_table_is_reported_once_at_its_line(tmp_path):
+    arms = ["a"] * 12
+    text = grouped_table(arms).replace("\na,400000000.0,", "\na,4e8x,", 1)
+    with pytest.raises(InputError) as e:
+        runs_module.read_grouped_runs(write(tmp_path, text), DEFAULT_READ, "arm")
+    assert e.value.message.startswith(f"{tmp_path / 'runs.csv'}:5: column 'params': '4e8x'")
+    assert e.value.field is None
+    arms[3] = " "
+    path = write(tmp_path, grouped_table(arms))
+    with pytest.raises(InputError) as e:
+        runs_module.read_grouped_runs(path, DEFAULT_READ, "arm")
+    assert (e.value.field, e.value.message) == (
+        "group",
+        f"{path}:5: the 'arm' cell is empty; every run needs its group",
+    )
+    with pytest.raises(InputError) as e:
+        runs_module.read_grouped_runs(path, DEFAULT_READ, "branch")
+    assert e.value.field == "group" and e.value.message.startswith("no column 'branch' in")
+
+
+def test_groups_of_stdin_and_of_columns(tmp_path):
+    from chinchilla_cli import groups, logs
+
+    arms = ["a"] * 6 + ["b"] * 6
+    stdin = io.StringIO(grouped_table(arms))
+    g = logs.read_grouped_table("-", DEFAULT_READ, "arm", stdin=stdin)
+    assert g is not None and g.groups == tuple(arms) and g.runs.source == "<stdin>"
+    columns = {"arm": arms, **{k: [r[i] for r in ROWS] for i, k in enumerate(("N", "D", "L"))}}
+    c = runs_module.grouped_runs_from_columns(columns, DEFAULT_READ, "arm")
+    assert c.groups == g.groups
+    np.testing.assert_array_equal(c.runs.loss, g.runs.loss)
+    columns["arm"] = [*arms[:3], None, *arms[4:]]
+    with pytest.raises(InputError) as e:
+        runs_module.grouped_runs_from_columns(columns, DEFAULT_READ, "arm")
+    assert e.value.message == "<columns>: row 3: the 'arm' cell is empty; every run needs its group"
+    with pytest.raises(InputError) as e:  # fewer than ten runs in a group
+        groups.read_groups(write(tmp_path, grouped_table(arms)), "arm", "b", DEFAULT_READ)
+    assert e.value.field == "group" and "arm = 'b' has 6 runs after the filters" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        (ReadOptions(reduce="min"), "reduce"),
+        (ReadOptions(batch_tokens=1e6), "batch_tokens"),
+        (ReadOptions(schedule_tokens=1e9), "schedule_tokens"),
+    ],
+)
+def test_a_table_of_runs_refuses_the_log_settings(tmp_path, options, field):
+    with pytest.raises(InputError) as e:
+        read_runs(write(tmp_path, table()), options)
+    assert e.value.field == field and "applies to training logs" in e.value.message
+    with pytest.raises(InputError) as e:
+        runs_from_columns({"N": [1e8] * 12, "D": [1e9] * 12, "loss": [3.0] * 12}, options)
+    assert e.value.field == field

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from chinchilla_cli.accuracy import TASKS
 from chinchilla_cli.cli._options import POSITIVE, ForceOpt, JsonOpt, quantity, refuse_idle_outputs
 from chinchilla_cli.fit_defaults import CI_LEVEL, FLOPS_TOLERANCE, HUBER_DELTA
+from chinchilla_cli.metrics import TASKS
 
 
 def fit(

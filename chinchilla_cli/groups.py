@@ -1,0 +1,127 @@
+"""The groups of runs an intervention compares (`fit`'s `vs` and `group`), as read: one
+table split by its group column (the column read in the same pass as the runs), or one
+table (or training log) per group. interventions.py fits and compares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chinchilla_cli import logs, tables
+from chinchilla_cli.errors import InputError
+from chinchilla_cli.read_options import ReadOptions
+from chinchilla_cli.runs import MIN_RUNS, GroupedRuns, Runs, grouped_runs_from_columns
+
+__all__ = ["Group", "Sources", "read_files", "read_groups"]
+
+Sources = str | Path | Mapping[str, Any]  # a file ("-": stdin), or a mapping of columns
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group's runs as read, and its label."""
+
+    label: str
+    runs: Runs
+    log: logs.TrainingLog | None
+
+
+def read_groups(
+    runs: Sources, column: str, baseline: str | None, options: ReadOptions
+) -> list[Group]:
+    """One table split by the values of `column`: the baseline first (`baseline`, else
+    the first value in row order), then the others in order of appearance. Each group
+    needs MIN_RUNS runs after the filters."""
+    if isinstance(runs, (str, Path)):
+        path = str(runs)
+        grouped = logs.read_grouped_table(path, options, column)
+        if grouped is None:
+            raise InputError(
+                f"{tables.source_name(path)} is a training log; a group column splits a table "
+                "of runs (one row per run): give each group's log as its own file with `vs`",
+                field="group",
+            )
+    else:
+        if options.run_col is not None:
+            raise InputError(
+                "a group column splits a table of runs, not a training log", field="group"
+            )
+        grouped = grouped_runs_from_columns(runs, options, column, source="<columns>")
+    return _split(grouped, column, baseline)
+
+
+def _split(grouped: GroupedRuns, column: str, baseline: str | None) -> list[Group]:
+    table = grouped.runs
+    labels = np.array(grouped.groups, dtype=object)
+    kept = labels if table.rows_kept is None else labels[table.rows_kept]
+    order = list(dict.fromkeys(grouped.groups))
+    if baseline is not None:
+        if baseline not in order:
+            raise InputError(
+                f"no run has {column} = {baseline!r}; its values: {', '.join(order[:20])}",
+                field="baseline",
+            )
+        order.remove(baseline)
+        order.insert(0, baseline)
+    if len(order) < 2:
+        raise InputError(
+            f"every run of {table.source} has {column} = {order[0]!r}; comparing needs two groups",
+            field="group",
+        )
+    groups = []
+    for value in order:
+        keep = kept == value
+        n = int(keep.sum())
+        if n < MIN_RUNS:
+            raise InputError(
+                f"{column} = {value!r} has {n} run{'s' if n != 1 else ''} after the "
+                f"filters; each group needs at least {MIN_RUNS} to fit",
+                field="group",
+            )
+        n_read = int(np.count_nonzero(labels == value))
+        source = f"{table.source} [{column} = {value}]"
+        groups.append(Group(value, _subset(table, keep, source, n_read), None))
+    return groups
+
+
+def _subset(runs: Runs, keep: np.ndarray, source: str, n_read: int) -> Runs:
+    """The kept runs where `keep`, as a table of its own (every per-run array cut)."""
+    n = runs.n_kept
+    cut = {
+        f.name: value[keep]
+        for f in fields(runs)
+        if isinstance(value := getattr(runs, f.name), np.ndarray) and value.shape[:1] == (n,)
+    }
+    kept = int(keep.sum())
+    return replace(runs, **cut, source=source, n_read=n_read, n_dropped=n_read - kept)
+
+
+def read_files(first: Sources, others: Sequence[Sources], options: ReadOptions) -> list[Group]:
+    """One group per source (a file, stdin once, or a mapping of columns), labelled by
+    its source (numbered when two are the same)."""
+    out = []
+    sources = [first, *others]
+    if sum(1 for s in sources if isinstance(s, (str, Path)) and str(s) == "-") > 1:
+        raise InputError("stdin (-) can be read once; give the other runs as files", field="vs")
+    for i, src in enumerate(sources):
+        if isinstance(src, (str, Path)):
+            table, log = logs.read_table(str(src), options)
+        elif isinstance(src, Mapping) or hasattr(src, "keys"):
+            name = "<columns>" if i == 0 else f"<vs {i}>"
+            table, log = logs.table_from_columns(src, options, source=name)
+        else:
+            raise InputError(
+                f"{type(src).__name__} is not runs; give a file path or a table of columns",
+                field="vs",
+            )
+        out.append(Group(table.source, table, log))
+    labels = [g.label for g in out]
+    for i, label in enumerate(labels):
+        if label in labels[:i]:
+            out[i] = replace(out[i], label=f"{label} ({i + 1})")
+    return out

@@ -374,7 +374,6 @@ class Comparison:
     findings: tuple[str, ...]
     notes: tuple[str, ...]
     all_laws: bool = False  # whether `loss_laws` holds every preset (a column each)
-    written: tuple[tuple[str, str | None], ...] = (("plot", None),)  # files written: (key, path)
 
     @property
     def efficiency_measure(self) -> str:
@@ -393,7 +392,6 @@ class Comparison:
             "models": [r.to_dict() for r in self.rows],
             "findings": list(self.findings),
             "notes": list(self.notes),
-            **dict(self.written),
         }
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
@@ -442,7 +440,7 @@ def compare(
     Each config is a model preset ("gopher"), "N@D" or "label=N@D" ("mine=13B@2.6T"), or a
     Config; `file` adds the runs of a YAML list. `all_laws` adds every preset law's loss.
     """
-    from chinchilla_cli.planning import resolve_law
+    from chinchilla_cli.laws import resolve_law
 
     runs = [c if isinstance(c, Config) else parse_config(c) for c in configs]
     file_notes: list[str] = []

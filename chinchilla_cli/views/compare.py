@@ -9,7 +9,7 @@ from rich.text import Text
 
 from chinchilla_cli.comparison import Comparison
 from chinchilla_cli.quantity import human, sci
-from chinchilla_cli.views import titled_table, words, written_lines
+from chinchilla_cli.views import titled_table, words
 
 DASH = "—"
 
@@ -159,7 +159,6 @@ def compare_view(cmp: Comparison) -> RenderableType:
         parts.append(Text(""))
     paragraphs: list[RenderableType] = [Text(words(sentence)) for sentence in cmp.findings]
     paragraphs += [Text.assemble(("note: ", "bold yellow"), words(note)) for note in cmp.notes]
-    paragraphs += written_lines(cmp.written)
     for i, p in enumerate(paragraphs):
         parts += [p] if i == len(paragraphs) - 1 else [p, Text("")]
     return Group(*parts)

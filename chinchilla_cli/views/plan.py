@@ -9,11 +9,12 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from chinchilla_cli.advice import CRITICAL_BATCH_NOTE, HyperparameterAdvice
 from chinchilla_cli.architecture import Architecture
 from chinchilla_cli.moe import MoEArchitecture
-from chinchilla_cli.planning import CRITICAL_BATCH_NOTE, Frontier, HyperparameterAdvice, Plan
+from chinchilla_cli.planning import Frontier, Plan
 from chinchilla_cli.quantity import human, sci
-from chinchilla_cli.views import days, kv_table, titled_table, warnings_block, words, written_lines
+from chinchilla_cli.views import days, kv_table, titled_table, warnings_block, words
 
 BUDGET_SOURCES = {
     "flops": "given",
@@ -230,7 +231,6 @@ def plan_view(plan: Plan) -> RenderableType:
         parts.append(Text(words("Assumptions: " + "; ".join(plan.assumptions)), style="dim"))
     if plan.warnings:
         parts.append(warnings_block(plan.warnings))
-    parts += written_lines(plan.written)
     return Group(*parts)
 
 
@@ -396,7 +396,6 @@ def brief_view(plan: Plan) -> RenderableType:
     parts: list[RenderableType] = [headline(plan), Text(""), kv_table("Plan", rows)]
     if plan.warnings:
         parts.append(warnings_block(plan.warnings))
-    parts += written_lines(plan.written)
     return Group(*parts)
 
 
@@ -525,26 +524,21 @@ def frontier_view(frontier: Frontier) -> RenderableType:
     t = titled_table(f"Compute-optimal frontier ({law.name})")
     for col in ("C FLOPs", "N", "D", "D/N", "loss"):
         t.add_column(col, justify="right")
-    banded = any(r.get("uncertainty") for r in rows)
+    banded = any(r.uncertainty for r in rows)
     if banded:
         t.add_column("N interval", justify="right", no_wrap=True)
-    metric = next((r["accuracy"]["metric"] for r in rows if r.get("accuracy")), None)
+    metric = next((r.accuracy.metric for r in rows if r.accuracy), None)
     if metric is not None:
         t.add_column(f"{metric}, %", justify="right", no_wrap=True)
     for r in rows:
-        loss = "—" if r["loss"] is None else f"{r['loss']:.4f}"
-        cells = [
-            sci(r["flops"]),
-            human(r["params"]),
-            human(r["tokens"]),
-            f"{r['tokens_per_param']:.1f}",
-            loss,
-        ]
+        a = r.run
+        loss = "—" if r.loss is None else f"{r.loss:.4f}"
+        cells = [sci(a.flops), human(a.params), human(a.tokens), f"{a.tokens_per_param:.1f}", loss]
         if banded:
-            u = r.get("uncertainty")
-            cells.append(f"{human(u['params'][0])} to {human(u['params'][1])}" if u else "")
+            u = r.uncertainty
+            cells.append(f"{human(u.params.low)} to {human(u.params.high)}" if u else "")
         if metric is not None:
-            cells.append(_metric_cell(r["accuracy"]))
+            cells.append(_metric_cell(r.accuracy.to_dict()) if r.accuracy else "")
         t.add_row(*cells)
     return t
 

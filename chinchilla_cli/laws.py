@@ -144,6 +144,12 @@ class LossTerms:
 
 @dataclass(frozen=True)
 class ParametricLaw:
+    """L(N, D) = E + A / N^alpha + B / D^beta (Hoffmann et al. 2022, eq. 2): the loss
+    predicted for N parameters trained on D tokens, with its compute-optimal frontier.
+    Optionally bootstrap `samples` (E, A, B, alpha, beta rows) for intervals, the
+    repeated-data constants of Muennighoff et al. 2023 (`R_D_star`, `R_N_star`), the
+    range of the runs it was fitted to, and a task-metric forecast (`accuracy`)."""
+
     name: str
     E: float
     A: float

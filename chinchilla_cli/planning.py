@@ -508,7 +508,7 @@ def plan_assumptions(
     if shape.family == "moe":
         out.append(shape.moe_assumption())
     out.append(
-        f"{shape.family} shapes, vocabulary {shape.vocab:,}, sequence {shape.seq_len:,}, "
+        f"{shape.family} shapes, vocabulary {shape.vocab_size:,}, sequence {shape.seq_len:,}, "
         + given(
             f"sketch target d_model/layers {shape.aspect_ratio:g}",
             "aspect_ratio" in shape.defaulted,

@@ -61,11 +61,11 @@ class ShapeSpec:
     and sequence in tokens, the target d_model / layers, key/value heads (llama, moe),
     and for a mixture of experts the routed `experts`, `top_k` of them per token,
     `shared_experts` always on and each expert's width `expert_ffw` (None: the dense
-    width over top_k + shared_experts). `vocab_size` None takes the family's default.
+    width over top_k + shared_experts). `vocab_size` 0 takes the family's default.
     """
 
     family: str = DEFAULT_FAMILY
-    vocab_size: int | None = None
+    vocab_size: int = 0
     seq_len: int = DEFAULT_SEQ_LEN
     aspect_ratio: float = DEFAULT_ASPECT_RATIO
     kv_heads: int = DEFAULT_KV_HEADS
@@ -80,7 +80,7 @@ class ShapeSpec:
         if family is None:
             raise InputError(unknown("family", str(self.family), SHAPE_FAMILIES), field="arch")
         object.__setattr__(self, "family", family)
-        if self.vocab_size is None:
+        if self.vocab_size == 0:
             object.__setattr__(self, "vocab_size", DEFAULT_VOCAB[family])
         for name in ("vocab_size", "seq_len", "kv_heads", "experts", "top_k", "expert_ffw"):
             require(getattr(self, name), _ARGUMENT.get(name, name), integer=True)
@@ -152,7 +152,7 @@ class ShapeSpec:
             )
         spec = cls(
             family,
-            vocab,
+            0 if vocab is None else vocab,
             DEFAULT_SEQ_LEN if seq_len is None else seq_len,
             DEFAULT_ASPECT_RATIO if aspect_ratio is None else aspect_ratio,
             DEFAULT_KV_HEADS if kv_heads is None else kv_heads,
@@ -169,12 +169,6 @@ class ShapeSpec:
                 field="kv_heads",
             )
         return spec
-
-    @property
-    def vocab(self) -> int:
-        """The vocabulary size, resolved (never None once built)."""
-        assert self.vocab_size is not None
-        return self.vocab_size
 
     def sketch(self, params: float) -> Architecture | MoEArchitecture:
         """A model of this shape with about `params` (active) parameters."""

@@ -185,7 +185,7 @@ class Sweep:
 
     @property
     def vocab_size(self) -> int:
-        return self.shape.vocab
+        return self.shape.vocab_size
 
     @property
     def seq_len(self) -> int:
@@ -427,7 +427,7 @@ def sweep(
         "C = 6·N·D",
         *hardware.assumptions(on, with_goodput=False),
         "runs one after another on the whole cluster",
-        f"{sketches.family} shapes, vocabulary {sketches.vocab:,}, sequence "
+        f"{sketches.family} shapes, vocabulary {sketches.vocab_size:,}, sequence "
         f"{sketches.seq_len:,}, d_model/layers ≈ {sketches.aspect_ratio:g}",
     ]
     if sketches.family == "moe":

@@ -82,8 +82,8 @@ def law_table(cmp: Comparison) -> Table:
         for r in cmp.rows:
             t.add_row(
                 r.config.name,
-                human(r.optimal.params),
-                human(r.optimal.tokens),
+                human(r.compute_optimal.params),
+                human(r.compute_optimal.tokens),
                 _ratio(r.params_ratio),
                 _ratio(r.tokens_ratio),
                 f"{r.allocation_distance:.2f}",
@@ -109,9 +109,9 @@ def law_table(cmp: Comparison) -> Table:
             ]
         eff = r.compute_efficiency
         cells += [
-            human(r.optimal.params),
-            human(r.optimal.tokens),
-            _loss(r.optimal_loss),
+            human(r.compute_optimal.params),
+            human(r.compute_optimal.tokens),
+            _loss(r.compute_optimal_loss),
             DASH if eff is None else f"{eff:.2f}",
             _loss(r.data_ceiling_loss),
         ]

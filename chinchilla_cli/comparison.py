@@ -101,7 +101,7 @@ def preset_config(name: str, what: str = "configs") -> Config:
     models = load_presets("models")
     key = match(name.strip(), models)
     if key is None:
-        listing = f"see `chinchilla presets models`; or write a run as {CONFIG_SYNTAX}"
+        listing = "see `chinchilla presets models`; or write a run as N@D, e.g. 13B@2.6T"
         raise InputError(unknown("model", name, models, listing), field=what)
     e = models[key]
     where = f"presets/models.yaml:{key}"

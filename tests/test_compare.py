@@ -99,7 +99,9 @@ def test_gopher_and_chinchilla_under_hoffmann2022(run_json):
     assert parts == pytest.approx(g["loss"])
     for m in (g, c):
         # the optimum spends the same compute and predicts no more loss than the run
-        assert 6 * m["compute_optimal_params"] * m["compute_optimal_tokens"] == pytest.approx(m["flops"], rel=1e-12)
+        assert 6 * m["compute_optimal_params"] * m["compute_optimal_tokens"] == pytest.approx(
+            m["flops"], rel=1e-12
+        )
         assert m["compute_optimal_loss"] <= m["loss"]
         assert 0 < m["compute_efficiency"] <= 1
         assert m["least_flops_for_loss"] == pytest.approx(m["compute_efficiency"] * m["flops"])
@@ -225,7 +227,9 @@ def test_allocation_only_law(run_json, run):
             assert m[key] is None, key
         assert m["losses"] == {}
         assert m["compute_optimal_params"] == pytest.approx(law.optimal_params(m["flops"]))
-        assert m["allocation_ratio"]["params"] == pytest.approx(m["params"] / m["compute_optimal_params"])
+        assert m["allocation_ratio"]["params"] == pytest.approx(
+            m["params"] / m["compute_optimal_params"]
+        )
     g, c = by_name(d)["gopher"], by_name(d)["chinchilla"]
     assert g["allocation_distance"] > 1.0 > 0.1 > c["allocation_distance"]
     assert any("allocation distance" in f for f in d["findings"])

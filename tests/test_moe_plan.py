@@ -64,7 +64,11 @@ def test_moe_plan_view_says_active_and_total(run):
         (("--arch", "moe", "--experts", "8", "--top-k", "9"), "--top-k", "accepted: 1 to 8"),
         (("--arch", "moe", "--experts", "0", "--top-k", "1"), "--experts", ""),
         (("--precision", "fp8"), "--precision", "--chips"),
-        (("--chips", "8", "--days", "1", "--precision", "fp16"), "--precision", "did you mean bf16"),
+        (
+            ("--chips", "8", "--days", "1", "--precision", "fp16"),
+            "--precision",
+            "did you mean bf16",
+        ),
         (
             ("--chips", "8", "--days", "1", "--accelerator", "a100-80gb", "--precision", "fp8"),
             "--precision",

@@ -51,6 +51,17 @@ def quantity(
     return parse
 
 
+def text(what: str) -> Callable[[str], str]:
+    """A parser that keeps the string; typer shows its name, `what`, where an argument's
+    help would otherwise say `<str>`."""
+
+    def parse(value: str) -> str:
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
 POSITIVE = quantity()
 POSITIVE_INT = quantity(integer=True)
 FRACTION = quantity(maximum=1.0)

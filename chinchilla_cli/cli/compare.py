@@ -6,14 +6,22 @@ from typing import Annotated
 
 import typer
 
-from chinchilla_cli.cli._options import ForceOpt, JsonOpt, LawOpt, PlotOpt, refuse_idle_outputs
+from chinchilla_cli.cli._options import (
+    ForceOpt,
+    JsonOpt,
+    LawOpt,
+    PlotOpt,
+    refuse_idle_outputs,
+    text,
+)
 
 
 def compare(
     configs: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[NAME|N@D|LABEL=N@D]...",
+            metavar="CONFIGS",
+            parser=text("NAME|N@D|LABEL=N@D"),
             help="Runs to compare: model presets (e.g. gopher chinchilla; see `chinchilla "
             "presets models`) and/or N@D or label=N@D, N parameters trained on D tokens "
             "(e.g. mine=13B@2.6T).",

@@ -410,7 +410,7 @@ def test_plan_does_not_import_compare():
 @pytest.mark.parametrize(
     "args, needle",
     [
-        (["gopherr"], "known: gpt-3, gopher, chinchilla"),
+        (["gopherr"], "did you mean gopher?"),
         (["13B@"], "not a configuration"),
         (["13B@2.6T@1"], "not a configuration"),
         (["mine=13B"], "not a configuration"),

@@ -270,3 +270,23 @@ def test_plan_refuses_brief_json_before_writing_the_plot(run, tmp_path):
     assert r.exit_code == 2
     assert "--brief" in r.stderr
     assert not figure.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", "--flops", "1e22"],
+        ["plan", "--chips", "64", "--days", "3", "--arch", "moe", "--experts", "8", "--top-k", "2"],
+        ["sweep", "--budgets", "1e19:1e21:3"],
+    ],
+)
+def test_plain_plan_and_sweep_load_no_numpy(args):
+    code = (
+        "import sys\n"
+        "from chinchilla_cli.cli import main\n"
+        f"sys.argv = ['chinchilla', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('numpy', 'scipy') if m in sys.modules), file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip().splitlines()[-1] == "[]"

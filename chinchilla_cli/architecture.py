@@ -1,4 +1,5 @@
-"""Transformer shapes: parameter count, FLOPs per token, and a sketch for a target size.
+"""Transformer shapes: parameter count, FLOPs per token, and a sketch for a target size;
+the 6 of C = 6 N D (FLOPS_PER_PARAM_TOKEN, which laws.py builds on).
 
 Two families:
 - "chinchilla" (Hoffmann et al. 2022, Table A9): dense MLP with ffw = 4 d_model, head

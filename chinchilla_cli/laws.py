@@ -1,11 +1,13 @@
 """Scaling laws: how loss depends on parameters N and tokens D, and the allocation
 of a FLOP budget C = 6 N D that they imply.
 
-Three kinds, one interface (`optimal_params`, `optimal_tokens`, `flops_for_params`,
+Four kinds, one interface (`optimal_params`, `optimal_tokens`, `flops_for_params`,
 `flops_for_tokens`, `loss`):
 - ParametricLaw: Hoffmann et al. 2022 Approach 3, L = E + A/N^alpha + B/D^beta.
 - AllocationLaw: N_opt = k C^a, no loss (Approaches 1 and 2).
 - KaplanLaw: Kaplan et al. 2020's allocation and loss (non-embedding N).
+- DeepSeekLaw: DeepSeek 2024's allocation in model scale M (C = M D).
+`resolve_law` turns a preset name, a YAML path or None (the default) into a law.
 """
 
 from __future__ import annotations

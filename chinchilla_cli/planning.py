@@ -56,7 +56,6 @@ if TYPE_CHECKING:  # a plan loads the forecast only when its law carries one
     from chinchilla_cli.accuracy import AccuracyForecast
 
 RECOMMENDATIONS = ("compute-optimal", "data-constrained", "inference-aware", "as-given")
-BUDGET_ARGUMENTS = ("flops", "params", "tokens", "target_loss", "chips with days or hours")
 
 
 @dataclass(frozen=True)

@@ -359,7 +359,8 @@ def cluster_spec(
     """`spec`, or the one the flat arguments describe (not both); a setting given for a
     plan without a cluster is refused."""
     if not has_cluster:
-        for argument, value in settings.items():
+        named = {**settings, "cluster": spec}
+        for argument, value in named.items():
             if value is not None:
                 raise InputError(
                     "describes the cluster, and this plan has none: give `chips` or "

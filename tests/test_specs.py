@@ -95,6 +95,13 @@ def test_plan_and_sweep_take_spec_objects_as_the_flat_arguments():
     assert swept.to_dict() == sweep("1e19,1e20", arch="llama", mfu=0.5).to_dict()
 
 
+def test_a_cluster_spec_needs_a_plan_with_a_cluster():
+    with pytest.raises(InputError) as e:
+        plan(flops=1e22, cluster=ClusterSpec())
+    assert e.value.field == "cluster"
+    assert plan(flops=1e22, deadline_days=30, cluster=ClusterSpec()).budget.cluster is not None
+
+
 def test_a_spec_and_its_flat_settings_are_not_both_given():
     with pytest.raises(InputError) as e:
         plan(flops=1e22, shape=ShapeSpec(), aspect_ratio=50)

@@ -1,4 +1,6 @@
-"""Typer option parsers: numbers with units and bounds; messages name the option."""
+"""Typer option parsers (numbers with units and bounds; messages name the option) and
+the option declarations commands share: the cluster (specs.ClusterSpec) and the sketch's
+shape (specs.ShapeSpec) for `plan` and `sweep`, the law, the figure, --json, --force."""
 
 from __future__ import annotations
 

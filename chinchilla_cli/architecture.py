@@ -1,4 +1,5 @@
-"""Transformer shapes: parameter count, FLOPs per token, and a sketch for a target size.
+"""Transformer shapes: parameter count, FLOPs per token, and a sketch for a target size;
+the 6 of C = 6 N D (FLOPS_PER_PARAM_TOKEN, which laws.py builds on).
 
 Two families:
 - "chinchilla" (Hoffmann et al. 2022, Table A9): dense MLP with ffw = 4 d_model, head
@@ -18,10 +19,10 @@ Two families:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.solvers import solve_increasing
 
 DEFAULT_ASPECT_RATIO = 100.0  # d_model / layers; Table A9 spans 43-109, Chinchilla 102
@@ -35,6 +36,9 @@ DEFAULT_FAMILY = "chinchilla"
 
 
 TRAINING_PER_FORWARD = 3.0  # training FLOPs per forward FLOP: the backward costs twice it
+# C = 6 N D: forward 2ND plus backward 4ND (the laws count compute this way; laws.py
+# re-exports it, and sits above this module)
+FLOPS_PER_PARAM_TOKEN = 2.0 * TRAINING_PER_FORWARD
 
 
 def context_attention_flops(seq_len: int, heads: int, qk_width: int, v_width: int) -> int:
@@ -153,6 +157,16 @@ def head_dim_for(d_model: int) -> int:
     return 64 if d_model <= 1024 else 128
 
 
+def swiglu_width(d_model: int) -> int:
+    """SwiGLU: 8/3 d keeps the MLP's parameters at 8 d², rounded up to a multiple of 256."""
+    return 256 * math.ceil(8 * d_model / 3 / 256)
+
+
+def kv_heads_for(heads: int, kv_heads: int) -> int:
+    """Key/value heads must divide the query heads: the largest such count <= kv_heads."""
+    return math.gcd(heads, min(kv_heads, heads))
+
+
 def shape(
     n_layers: int,
     d_model: int,
@@ -165,11 +179,59 @@ def shape(
     hd = head_dim_for(d_model)
     heads = d_model // hd
     if family == "llama":
-        # SwiGLU: 8/3 d keeps the MLP's parameters at 8 d², rounded up to a multiple of 256
-        ffw = 256 * math.ceil(8 * d_model / 3 / 256)
-        kv = math.gcd(heads, min(kv_heads, heads))  # kv heads must divide the query heads
+        kv = kv_heads_for(heads, kv_heads)
+        ffw = swiglu_width(d_model)
         return Architecture(n_layers, d_model, heads, hd, ffw, vocab_size, seq_len, kv, "llama")
     return Architecture(n_layers, d_model, heads, hd, 4 * d_model, vocab_size, seq_len)
+
+
+class Counted(Protocol):
+    """A shape with an (active) parameter count and a d_model / layers."""
+
+    @property
+    def active_params(self) -> int: ...
+
+    @property
+    def aspect_ratio(self) -> float: ...
+
+
+Shaped = TypeVar("Shaped", bound=Counted)
+WIDTH_WINDOW = 4  # legal widths tried either side of the continuous solution
+ASPECT_PENALTY = 0.1  # weight of |log(aspect / asked)| against |log(count / target)|
+
+
+def fit_shape(
+    params: float,
+    width: float,
+    build: Callable[[int, int], Shaped],
+    aspect_ratio: float,
+    group: int = 1,
+    first_layers: int = 1,
+) -> Shaped:
+    """The shape `build(layers, d_model)` whose active count is nearest `params`.
+
+    Try the legal widths near the continuous solution `width` (multiples of the head
+    size, times `group` heads) with the depth that best fits the target, from
+    `first_layers` up; a penalty on the aspect ratio keeps neighbouring sizes from
+    jumping between shapes."""
+    best: tuple[float, Shaped] | None = None
+    for hd in (64, 128):
+        step = hd * group
+        base = round(width / step)
+        for m in range(max(1, base - WIDTH_WINDOW), base + WIDTH_WINDOW + 1):
+            d = m * step
+            if head_dim_for(d) != hd:
+                continue
+            first = build(first_layers, d).active_params
+            per_layer = build(first_layers + 1, d).active_params - first
+            arch = build(first_layers + max(0, round((params - first) / per_layer)), d)
+            score = abs(math.log(arch.active_params / params)) + ASPECT_PENALTY * abs(
+                math.log(arch.aspect_ratio / aspect_ratio)
+            )
+            if best is None or score < best[0]:
+                best = (score, arch)
+    assert best is not None
+    return best[1]
 
 
 def sketch(
@@ -182,33 +244,19 @@ def sketch(
 ) -> Architecture:
     """A shape of about `params` parameters with d_model / layers near `aspect_ratio`.
 
-    Solve vocab·d + 13·d³/r = N for the width, then try nearby legal widths (multiples
-    of the head size) with the depth that best fits N, and keep the closest count;
-    a penalty on the aspect ratio keeps neighbouring sizes from jumping between shapes.
+    Solve vocab·d + 13·d³/r = N for the width, then keep the nearest legal shape
+    (`fit_shape`).
     """
     vocab = vocab_size if vocab_size is not None else DEFAULT_VOCAB[family]
     emb = 1 if family != "llama" else 2
     # continuous width for N = emb·vocab·d + 13·d³/r (12·d³/r for the llama count, close enough)
     lo = solve_increasing(lambda d: emb * vocab * d + 13.0 * d**3 / aspect_ratio, params, 1.0, 1e7)
-    best: tuple[float, Architecture] | None = None
     # llama: whole groups of kv_heads query heads, so widths step by head size x kv heads
     group = kv_heads if family == "llama" else 1
-    for hd in (64, 128):
-        step = hd * group
-        base = round(lo / step)
-        for m in range(max(1, base - 3), base + 4):
-            d = m * step
-            if head_dim_for(d) != hd:
-                continue
-            one_layer = shape(1, d, vocab, seq_len, family, kv_heads)
-            per_layer = one_layer.params - shape(0, d, vocab, seq_len, family, kv_heads).params
-            fixed = one_layer.params - per_layer
-            layers = max(1, round((params - fixed) / per_layer))
-            arch = shape(layers, d, vocab, seq_len, family, kv_heads)
-            score = abs(math.log(arch.params / params)) + 0.1 * abs(
-                math.log((d / layers) / aspect_ratio)
-            )
-            if best is None or score < best[0]:
-                best = (score, arch)
-    assert best is not None
-    return best[1]
+    return fit_shape(
+        params,
+        lo,
+        lambda layers, d: shape(layers, d, vocab, seq_len, family, kv_heads),
+        aspect_ratio,
+        group,
+    )

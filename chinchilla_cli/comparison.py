@@ -40,7 +40,8 @@ from chinchilla_cli.laws import (
     preset_law_names,
 )
 from chinchilla_cli.moe import MoEArchitecture, moe_from_mapping
-from chinchilla_cli.presets import describe_unknown, load_presets, read_yaml_file
+from chinchilla_cli.names import did_you_mean, match, unknown
+from chinchilla_cli.presets import load_presets, read_yaml_file
 from chinchilla_cli.quantity import ACCEPTED, check_magnitude, human, parse_quantity, sci
 
 CONFIG_SYNTAX = (
@@ -98,13 +99,10 @@ def model_names() -> list[str]:
 def preset_config(name: str, what: str = "configs") -> Config:
     """A famous run from presets/models.yaml."""
     models = load_presets("models")
-    key = name.strip().lower()
-    if key not in models:
-        raise InputError(
-            f"unknown model {name!r}; known: {', '.join(models)}; "
-            f"or write a configuration as {CONFIG_SYNTAX}",
-            field=what,
-        )
+    key = match(name.strip(), models)
+    if key is None:
+        listing = "see `chinchilla presets models`; or write a run as N@D, e.g. 13B@2.6T"
+        raise InputError(unknown("model", name, models, listing), field=what)
     e = models[key]
     where = f"presets/models.yaml:{key}"
     arch = e.get("architecture")
@@ -202,17 +200,17 @@ def configs_from_file(
         where = f"{path}: entry {i} ({str(name).strip()})"
         missing = [k for k in ("params", "tokens") if k not in entry]
         if missing:
-            unknown = sorted(set(map(str, entry)) - set(CONFIG_KEYS))
-            hint = f" (unknown: {', '.join(describe_unknown(k, CONFIG_KEYS) for k in unknown)})"
+            extra = sorted(set(map(str, entry)) - set(CONFIG_KEYS))
+            hint = f" (unknown: {', '.join(did_you_mean(k, CONFIG_KEYS) for k in extra)})"
             raise InputError(
-                f"{where} is missing {' and '.join(missing)}{hint if unknown else ''}; {expected}",
+                f"{where} is missing {' and '.join(missing)}{hint if extra else ''}; {expected}",
                 field=what,
             )
-        unknown = sorted(set(map(str, entry)) - set(CONFIG_KEYS))
-        if unknown and notes is not None:
+        extra = sorted(set(map(str, entry)) - set(CONFIG_KEYS))
+        if extra and notes is not None:
             notes.append(
-                f"{where}: ignored unknown key{'s' * (len(unknown) > 1)} "
-                f"{', '.join(describe_unknown(k, CONFIG_KEYS) for k in unknown)}"
+                f"{where}: ignored unknown key{'s' * (len(extra) > 1)} "
+                f"{', '.join(did_you_mean(k, CONFIG_KEYS) for k in extra)}"
             )
         arch = entry.get("architecture")
         total = _size(entry["params"], "params", where, what)
@@ -246,10 +244,10 @@ def architecture_from_mapping(raw: Any, where: str, what: str = "file") -> Archi
     missing = [k for k in _ARCH_INTS if k not in raw]
     if missing:
         raise InputError(f"{where}: architecture is missing {', '.join(missing)}", field=what)
-    unknown = sorted(set(map(str, raw)) - set(_ARCH_INTS) - {"seq_len", "kv_heads", "family"})
-    if unknown:
+    extra = sorted(set(map(str, raw)) - set(_ARCH_INTS) - {"seq_len", "kv_heads", "family"})
+    if extra:
         raise InputError(
-            f"{where}: architecture has unknown key {unknown[0]!r}; expected {keys}", field=what
+            f"{where}: architecture has unknown key {extra[0]!r}; expected {keys}", field=what
         )
     family = str(raw.get("family", "chinchilla"))
     if family not in ARCH_FAMILIES:
@@ -310,27 +308,31 @@ def _optional_size(raw: Any, key: str, where: str, what: str = "file") -> float 
 
 @dataclass(frozen=True)
 class Row:
+    """One run of a comparison under the law: its predicted loss, the law's compute-
+    optimal split of the same compute 6ND and its loss, C* (the least compute reaching
+    the run's loss), the data ceiling L(inf, D), and the other laws' losses."""
+
     config: Config
     loss: LossTerms | None
-    optimal: Allocation  # the law's split of the same compute 6ND
-    optimal_loss: float | None
-    optimal_flops_for_loss: float | None  # C*
+    compute_optimal: Allocation  # the law's split of the same compute 6ND
+    compute_optimal_loss: float | None
+    least_flops_for_loss: float | None  # C*
     data_ceiling_loss: float | None
     losses: tuple[tuple[str, float], ...]  # law name -> predicted loss (the `all_laws` columns)
 
     @property
     def compute_efficiency(self) -> float | None:
-        if self.optimal_flops_for_loss is None:
+        if self.least_flops_for_loss is None:
             return None
-        return self.optimal_flops_for_loss / self.config.flops
+        return self.least_flops_for_loss / self.config.flops
 
     @property
     def params_ratio(self) -> float:
-        return self.config.params / self.optimal.params
+        return self.config.params / self.compute_optimal.params
 
     @property
     def tokens_ratio(self) -> float:
-        return self.config.tokens / self.optimal.tokens
+        return self.config.tokens / self.compute_optimal.tokens
 
     @property
     def allocation_distance(self) -> float:
@@ -351,10 +353,10 @@ class Row:
             "reported_flops": c.reported_flops,
             "loss": None if self.loss is None else self.loss.total,
             "loss_terms": None if self.loss is None else self.loss.to_dict(),
-            "optimal_params": self.optimal.params,
-            "optimal_tokens": self.optimal.tokens,
-            "optimal_loss": self.optimal_loss,
-            "optimal_flops_for_loss": self.optimal_flops_for_loss,
+            "compute_optimal_params": self.compute_optimal.params,
+            "compute_optimal_tokens": self.compute_optimal.tokens,
+            "compute_optimal_loss": self.compute_optimal_loss,
+            "least_flops_for_loss": self.least_flops_for_loss,
             "compute_efficiency": self.compute_efficiency,
             "allocation_ratio": {"params": self.params_ratio, "tokens": self.tokens_ratio},
             "allocation_distance": self.allocation_distance,
@@ -366,7 +368,9 @@ class Row:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Runs side by side under a law: what `chinchilla compare` reports."""
+    """Runs side by side under a law: what `chinchilla compare` reports. One `Row` per
+    run, the laws of the loss columns (`all_laws`), the sentences that compare the runs
+    with the law's frontier, and notes on the input."""
 
     law: Law
     rows: tuple[Row, ...]
@@ -374,7 +378,6 @@ class Comparison:
     findings: tuple[str, ...]
     notes: tuple[str, ...]
     all_laws: bool = False  # whether `loss_laws` holds every preset (a column each)
-    written: tuple[tuple[str, str | None], ...] = (("plot", None),)  # files written: (key, path)
 
     @property
     def efficiency_measure(self) -> str:
@@ -393,7 +396,6 @@ class Comparison:
             "models": [r.to_dict() for r in self.rows],
             "findings": list(self.findings),
             "notes": list(self.notes),
-            **dict(self.written),
         }
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
@@ -422,9 +424,9 @@ def make_row(law: Law, config: Config, column_laws: list[Law]) -> Row:
     return Row(
         config=config,
         loss=terms,
-        optimal=optimal,
-        optimal_loss=frontier_loss(law, config.flops),
-        optimal_flops_for_loss=None if terms is None else flops_for_loss(law, terms.total),
+        compute_optimal=optimal,
+        compute_optimal_loss=frontier_loss(law, config.flops),
+        least_flops_for_loss=None if terms is None else flops_for_loss(law, terms.total),
         data_ceiling_loss=data_ceiling(law, config.tokens),
         losses=tuple(losses),
     )
@@ -442,7 +444,7 @@ def compare(
     Each config is a model preset ("gopher"), "N@D" or "label=N@D" ("mine=13B@2.6T"), or a
     Config; `file` adds the runs of a YAML list. `all_laws` adds every preset law's loss.
     """
-    from chinchilla_cli.planning import resolve_law
+    from chinchilla_cli.laws import resolve_law
 
     runs = [c if isinstance(c, Config) else parse_config(c) for c in configs]
     file_notes: list[str] = []
@@ -638,7 +640,7 @@ def _efficiency(law: Law, rows: tuple[Row, ...]) -> list[str]:
             picks.append((best, "Closest to compute-optimal: "))
     for r, label in picks:
         eff = r.compute_efficiency or 0.0
-        c, o = r.config, r.optimal
+        c, o = r.config, r.compute_optimal
         size = (
             f"{_x(r.params_ratio)} the parameters and {_x(r.tokens_ratio)} the tokens"
             if r.params_ratio >= 1
@@ -653,13 +655,13 @@ def _efficiency(law: Law, rows: tuple[Row, ...]) -> list[str]:
         elif eff > 1:
             verdict = (
                 f"it beats the law's frontier, whose runs would need {eff:.0%} of its "
-                f"compute ({sci(r.optimal_flops_for_loss)} FLOPs) to match its predicted "
+                f"compute ({sci(r.least_flops_for_loss)} FLOPs) to match its predicted "
                 f"loss"
             )
         else:
             verdict = (
                 f"a compute-optimal run would reach its predicted loss with {eff:.0%} of "
-                f"the compute ({sci(r.optimal_flops_for_loss)} FLOPs)"
+                f"the compute ({sci(r.least_flops_for_loss)} FLOPs)"
             )
         out.append(f"{label}{c.name} (C*/C = {eff:.2f}) has {split}; {verdict}.")
     if law.kind == "kaplan":
@@ -681,7 +683,7 @@ def _allocation(law: Law, rows: tuple[Row, ...]) -> list[str]:
     far = max(rows, key=lambda r: r.allocation_distance)
     near = min(rows, key=lambda r: r.allocation_distance)
     for r, label in ((far, "Farthest from"), (near, "Closest to")):
-        c, o = r.config, r.optimal
+        c, o = r.config, r.compute_optimal
         way = (
             f"{_x(r.params_ratio)} the parameters"
             if r.params_ratio >= 1

@@ -13,6 +13,9 @@ from chinchilla_cli.solvers import boundary
 
 @dataclass(frozen=True)
 class Allocation:
+    """A training run's split of compute: N `params` trained on D `tokens`, spending
+    C = 6 N D `flops`."""
+
     params: float
     tokens: float
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chinchilla_cli.errors import InputError
-from chinchilla_cli.presets import load_presets, lookup
+from chinchilla_cli.names import match, unknown
+from chinchilla_cli.presets import load_presets
 
 DEFAULT_ACCELERATOR = "h100-sxm"
 DEFAULT_MFU = 0.40  # the middle of what large dense runs report (PaLM 46%, Llama 3 38-43%)
@@ -77,14 +78,21 @@ def accelerator_names() -> list[str]:
 
 
 def load_accelerator(name: str, what: str = "accelerator") -> Accelerator:
-    e = lookup("hardware", name, what)
+    """The accelerator preset `name` (case and separators ignored), or an InputError
+    about `what` with the nearest names."""
+    presets = load_presets("hardware")
+    key = match(name.strip(), presets)
+    if key is None:
+        listing = "see `chinchilla presets hardware`"
+        raise InputError(unknown("accelerator", name, presets, listing), field=what)
+    e = presets[key]
 
     def opt(key: str, scale: float) -> float | None:
         v = e.get(key)
         return None if v is None else float(v) * scale
 
     return Accelerator(
-        name=name.strip().lower(),
+        name=key,
         description=str(e.get("description", "")),
         bf16_flops_per_second=float(e["bf16_tflops"]) * 1e12,
         fp8_flops_per_second=opt("fp8_tflops", 1e12),

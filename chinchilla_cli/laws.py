@@ -1,29 +1,34 @@
 """Scaling laws: how loss depends on parameters N and tokens D, and the allocation
 of a FLOP budget C = 6 N D that they imply.
 
-Three kinds, one interface (`optimal_params`, `optimal_tokens`, `flops_for_params`,
+Four kinds, one interface (`optimal_params`, `optimal_tokens`, `flops_for_params`,
 `flops_for_tokens`, `loss`):
 - ParametricLaw: Hoffmann et al. 2022 Approach 3, L = E + A/N^alpha + B/D^beta.
 - AllocationLaw: N_opt = k C^a, no loss (Approaches 1 and 2).
 - KaplanLaw: Kaplan et al. 2020's allocation and loss (non-embedding N).
+- DeepSeekLaw: DeepSeek 2024's allocation in model scale M (C = M D).
+`resolve_law` turns a preset name, a YAML path or None (the default) into a law.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chinchilla_cli.architecture import DEFAULT_ASPECT_RATIO
+from chinchilla_cli.architecture import FLOPS_PER_PARAM_TOKEN as FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.errors import InputError
-from chinchilla_cli.presets import describe_unknown, load_presets, read_yaml_file
+from chinchilla_cli.names import did_you_mean, match, unknown
+from chinchilla_cli.presets import load_presets, read_yaml_file
 from chinchilla_cli.solvers import solve_increasing
 
 if TYPE_CHECKING:
     from chinchilla_cli.accuracy import AccuracyFit
 
 DEFAULT_LAW = "besiroglu2024"
-FLOPS_PER_PARAM_TOKEN = 6.0  # C = 6 N D: forward 2ND plus backward 4ND
 
 
 # The frontier of L = E + A/N^alpha + B/D^beta under C = 6ND (Hoffmann et al. 2022,
@@ -141,6 +146,12 @@ class LossTerms:
 
 @dataclass(frozen=True)
 class ParametricLaw:
+    """L(N, D) = E + A / N^alpha + B / D^beta (Hoffmann et al. 2022, eq. 2): the loss
+    predicted for N parameters trained on D tokens, with its compute-optimal frontier.
+    Optionally bootstrap `samples` (E, A, B, alpha, beta rows) for intervals, the
+    repeated-data constants of Muennighoff et al. 2023 (`R_D_star`, `R_N_star`), the
+    range of the runs it was fitted to, and a task-metric forecast (`accuracy`)."""
+
     name: str
     E: float
     A: float
@@ -380,14 +391,13 @@ def load_law(spec: str, what: str = "law") -> Law:
     """A law by preset name or from a YAML file path."""
     presets = load_presets("laws")
     key = spec.strip()
-    if key.lower() in presets:
-        return law_from_mapping(key.lower(), presets[key.lower()], where=f"presets/laws.yaml:{key}")
-    looks_like_path = (
-        key.endswith((".yaml", ".yml")) or "/" in key or "\\" in key or Path(key).exists()
-    )
-    if not looks_like_path:
+    written_as_path = key.endswith((".yaml", ".yml")) or "/" in key or "\\" in key
+    preset = None if written_as_path else match(key, presets)
+    if preset is not None:
+        return law_from_mapping(preset, presets[preset], where=f"presets/laws.yaml:{preset}")
+    if not (written_as_path or Path(key).exists()):
         raise InputError(
-            f"unknown law {spec!r}; known: {', '.join(presets)}, or a path to a law YAML file",
+            unknown("law", spec, presets, "see `chinchilla presets laws`; or a law YAML file"),
             field=what,
         )
     data = read_yaml_file(key, what)
@@ -441,8 +451,17 @@ _OPTIONAL = {
 }
 
 
-def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "law") -> Law:
-    kind = str(data.get("kind", "parametric"))
+def resolve_law(law: str | Law | None) -> Law:
+    """A law object from a preset name, a YAML path, a Law, or None (the default law)."""
+    if law is None:
+        return load_law(DEFAULT_LAW)
+    if isinstance(law, str):
+        return load_law(law)
+    return law
+
+
+def _law_keys(kind: str, data: dict[str, Any], where: str, what: str) -> tuple[str, ...]:
+    """Refuse a mapping missing a key its kind needs; the notes on keys it ignores."""
     if kind not in _FIELDS:
         raise InputError(
             f"{where}: unknown kind {kind!r}; expected one of {', '.join(_FIELDS)}", field=what
@@ -450,14 +469,21 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
     extra = sorted(set(map(str, data)) - set(_FIELDS[kind]) - _OPTIONAL)
     missing = [f for f in _FIELDS[kind] if f not in data]
     if missing:
-        hint = f"; unknown: {', '.join(describe_unknown(k, _FIELDS[kind]) for k in extra)}"
+        hint = f"; unknown: {', '.join(did_you_mean(k, _FIELDS[kind]) for k in extra)}"
         raise InputError(
             f"{where}: not a {kind} law: missing {', '.join(missing)} "
             f"(a {kind} law needs {_NEEDS[kind]}){hint if extra else ''}",
             field=what,
         )
     known = (*_FIELDS[kind], *_OPTIONAL)
-    notes = tuple(f"{where}: ignored unknown key {describe_unknown(k, known)}" for k in extra)
+    return tuple(f"{where}: ignored unknown key {did_you_mean(k, known)}" for k in extra)
+
+
+def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "law") -> Law:
+    """The law a preset or YAML mapping describes (its `kind`: parametric by default);
+    an InputError about `what` naming `where` when a value is missing or out of range."""
+    kind = str(data.get("kind", "parametric"))
+    notes = _law_keys(kind, data, where, what)
 
     def num(key: str, allow_zero: bool = False, signed: bool = False) -> float:
         v = data[key]
@@ -497,8 +523,6 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
             field=what,
         )
     if kind == "deepseek":
-        from chinchilla_cli.architecture import DEFAULT_ASPECT_RATIO
-
         return DeepSeekLaw(
             name,
             num("k_scale"),
@@ -516,6 +540,21 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
             ),
             fit_range,
         )
+    return _allocation_law(name, kind, num, source, notes, fit_range, data, where, what)
+
+
+def _allocation_law(
+    name: str,
+    kind: str,
+    num: Callable[[str], float],
+    source: str,
+    notes: tuple[str, ...],
+    fit_range: FitRange | None,
+    data: dict[str, Any],
+    where: str,
+    what: str,
+) -> Law:
+    """An allocation-only or Kaplan law: N_opt = k C^a (k given or from an anchor)."""
     a = num("a")
     if a >= 1:
         raise InputError(f"{where}: a must be below 1 (N_opt = k C^a), got {a!r}", field=what)

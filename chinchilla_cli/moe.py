@@ -37,12 +37,14 @@ from chinchilla_cli.architecture import (
     DEFAULT_KV_HEADS,
     DEFAULT_SEQ_LEN,
     DEFAULT_VOCAB,
+    FLOPS_PER_PARAM_TOKEN,
     TRAINING_PER_FORWARD,
     context_attention_flops,
     embedding_flops,
+    fit_shape,
+    shape,
 )
 from chinchilla_cli.errors import InputError
-from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.solvers import solve_increasing
 
 DEFAULT_MOE_VOCAB = DEFAULT_VOCAB["moe"]
@@ -414,7 +416,7 @@ def moe_from_mapping(raw: Any, where: str, what: str = "file") -> MoEArchitectur
         raise InputError(f"{where}: moe_architecture: {e.message}", field=what) from None
 
 
-def _shape(
+def moe_shape(
     n_layers: int,
     d_model: int,
     vocab_size: int,
@@ -426,26 +428,22 @@ def _shape(
     dense_layers: int,
     kv_heads: int,
 ) -> MoEArchitecture:
-    """The llama family's shape rules (architecture.shape) with an MoE feed-forward."""
-    hd = 64 if d_model <= 1024 else 128  # Table A9's head size, as architecture.head_dim_for
-    heads = d_model // hd
-    # SwiGLU: 8/3 d keeps the dense block at 8 d², rounded up to a multiple of 256
-    ffw = 256 * math.ceil(8 * d_model / 3 / 256)
-    kv = math.gcd(heads, min(kv_heads, heads))  # kv heads must divide the query heads
+    """The llama family's shape rules (`architecture.shape`) with an MoE feed-forward."""
+    dense = shape(n_layers, d_model, vocab_size, seq_len, "llama", kv_heads)
     return MoEArchitecture(
         n_layers=n_layers,
         d_model=d_model,
-        n_heads=heads,
-        head_dim=hd,
+        n_heads=dense.n_heads,
+        head_dim=dense.head_dim,
         vocab_size=vocab_size,
         seq_len=seq_len,
         experts=experts,
         top_k=top_k,
         shared_experts=shared_experts,
-        ffw_size=ffw,
+        ffw_size=dense.ffw_size,
         expert_ffw=expert_ffw,
         dense_layers=dense_layers,
-        kv_heads=kv,
+        kv_heads=dense.kv_heads,
     )
 
 
@@ -489,7 +487,7 @@ def moe_sketch(
     vocab = vocab_size if vocab_size is not None else DEFAULT_MOE_VOCAB
 
     def build(layers: int, d: int) -> MoEArchitecture:
-        return _shape(
+        return moe_shape(
             layers, d, vocab, seq_len, experts, top_k, shared_experts, expert_ffw,
             dense_layers, kv_heads,
         )  # fmt: skip
@@ -506,22 +504,4 @@ def moe_sketch(
         return 2 * vocab * d + per_layer * d / aspect_ratio
 
     width = solve_increasing(continuous, float(active_params), 1.0, 1e7)
-    best: tuple[float, MoEArchitecture] | None = None
-    for hd in (64, 128):
-        step = hd * kv_heads
-        base = round(width / step)
-        for m in range(max(1, base - 4), base + 5):
-            d = m * step
-            if (64 if d <= 1024 else 128) != hd:
-                continue
-            first = build(dense_layers + 1, d)
-            per_layer = build(dense_layers + 2, d).active_params - first.active_params
-            extra = max(0, round((active_params - first.active_params) / per_layer))
-            arch = build(dense_layers + 1 + extra, d)
-            score = abs(math.log(arch.active_params / active_params)) + 0.1 * abs(
-                math.log(arch.aspect_ratio / aspect_ratio)
-            )
-            if best is None or score < best[0]:
-                best = (score, arch)
-    assert best is not None
-    return best[1]
+    return fit_shape(active_params, width, build, aspect_ratio, kv_heads, dense_layers + 1)

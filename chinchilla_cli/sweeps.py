@@ -23,35 +23,16 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from chinchilla_cli._display import display_bundle
-from chinchilla_cli.architecture import (
-    DEFAULT_ASPECT_RATIO,
-    DEFAULT_FAMILY,
-    DEFAULT_SEQ_LEN,
-    DEFAULT_VOCAB,
-    Architecture,
-)
+from chinchilla_cli.advice import TRAIN_BYTES_PER_PARAM
+from chinchilla_cli.architecture import Architecture
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE as FIT_FLOPS_TOLERANCE
 from chinchilla_cli.frontier import optimal_allocation
-from chinchilla_cli.hardware import (
-    DEFAULT_ACCELERATOR,
-    DEFAULT_MFU,
-    SECONDS_PER_HOUR,
-    Cluster,
-    cluster_assumptions,
-    load_accelerator,
-    peak_precision,
-)
-from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law
+from chinchilla_cli.hardware import SECONDS_PER_HOUR, Cluster
+from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law, resolve_law
 from chinchilla_cli.moe import MoEArchitecture
-from chinchilla_cli.planning import (
-    PLAN_FAMILIES,
-    TRAIN_BYTES_PER_PARAM,
-    Shape,
-    check_moe,
-    moe_assumption,
-)
 from chinchilla_cli.quantity import BUDGET_FORMS, human, parse_budgets, require, sci
+from chinchilla_cli.specs import ClusterSpec, ShapeSpec, cluster_spec, given, shape_spec
 
 DEFAULT_SIZES = 9
 DEFAULT_SPAN = 16.0
@@ -185,22 +166,26 @@ class SweepBudget:
 
 @dataclass(frozen=True)
 class Sweep:
+    """An IsoFLOP experiment (`chinchilla sweep`): for each budget, `sizes` runs spread
+    over a factor `span` in N around the law's optimum, each with its architecture
+    sketch (of `shape`) and its wall-clock on `cluster`. `csv_text()` is the grid for
+    `chinchilla fit`."""
+
     law: Law
     cluster: Cluster
     budgets: tuple[SweepBudget, ...]
     sizes: int
     span: float
-    shape: Shape  # the sketches: family, vocabulary, sequence, d_model/layers, experts
+    shape: ShapeSpec  # the sketches: family, vocabulary, sequence, d_model/layers, experts
     assumptions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-    written: tuple[tuple[str, str | None], ...] = (("csv", None), ("plot", None))  # (key, path)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return display_bundle(self)
 
     @property
     def vocab_size(self) -> int:
-        return self.shape.vocab
+        return self.shape.vocab_size
 
     @property
     def seq_len(self) -> int:
@@ -242,14 +227,13 @@ class Sweep:
             "vocab_size": self.vocab_size,
             "seq_len": self.seq_len,
             "aspect_ratio": self.aspect_ratio,
-            "arch": self.shape.family,
+            "family": self.shape.family,
             "budgets": [b.to_dict() for b in self.budgets],
             "n_runs": len(self.runs),
             "total_flops": self.total_flops,
             "total_hours": self.total_hours,
             "assumptions": list(self.assumptions),
             "warnings": list(self.warnings),
-            **dict(self.written),
         }
 
     def csv_text(self) -> str:
@@ -286,22 +270,13 @@ def make_sweep(
     *,
     sizes: int = DEFAULT_SIZES,
     span: float = DEFAULT_SPAN,
-    vocab_size: int = DEFAULT_VOCAB[DEFAULT_FAMILY],
-    seq_len: int = DEFAULT_SEQ_LEN,
-    aspect_ratio: float = DEFAULT_ASPECT_RATIO,
+    shape: ShapeSpec | None = None,
     assumptions: tuple[str, ...] = (),
-    shape: Shape | None = None,
 ) -> Sweep:
     """The runs of an IsoFLOP sweep over `budgets` (FLOPs), `sizes` per budget spread over
-    a factor `span` in N around the law's optimum, on `cluster`. `shape` sketches another
-    family (a mixture of experts: N is active); its vocabulary, sequence and aspect ratio
-    are then the arguments'."""
-    shape = replace(
-        shape or Shape(),
-        vocab_size=vocab_size,
-        seq_len=seq_len,
-        aspect_ratio=aspect_ratio,
-    )
+    a factor `span` in N around the law's optimum, on `cluster`, sketched with `shape`
+    (default: the chinchilla family; a mixture of experts: N is active)."""
+    shape = shape or ShapeSpec()
     if not budgets:
         raise InputError(f"no budgets; expected {BUDGET_FORMS}", field="budgets")
     if not 1 <= sizes <= MAX_SIZES:
@@ -419,78 +394,50 @@ def sweep(
     seq_len: int | None = None,
     aspect_ratio: float | None = None,
     arch: str | None = None,
+    kv_heads: int | None = None,
     experts: int | None = None,
     top_k: int | None = None,
     shared_experts: int | None = None,
     expert_ffw: int | None = None,
     precision: str | None = None,
+    cluster: ClusterSpec | None = None,
+    shape: ShapeSpec | None = None,
 ) -> Sweep:
     """Design an IsoFLOP experiment: at each budget (FLOPs; a list or "START:STOP:COUNT"),
     `sizes` model sizes over a factor `span` in N, centred on the law's optimum, with an
     architecture sketch each and the wall-clock of each run on `chips` accelerators.
     `arch` and the expert arguments shape the sketches as `plan` does (for "moe", N is
-    the active parameters); `precision` picks the accelerator's peak."""
-    from chinchilla_cli.planning import resolve_law
-
+    the active parameters); `precision` picks the accelerator's peak. The hardware and
+    shape settings may come as one `cluster` (ClusterSpec) and `shape` (ShapeSpec)."""
     planned = parse_budgets(budgets, "budgets") if isinstance(budgets, str) else tuple(budgets)
     for value in planned:
         require(value, "budgets")
     require(chips, "chips", integer=True)
-    require(peak_flops, "peak_flops")
-    require(mfu, "mfu", maximum=1.0)
-    for field, whole in (("vocab", vocab), ("seq_len", seq_len)):
-        require(whole, field, integer=True)
-    require(aspect_ratio, "aspect_ratio")
-    for field, whole in (("experts", experts), ("top_k", top_k), ("expert_ffw", expert_ffw)):
-        require(whole, field, integer=True)
-    require(shared_experts, "shared_experts", integer=True, inclusive=True)
-    family = DEFAULT_FAMILY if arch is None else arch
-    if family not in PLAN_FAMILIES:
-        raise InputError(
-            f"unknown family {family!r}; expected one of {', '.join(PLAN_FAMILIES)}", field="arch"
-        )
-    check_moe(family, experts, top_k, shared_experts, expert_ffw)
-    the_law = resolve_law(law)
-    acc = load_accelerator(accelerator or DEFAULT_ACCELERATOR)
-    number_format = peak_precision(acc, precision, peak_flops)
-    cluster = Cluster(
-        acc,
-        chips,
-        peak_flops or acc.peak_flops_per_second(number_format) or 0.0,
-        DEFAULT_MFU if mfu is None else mfu,
-        precision=number_format,
-    )
-    shape = (
-        DEFAULT_VOCAB[family] if vocab is None else vocab,
-        DEFAULT_SEQ_LEN if seq_len is None else seq_len,
-        DEFAULT_ASPECT_RATIO if aspect_ratio is None else aspect_ratio,
-    )
-    sketches = Shape(
-        family,
-        experts=experts,
-        top_k=top_k,
-        shared_experts=shared_experts or 0,
+    sketches = shape_spec(
+        shape, arch=arch, vocab=vocab, seq_len=seq_len, aspect_ratio=aspect_ratio,
+        kv_heads=kv_heads, experts=experts, top_k=top_k, shared_experts=shared_experts,
         expert_ffw=expert_ffw,
-    )
+    )  # fmt: skip
+    settings = {"accelerator": accelerator, "peak_flops": peak_flops, "mfu": mfu}
+    hardware = cluster_spec(cluster, True, {**settings, "precision": precision})
+    the_law = resolve_law(law)
+    on = hardware.cluster(chips)
     assumptions = [
-        f"law {the_law.name}" + (" (default)" if law is None else ""),
+        given(f"law {the_law.name}", law is None),
         "C = 6·N·D",
-        *cluster_assumptions(cluster, peak_flops is not None, mfu is None, None),
+        *hardware.assumptions(on, with_goodput=False),
         "runs one after another on the whole cluster",
-        f"{family} shapes, vocabulary {shape[0]:,}, sequence {shape[1]:,}, "
-        f"d_model/layers ≈ {shape[2]:g}",
+        f"{sketches.family} shapes, vocabulary {sketches.vocab_size:,}, sequence "
+        f"{sketches.seq_len:,}, d_model/layers ≈ {sketches.aspect_ratio:g}",
     ]
-    if family == "moe":
-        assumptions.append(moe_assumption(sketches, shared_experts is None, expert_ffw is None))
+    if sketches.family == "moe":
+        assumptions.append(sketches.moe_assumption())
     return make_sweep(
         the_law,
         planned,
-        cluster,
+        on,
         sizes=sizes,
         span=span,
-        vocab_size=shape[0],
-        seq_len=shape[1],
-        aspect_ratio=shape[2],
-        assumptions=tuple(assumptions),
         shape=sketches,
+        assumptions=tuple(assumptions),
     )

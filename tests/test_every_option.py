@@ -111,6 +111,7 @@ SAMPLES: dict[str, dict[str, str | None]] = {
         "--seq-len": "4096",
         "--aspect-ratio": "64",
         "--arch": "moe",
+        "--kv-heads": "4",
         "--experts": "64",
         "--top-k": "8",
         "--shared-experts": "1",

@@ -64,7 +64,11 @@ def test_moe_plan_view_says_active_and_total(run):
         (("--arch", "moe", "--experts", "8", "--top-k", "9"), "--top-k", "accepted: 1 to 8"),
         (("--arch", "moe", "--experts", "0", "--top-k", "1"), "--experts", ""),
         (("--precision", "fp8"), "--precision", "--chips"),
-        (("--chips", "8", "--days", "1", "--precision", "fp16"), "--precision", "bf16, fp8"),
+        (
+            ("--chips", "8", "--days", "1", "--precision", "fp16"),
+            "--precision",
+            "did you mean bf16",
+        ),
         (
             ("--chips", "8", "--days", "1", "--accelerator", "a100-80gb", "--precision", "fp8"),
             "--precision",
@@ -129,7 +133,7 @@ def test_sweep_of_mixtures_of_experts_spends_each_budget_on_active_parameters():
             assert r.params == r.architecture.active_params < r.total_params
             assert 6 * r.params * r.tokens == pytest.approx(b.flops)
     d = s.to_dict()
-    assert d["arch"] == "moe"
+    assert d["family"] == "moe"
     assert all("total_params" in r for b in d["budgets"] for r in b["runs"])
 
 

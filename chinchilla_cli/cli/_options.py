@@ -1,4 +1,6 @@
-"""Typer option parsers: numbers with units and bounds; messages name the option."""
+"""Typer option parsers (numbers with units and bounds; messages name the option) and
+the option declarations commands share: the cluster (specs.ClusterSpec) and the sketch's
+shape (specs.ShapeSpec) for `plan` and `sweep`, the law, the figure, --json, --force."""
 
 from __future__ import annotations
 
@@ -7,9 +9,18 @@ from typing import Annotated
 
 import typer
 
+from chinchilla_cli.architecture import (
+    DEFAULT_ASPECT_RATIO,
+    DEFAULT_FAMILY,
+    DEFAULT_KV_HEADS,
+    DEFAULT_SEQ_LEN,
+)
+from chinchilla_cli.costs import DEFAULT_GRID_G_PER_KWH, DEFAULT_PUE
 from chinchilla_cli.errors import InputError
+from chinchilla_cli.hardware import DEFAULT_ACCELERATOR, DEFAULT_GOODPUT, DEFAULT_MFU
 from chinchilla_cli.laws import DEFAULT_LAW
 from chinchilla_cli.quantity import parse_quantity, require
+from chinchilla_cli.specs import MAX_ASPECT_RATIO, MIN_ASPECT_RATIO
 
 
 def quantity(
@@ -42,6 +53,17 @@ def quantity(
     return parse
 
 
+def text(what: str) -> Callable[[str], str]:
+    """A parser that keeps the string; typer shows its name, `what`, where an argument's
+    help would otherwise say `<str>`."""
+
+    def parse(value: str) -> str:
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
 POSITIVE = quantity()
 POSITIVE_INT = quantity(integer=True)
 FRACTION = quantity(maximum=1.0)
@@ -52,6 +74,7 @@ LawOpt = Annotated[
     str | None,
     typer.Option(
         "--law",
+        metavar="NAME|FILE",
         help="Scaling law: a preset name (see `chinchilla presets laws`) or a law YAML file.",
         show_default=DEFAULT_LAW,
     ),
@@ -60,9 +83,152 @@ ForceOpt = Annotated[
     bool, typer.Option("--force", help="Overwrite output files that already exist.")
 ]
 
-# the number format and the mixture-of-experts shape: `plan` and `sweep` alike
+# the cluster (specs.ClusterSpec) and the sketch's shape (specs.ShapeSpec): `plan` and
+# `sweep` alike
 MOE = "Mixture of experts (--arch moe)"
 HARDWARE = "Hardware, time and cost"
+SHAPE = "Architecture sketch"
+PlotOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--plot",
+        metavar="PATH.png",
+        help="Write a figure (.png/.svg/.pdf; needs the plot extra): the law's loss landscape "
+        "over N and D with IsoFLOP lines, the compute-optimal frontier and the runs.",
+        show_default=False,
+    ),
+]
+AcceleratorOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="Accelerator preset (see `chinchilla presets hardware`).",
+        show_default=DEFAULT_ACCELERATOR,
+        rich_help_panel=HARDWARE,
+    ),
+]
+PeakFlopsOpt = Annotated[
+    float | None,
+    typer.Option(
+        parser=POSITIVE,
+        metavar="FLOP/S",
+        help="Override the accelerator's dense peak (at --precision), FLOP/s per chip.",
+        show_default=False,
+        rich_help_panel=HARDWARE,
+    ),
+]
+MfuOpt = Annotated[
+    float | None,
+    typer.Option(
+        parser=FRACTION,
+        metavar="FRACTION",
+        help="Model FLOPs utilisation, a fraction in (0, 1].",
+        show_default=f"{DEFAULT_MFU:g}",
+        rich_help_panel=HARDWARE,
+    ),
+]
+GoodputOpt = Annotated[
+    float | None,
+    typer.Option(
+        parser=FRACTION,
+        metavar="FRACTION",
+        help="Fraction of wall-clock that trains (the rest: failures, restarts, "
+        "checkpoints), in (0, 1].",
+        show_default=f"{DEFAULT_GOODPUT:g}",
+        rich_help_panel=HARDWARE,
+    ),
+]
+PricePerHourOpt = Annotated[
+    float | None,
+    typer.Option(
+        parser=POSITIVE,
+        metavar="USD",
+        help="USD per chip-hour (default: the preset's approximate on-demand price).",
+        show_default=False,
+        rich_help_panel=HARDWARE,
+    ),
+]
+TdpWattsOpt = Annotated[
+    float | None,
+    typer.Option(
+        parser=POSITIVE,
+        metavar="WATTS",
+        help="Power per chip in watts (default: the preset's TDP).",
+        show_default=False,
+        rich_help_panel=HARDWARE,
+    ),
+]
+PueOpt = Annotated[
+    float | None,
+    typer.Option(
+        parser=quantity(minimum=1.0, inclusive=True),
+        metavar="RATIO",
+        help="Data-centre power usage effectiveness, >= 1.",
+        show_default=f"{DEFAULT_PUE:g}",
+        rich_help_panel=HARDWARE,
+    ),
+]
+GridIntensityOpt = Annotated[
+    float | None,
+    typer.Option(
+        parser=quantity(minimum=0.0, inclusive=True),
+        metavar="G/KWH",
+        help="Grid carbon intensity, gCO2e/kWh (default: IEA 2019 world average).",
+        show_default=f"{DEFAULT_GRID_G_PER_KWH:g}",
+        rich_help_panel=HARDWARE,
+    ),
+]
+ArchOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="chinchilla|llama|moe",
+        help="Architecture family of the sketch: chinchilla (the paper's shapes), llama "
+        "(SwiGLU, GQA) or moe (a mixture of experts: N is the active parameters).",
+        show_default=DEFAULT_FAMILY,
+        rich_help_panel=SHAPE,
+    ),
+]
+KvHeadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        parser=POSITIVE_INT,
+        metavar="N",
+        help="Key/value heads for --arch llama or moe (grouped-query attention).",
+        show_default=str(DEFAULT_KV_HEADS),
+        rich_help_panel=SHAPE,
+    ),
+]
+AspectRatioOpt = Annotated[
+    float | None,
+    typer.Option(
+        parser=POSITIVE,
+        metavar="RATIO",
+        help=f"Target d_model / layers, {MIN_ASPECT_RATIO:g} to {MAX_ASPECT_RATIO:g} "
+        "(Table A9 spans 43-109).",
+        show_default=f"{DEFAULT_ASPECT_RATIO:g}",
+        rich_help_panel=SHAPE,
+    ),
+]
+VocabOpt = Annotated[
+    int | None,
+    typer.Option(
+        parser=POSITIVE_INT,
+        metavar="TOKENS",
+        help="Vocabulary size, tokens [default: 32,000; 128,256 with --arch llama or moe].",
+        show_default=False,
+        rich_help_panel=SHAPE,
+    ),
+]
+SeqLenOpt = Annotated[
+    int | None,
+    typer.Option(
+        parser=POSITIVE_INT,
+        metavar="TOKENS",
+        help="Sequence length, tokens.",
+        show_default=str(DEFAULT_SEQ_LEN),
+        rich_help_panel=SHAPE,
+    ),
+]
 PrecisionOpt = Annotated[
     str | None,
     typer.Option(

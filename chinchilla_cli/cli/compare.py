@@ -6,13 +6,22 @@ from typing import Annotated
 
 import typer
 
-from chinchilla_cli.cli._options import ForceOpt, JsonOpt, LawOpt, refuse_idle_outputs
+from chinchilla_cli.cli._options import (
+    ForceOpt,
+    JsonOpt,
+    LawOpt,
+    PlotOpt,
+    refuse_idle_outputs,
+    text,
+)
 
 
 def compare(
     configs: Annotated[
         list[str] | None,
         typer.Argument(
+            metavar="CONFIGS",
+            parser=text("NAME|N@D|LABEL=N@D"),
             help="Runs to compare: model presets (e.g. gopher chinchilla; see `chinchilla "
             "presets models`) and/or N@D or label=N@D, N parameters trained on D tokens "
             "(e.g. mine=13B@2.6T).",
@@ -39,25 +48,13 @@ def compare(
             "loss (every preset, plus --law).",
         ),
     ] = False,
-    plot: Annotated[
-        str | None,
-        typer.Option(
-            "--plot",
-            metavar="FILE",
-            help="Write a figure (.png/.svg/.pdf; needs the plot extra) of the runs on the "
-            "law's loss landscape over N and D with IsoFLOP lines and the compute-optimal "
-            "frontier.",
-            show_default=False,
-        ),
-    ] = None,
+    plot: PlotOpt = None,
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Training runs side by side under a law: loss, compute-optimal split, C*/C, data ceiling."""
-    from dataclasses import replace
-
-    from chinchilla_cli import comparison
-    from chinchilla_cli.cli import output
+    from chinchilla_cli import comparison, views
+    from chinchilla_cli.cli import show
 
     refuse_idle_outputs(force, plot=plot)
     if plot is not None:
@@ -69,5 +66,9 @@ def compare(
         from chinchilla_cli.plots.compare import compare_plot
 
         compare_plot(result, plot, "plot", force)
-        result = replace(result, written=(("plot", plot),))
-    output(result, json_out)
+    if json_out:  # the file the command wrote follows the comparison's own keys
+        views.print_json({**result.to_dict(), "plot": plot})
+        return
+    show(views.render(result))
+    for line in views.written_lines((("plot", plot),)):
+        show(line)

@@ -6,28 +6,28 @@ from typing import Annotated
 
 import typer
 
-from chinchilla_cli.architecture import (
-    DEFAULT_ASPECT_RATIO,
-    DEFAULT_FAMILY,
-    DEFAULT_SEQ_LEN,
-    DEFAULT_VOCAB,
-)
 from chinchilla_cli.cli._options import (
-    FRACTION,
-    POSITIVE,
     POSITIVE_INT,
+    AcceleratorOpt,
+    ArchOpt,
+    AspectRatioOpt,
     ExpertFfwOpt,
     ExpertsOpt,
     ForceOpt,
     JsonOpt,
+    KvHeadsOpt,
     LawOpt,
+    MfuOpt,
+    PeakFlopsOpt,
+    PlotOpt,
     PrecisionOpt,
+    SeqLenOpt,
     SharedExpertsOpt,
     TopKOpt,
+    VocabOpt,
     quantity,
     refuse_idle_outputs,
 )
-from chinchilla_cli.hardware import DEFAULT_ACCELERATOR, DEFAULT_MFU
 from chinchilla_cli.sweeps import DEFAULT_CHIPS, DEFAULT_SIZES, DEFAULT_SPAN
 
 
@@ -36,6 +36,7 @@ def sweep(
         str | None,
         typer.Option(
             "--budgets",
+            metavar="START:STOP:COUNT|LIST",
             show_default=False,
             help="FLOP budgets: start:stop:count (count budgets spaced evenly in log C, both ends "
             "included; e.g. 1e18:1e20:5) or a comma list (e.g. 6e18,1e19,3e19).",
@@ -68,66 +69,14 @@ def sweep(
             help="Number of accelerators each run trains on (the runs go one after another).",
         ),
     ] = DEFAULT_CHIPS,
-    accelerator: Annotated[
-        str | None,
-        typer.Option(
-            help="Accelerator preset (see `chinchilla presets hardware`).",
-            show_default=DEFAULT_ACCELERATOR,
-        ),
-    ] = None,
-    peak_flops: Annotated[
-        float | None,
-        typer.Option(
-            metavar="FLOP/S",
-            parser=POSITIVE,
-            show_default=False,
-            help="Override the accelerator's dense peak (at --precision), FLOP/s per chip.",
-        ),
-    ] = None,
-    mfu: Annotated[
-        float | None,
-        typer.Option(
-            parser=FRACTION,
-            metavar="FRACTION",
-            help="Model FLOPs utilisation, a fraction in (0, 1].",
-            show_default=f"{DEFAULT_MFU:g}",
-        ),
-    ] = None,
-    vocab: Annotated[
-        int | None,
-        typer.Option(
-            parser=POSITIVE_INT,
-            metavar="TOKENS",
-            help="Vocabulary size of the architecture sketches, tokens.",
-            show_default=f"{DEFAULT_VOCAB[DEFAULT_FAMILY]:,}",
-        ),
-    ] = None,
-    seq_len: Annotated[
-        int | None,
-        typer.Option(
-            parser=POSITIVE_INT,
-            metavar="TOKENS",
-            help="Sequence length, tokens.",
-            show_default=str(DEFAULT_SEQ_LEN),
-        ),
-    ] = None,
-    aspect_ratio: Annotated[
-        float | None,
-        typer.Option(
-            parser=POSITIVE,
-            metavar="RATIO",
-            help="Target d_model / layers of the sketches (Table A9 spans 43-109).",
-            show_default=f"{DEFAULT_ASPECT_RATIO:g}",
-        ),
-    ] = None,
-    arch: Annotated[
-        str | None,
-        typer.Option(
-            help="Architecture family of the sketches: chinchilla (the paper's shapes), llama "
-            "(SwiGLU, GQA) or moe (a mixture of experts: N is the active parameters).",
-            show_default=DEFAULT_FAMILY,
-        ),
-    ] = None,
+    accelerator: AcceleratorOpt = None,
+    peak_flops: PeakFlopsOpt = None,
+    mfu: MfuOpt = None,
+    vocab: VocabOpt = None,
+    seq_len: SeqLenOpt = None,
+    aspect_ratio: AspectRatioOpt = None,
+    arch: ArchOpt = None,
+    kv_heads: KvHeadsOpt = None,
     experts: ExpertsOpt = None,
     top_k: TopKOpt = None,
     shared_experts: SharedExpertsOpt = None,
@@ -137,31 +86,22 @@ def sweep(
         str | None,
         typer.Option(
             "--csv",
+            metavar="FILE",
             show_default=False,
             help="Write the grid as CSV (budget_flops, params, tokens, flops, n_layers, d_model, "
             "n_heads, hours, and an empty loss column): fill in the losses, then run "
             "`chinchilla fit` on it.",
         ),
     ] = None,
-    plot: Annotated[
-        str | None,
-        typer.Option(
-            "--plot",
-            show_default=False,
-            help="Write a PNG (or .svg/.pdf) of the planned runs on the law's loss landscape over "
-            "N and D, with each budget's IsoFLOP line and the compute-optimal frontier; needs "
-            "matplotlib (the plot extra).",
-        ),
-    ] = None,
+    plot: PlotOpt = None,
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Design an IsoFLOP experiment: model sizes per budget centred on the law's optimum."""
-    from dataclasses import replace
     from pathlib import Path
 
-    from chinchilla_cli import files, sweeps
-    from chinchilla_cli.cli import output
+    from chinchilla_cli import files, sweeps, views
+    from chinchilla_cli.cli import show
     from chinchilla_cli.errors import InputError
     from chinchilla_cli.quantity import BUDGET_FORMS
 
@@ -190,6 +130,7 @@ def sweep(
         seq_len=seq_len,
         aspect_ratio=aspect_ratio,
         arch=arch,
+        kv_heads=kv_heads,
         experts=experts,
         top_k=top_k,
         shared_experts=shared_experts,
@@ -204,4 +145,10 @@ def sweep(
             from chinchilla_cli.plots.sweep import sweep_plot
 
             sweep_plot(result, plot, "plot", force, staged)
-    output(replace(result, written=(("csv", csv), ("plot", plot))), json_out)
+    if json_out:  # the files the command wrote follow the sweep's own keys
+        views.print_json({**result.to_dict(), "csv": csv, "plot": plot})
+        return
+    from chinchilla_cli.views.sweep import written_view
+
+    show(views.render(result))
+    show(written_view(csv, plot))

@@ -25,13 +25,13 @@ def compare_figure(plt: Any, comparison: Any) -> Any:
     compute along its IsoFLOP line."""
 
     law, rows = comparison.law, comparison.rows
-    ns = [r.config.params for r in rows] + [r.optimal.params for r in rows]
-    ds = [r.config.tokens for r in rows] + [r.optimal.tokens for r in rows]
+    ns = [r.config.params for r in rows] + [r.compute_optimal.params for r in rows]
+    ds = [r.config.tokens for r in rows] + [r.compute_optimal.tokens for r in rows]
     n_lo, n_hi = span(min(ns), max(ns))
     d_lo, d_hi = span(min(ds), max(ds))
 
     seen = [r.loss.total for r in rows if r.loss is not None]
-    seen += [r.optimal_loss for r in rows if r.optimal_loss is not None]
+    seen += [r.compute_optimal_loss for r in rows if r.compute_optimal_loss is not None]
     fig, ax = plt.subplots(figsize=(10, 7.5), layout="constrained")
     flat = draw_landscape(fig, ax, law, (n_lo, n_hi), (d_lo, d_hi), seen)
     draw_frontier(ax, law, (n_lo, n_hi), (d_lo, d_hi), color="crimson", lw=2.2)
@@ -41,7 +41,7 @@ def compare_figure(plt: Any, comparison: Any) -> Any:
     for i, r in enumerate(rows):
         col = colours(i % colours.N)
         n, d = r.config.params, r.config.tokens
-        on, od = r.optimal.params, r.optimal.tokens
+        on, od = r.compute_optimal.params, r.compute_optimal.tokens
         ax.plot([n, on], [d, od], color=col, lw=1.2, ls=":", zorder=3)
         ax.scatter([on], [od], s=45, facecolors="white", edgecolors=col, linewidths=1.6, zorder=4)
         ax.scatter([n], [d], s=70, color=col, edgecolors="black", linewidths=0.8, zorder=5)

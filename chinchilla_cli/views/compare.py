@@ -9,7 +9,7 @@ from rich.text import Text
 
 from chinchilla_cli.comparison import Comparison
 from chinchilla_cli.quantity import human, sci
-from chinchilla_cli.views import titled_table, words, written_lines
+from chinchilla_cli.views import titled_table, words
 
 DASH = "—"
 
@@ -82,8 +82,8 @@ def law_table(cmp: Comparison) -> Table:
         for r in cmp.rows:
             t.add_row(
                 r.config.name,
-                human(r.optimal.params),
-                human(r.optimal.tokens),
+                human(r.compute_optimal.params),
+                human(r.compute_optimal.tokens),
                 _ratio(r.params_ratio),
                 _ratio(r.tokens_ratio),
                 f"{r.allocation_distance:.2f}",
@@ -109,9 +109,9 @@ def law_table(cmp: Comparison) -> Table:
             ]
         eff = r.compute_efficiency
         cells += [
-            human(r.optimal.params),
-            human(r.optimal.tokens),
-            _loss(r.optimal_loss),
+            human(r.compute_optimal.params),
+            human(r.compute_optimal.tokens),
+            _loss(r.compute_optimal_loss),
             DASH if eff is None else f"{eff:.2f}",
             _loss(r.data_ceiling_loss),
         ]
@@ -159,7 +159,6 @@ def compare_view(cmp: Comparison) -> RenderableType:
         parts.append(Text(""))
     paragraphs: list[RenderableType] = [Text(words(sentence)) for sentence in cmp.findings]
     paragraphs += [Text.assemble(("note: ", "bold yellow"), words(note)) for note in cmp.notes]
-    paragraphs += written_lines(cmp.written)
     for i, p in enumerate(paragraphs):
         parts += [p] if i == len(paragraphs) - 1 else [p, Text("")]
     return Group(*parts)

@@ -9,11 +9,12 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from chinchilla_cli.advice import CRITICAL_BATCH_NOTE, HyperparameterAdvice
 from chinchilla_cli.architecture import Architecture
 from chinchilla_cli.moe import MoEArchitecture
-from chinchilla_cli.planning import CRITICAL_BATCH_NOTE, Frontier, HyperparameterAdvice, Plan
+from chinchilla_cli.planning import Frontier, Plan
 from chinchilla_cli.quantity import human, sci
-from chinchilla_cli.views import days, kv_table, titled_table, warnings_block, words, written_lines
+from chinchilla_cli.views import days, kv_table, titled_table, warnings_block, words
 
 BUDGET_SOURCES = {
     "flops": "given",
@@ -26,9 +27,40 @@ BUDGET_SOURCES = {
 
 
 def plan_view(plan: Plan) -> RenderableType:
-    b, o, a, f = plan.budget, plan.optimal, plan.architecture, plan.feasibility
-    parts: list[RenderableType] = [headline(plan), Text("")]
+    """Every section of a plan, in the order a reader checks them."""
+    parts: list[RenderableType] = [headline(plan), Text(""), budget_table(plan)]
+    parts.append(allocation_table(plan))
+    if plan.constrained is not None:
+        parts.append(constrained_table(plan))
+    parts.append(loss_table(plan))
+    if plan.accuracy is not None:
+        from chinchilla_cli.views.accuracy import forecast_table  # only a forecast needs it
 
+        parts.append(forecast_table(plan.accuracy, getattr(plan.law, "accuracy", None)))
+    a = plan.architecture
+    parts.append(moe_sketch_table(a) if isinstance(a, MoEArchitecture) else dense_sketch_table(a))
+    parts.append(feasibility_table(plan))
+    if plan.cost is not None and plan.energy is not None:
+        parts.append(cost_table(plan))
+    if plan.inference is not None:
+        parts.append(inference_table(plan))
+    if plan.tradeoff:
+        parts.append(tradeoff_table(plan))
+    if plan.hyperparameters is not None:
+        parts.append(hyperparameters_table(plan.hyperparameters))
+    parts.append(crosscheck_table(plan))
+    for line in plan.findings:
+        parts.append(Text(words(line[0].upper() + line[1:] + ".")))
+    if plan.assumptions:
+        parts.append(Text(words("Assumptions: " + "; ".join(plan.assumptions)), style="dim"))
+    if plan.warnings:
+        parts.append(warnings_block(plan.warnings))
+    return Group(*parts)
+
+
+def budget_table(plan: Plan) -> RenderableType:
+    """The budget, and the cluster that spends it."""
+    b, f = plan.budget, plan.feasibility
     budget_rows = [("compute", f"{sci(b.flops)} FLOPs", BUDGET_SOURCES.get(b.source, b.source))]
     if b.cluster is not None:
         c = b.cluster
@@ -51,137 +83,111 @@ def plan_view(plan: Plan) -> RenderableType:
         ]
         if f.seconds is not None and plan.recommendation == "inference-aware":
             budget_rows.append(("recommended run", days(f.seconds), "its own 6ND on this cluster"))
-    parts.append(kv_table("Budget", budget_rows))
+    return kv_table("Budget", budget_rows)
 
-    u = plan.uncertainty
-    title = {
-        "compute-optimal": "Compute-optimal allocation",
-        "data-constrained": "Data-constrained optimal allocation",
-        "inference-aware": "Inference-aware allocation (recommended)",
-        "as-given": "The run as given",
-    }[plan.recommendation]
-    co = plan.compute_optimal
-    beside = (
-        []
-        if plan.recommendation == "compute-optimal"
-        else [
+
+ALLOCATION_TITLES = {
+    "compute-optimal": "Compute-optimal allocation",
+    "data-constrained": "Data-constrained optimal allocation",
+    "inference-aware": "Inference-aware allocation (recommended)",
+    "as-given": "The run as given",
+}
+
+
+def allocation_table(plan: Plan) -> RenderableType:
+    """The recommended N and D, beside the law's plain split when they differ."""
+    o, u, co = plan.optimal, plan.uncertainty, plan.compute_optimal
+    beside = []
+    if plan.recommendation != "compute-optimal":
+        interval = (
+            f"; {u.level:g}% interval of N_opt {human(u.params.low)} to {human(u.params.high)}"
+            if u
+            else ""
+        )
+        beside.append(
             (
                 "compute-optimal",
                 f"{human(co.params)} on {human(co.tokens)}",
                 f"the law's split of the same compute, {co.tokens_per_param:.1f} tokens per "
-                "parameter"
-                + (
-                    f"; {u.level:g}% interval of N_opt {human(u.params.low)} to "
-                    f"{human(u.params.high)}"
-                    if u
-                    else ""
-                ),
+                "parameter" + interval,
             )
-        ]
-    )
-    parts.append(
-        kv_table(
-            f"{title} ({plan.law.name})",
-            [
-                (
-                    _n_label(plan),
-                    human(o.params),
-                    f"{u.level:g}% interval of N_opt {human(u.params.low)} to "
-                    f"{human(u.params.high)}"
-                    if u and not beside
-                    else f"{o.params:,.0f}",
-                ),
-                (
-                    "training tokens D",
-                    human(o.tokens),
-                    f"{u.level:g}% interval of D_opt {human(u.tokens.low)} to "
-                    f"{human(u.tokens.high)}"
-                    if u and not beside
-                    else f"{o.tokens:,.0f}",
-                ),
-                ("tokens per parameter", f"{o.tokens_per_param:.1f}", "D / N"),
-                ("compute C = 6ND", f"{sci(o.flops)} FLOPs", ""),
-                *beside,
-                *(
-                    []
-                    if plan.compute_efficiency is None
-                    else [
-                        (
-                            "compute efficiency",
-                            f"{plan.compute_efficiency:.2f}",
-                            "C*/C: the compute-optimal run reaches this loss with this "
-                            "fraction of the compute",
-                        )
-                    ]
-                ),
-                *(
-                    []
-                    if plan.within_fit_range is None
-                    else [
-                        (
-                            "law's fitted runs",
-                            "within" if plan.within_fit_range else "EXTRAPOLATED",
-                            "within a decade of the runs the law was fitted to"
-                            if plan.within_fit_range
-                            else "more than a decade beyond them (see the warning)",
-                        )
-                    ]
-                ),
-            ],
         )
-    )
-    if plan.constrained is not None:
-        parts.append(constrained_table(plan))
+    rows = [
+        (
+            _n_label(plan),
+            human(o.params),
+            f"{u.level:g}% interval of N_opt {human(u.params.low)} to {human(u.params.high)}"
+            if u and not beside
+            else f"{o.params:,.0f}",
+        ),
+        (
+            "training tokens D",
+            human(o.tokens),
+            f"{u.level:g}% interval of D_opt {human(u.tokens.low)} to {human(u.tokens.high)}"
+            if u and not beside
+            else f"{o.tokens:,.0f}",
+        ),
+        ("tokens per parameter", f"{o.tokens_per_param:.1f}", "D / N"),
+        ("compute C = 6ND", f"{sci(o.flops)} FLOPs", ""),
+        *beside,
+    ]
+    if plan.compute_efficiency is not None:
+        rows.append(
+            (
+                "compute efficiency",
+                f"{plan.compute_efficiency:.2f}",
+                "C*/C: the compute-optimal run reaches this loss with this fraction of the compute",
+            )
+        )
+    if plan.within_fit_range is not None:
+        rows.append(
+            (
+                "law's fitted runs",
+                "within" if plan.within_fit_range else "EXTRAPOLATED",
+                "within a decade of the runs the law was fitted to"
+                if plan.within_fit_range
+                else "more than a decade beyond them (see the warning)",
+            )
+        )
+    return kv_table(f"{ALLOCATION_TITLES[plan.recommendation]} ({plan.law.name})", rows)
 
-    if plan.loss is None:
-        parts.append(
-            Text(
-                f"Predicted loss: {plan.law.name} is an allocation-only law and predicts no loss.",
-                style="dim",
-            )
+
+def loss_table(plan: Plan) -> RenderableType:
+    """The predicted loss and its terms (or why there is none)."""
+    u, lt = plan.uncertainty, plan.loss
+    if lt is None:
+        return Text(
+            f"Predicted loss: {plan.law.name} is an allocation-only law and predicts no loss.",
+            style="dim",
         )
-    elif plan.loss.irreducible is None:
-        parts.append(
-            kv_table(
-                "Predicted loss",
-                [("loss L(N, D)", f"{plan.loss.total:.4f}", "no additive split for this law")],
-            )
+    if lt.irreducible is None:
+        return kv_table(
+            "Predicted loss",
+            [("loss L(N, D)", f"{lt.total:.4f}", "no additive split for this law")],
         )
+    if u:
+        how = (
+            f"{u.level:g}% interval {u.loss.low:.4f} to {u.loss.high:.4f} "
+            f"({u.samples} bootstrap fits)"
+        )
+    elif plan.constrained:
+        how = "E + A/N'^alpha + B/D'^beta (effective N', D')"
     else:
-        lt = plan.loss
-        parts.append(
-            kv_table(
-                "Predicted loss",
-                [
-                    (
-                        "loss L(N, D)",
-                        f"{lt.total:.4f}",
-                        f"{u.level:g}% interval {u.loss.low:.4f} to {u.loss.high:.4f} "
-                        f"({u.samples} bootstrap "
-                        "fits)"
-                        if u
-                        else (
-                            "E + A/N'^alpha + B/D'^beta (effective N', D')"
-                            if plan.constrained
-                            else "E + A/N^alpha + B/D^beta"
-                        ),
-                    ),
-                    ("irreducible E", f"{lt.irreducible:.4f}", "entropy of text"),
-                    ("params term A/N^alpha", f"{lt.params_term:.4f}", "finite model"),
-                    ("data term B/D^beta", f"{lt.data_term:.4f}", "finite data"),
-                ],
-            )
-        )
-    if plan.accuracy is not None:
-        from chinchilla_cli.views.accuracy import forecast_table  # only a forecast needs it
+        how = "E + A/N^alpha + B/D^beta"
+    return kv_table(
+        "Predicted loss",
+        [
+            ("loss L(N, D)", f"{lt.total:.4f}", how),
+            ("irreducible E", f"{lt.irreducible:.4f}", "entropy of text"),
+            ("params term A/N^alpha", f"{lt.params_term:.4f}", "finite model"),
+            ("data term B/D^beta", f"{lt.data_term:.4f}", "finite data"),
+        ],
+    )
 
-        parts.append(forecast_table(plan.accuracy, getattr(plan.law, "accuracy", None)))
 
-    if isinstance(a, MoEArchitecture):
-        parts.append(moe_sketch_table(a))
-    else:
-        parts.append(dense_sketch_table(a))
-
+def feasibility_table(plan: Plan) -> RenderableType:
+    """Training memory against the cluster's, and the throughput the run needs."""
+    a, f = plan.architecture, plan.feasibility
     feas_rows = [
         (
             "training memory",
@@ -213,25 +219,7 @@ def plan_view(plan: Plan) -> RenderableType:
                 f"{f.tokens_per_second_per_chip:,.0f} tokens/s per chip",
             )
         )
-    parts.append(kv_table("Feasibility", feas_rows))
-    if plan.cost is not None and plan.energy is not None:
-        parts.append(cost_table(plan))
-
-    if plan.inference is not None:
-        parts.append(inference_table(plan))
-    if plan.tradeoff:
-        parts.append(tradeoff_table(plan))
-    if plan.hyperparameters is not None:
-        parts.append(hyperparameters_table(plan.hyperparameters))
-    parts.append(crosscheck_table(plan))
-    for line in plan.findings:
-        parts.append(Text(words(line[0].upper() + line[1:] + ".")))
-    if plan.assumptions:
-        parts.append(Text(words("Assumptions: " + "; ".join(plan.assumptions)), style="dim"))
-    if plan.warnings:
-        parts.append(warnings_block(plan.warnings))
-    parts += written_lines(plan.written)
-    return Group(*parts)
+    return kv_table("Feasibility", feas_rows)
 
 
 def _trunk_rows(a: Architecture | MoEArchitecture) -> list[tuple[str, str, str]]:
@@ -396,7 +384,6 @@ def brief_view(plan: Plan) -> RenderableType:
     parts: list[RenderableType] = [headline(plan), Text(""), kv_table("Plan", rows)]
     if plan.warnings:
         parts.append(warnings_block(plan.warnings))
-    parts += written_lines(plan.written)
     return Group(*parts)
 
 
@@ -525,26 +512,21 @@ def frontier_view(frontier: Frontier) -> RenderableType:
     t = titled_table(f"Compute-optimal frontier ({law.name})")
     for col in ("C FLOPs", "N", "D", "D/N", "loss"):
         t.add_column(col, justify="right")
-    banded = any(r.get("uncertainty") for r in rows)
+    banded = any(r.uncertainty for r in rows)
     if banded:
         t.add_column("N interval", justify="right", no_wrap=True)
-    metric = next((r["accuracy"]["metric"] for r in rows if r.get("accuracy")), None)
+    metric = next((r.accuracy.metric for r in rows if r.accuracy), None)
     if metric is not None:
         t.add_column(f"{metric}, %", justify="right", no_wrap=True)
     for r in rows:
-        loss = "—" if r["loss"] is None else f"{r['loss']:.4f}"
-        cells = [
-            sci(r["flops"]),
-            human(r["params"]),
-            human(r["tokens"]),
-            f"{r['tokens_per_param']:.1f}",
-            loss,
-        ]
+        a = r.run
+        loss = "—" if r.loss is None else f"{r.loss:.4f}"
+        cells = [sci(a.flops), human(a.params), human(a.tokens), f"{a.tokens_per_param:.1f}", loss]
         if banded:
-            u = r.get("uncertainty")
-            cells.append(f"{human(u['params'][0])} to {human(u['params'][1])}" if u else "")
+            u = r.uncertainty
+            cells.append(f"{human(u.params.low)} to {human(u.params.high)}" if u else "")
         if metric is not None:
-            cells.append(_metric_cell(r["accuracy"]))
+            cells.append(_metric_cell(r.accuracy.to_dict()) if r.accuracy else "")
         t.add_row(*cells)
     return t
 

@@ -129,17 +129,21 @@ def sweep_view(sw: Sweep) -> RenderableType:
     ]
     if sw.assumptions:
         parts.append(Text(words("Assumptions: " + "; ".join(sw.assumptions)), style="dim"))
-    written = dict(sw.written)
-    csv, plot = written.get("csv"), written.get("plot")
+    if sw.warnings:
+        parts.append(warnings_block(sw.warnings))
+    return Group(*parts)
+
+
+def written_view(csv: str | None, plot: str | None) -> RenderableType:
+    """The files `chinchilla sweep` wrote, and what to do with the grid."""
+    lines = []
     if csv:
-        parts.append(
+        lines.append(
             Text(
                 f"wrote {csv}: fill in the loss column, then run `chinchilla fit {csv}`",
                 style="green",
             )
         )
     if plot:
-        parts.append(Text(f"wrote {plot}", style="green"))
-    if sw.warnings:
-        parts.append(warnings_block(sw.warnings))
-    return Group(*parts)
+        lines.append(Text(f"wrote {plot}", style="green"))
+    return Group(*lines)

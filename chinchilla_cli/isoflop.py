@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from chinchilla_cli.errors import FitError
-from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE as DEFAULT_FLOPS_TOLERANCE  # noqa: E402
+from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE as DEFAULT_FLOPS_TOLERANCE
+from chinchilla_cli.fit_defaults import SEED
 from chinchilla_cli.laws import tokens_for
 
 MIN_SIZES = 3
@@ -202,7 +203,7 @@ def bootstrap_isoflop(
     loss: np.ndarray,
     resamples: int,
     tolerance: float = DEFAULT_FLOPS_TOLERANCE,
-    seed: int = 0,
+    seed: int = SEED,
     progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Rows of (a, b, k, k_tokens) from a residual bootstrap within each budget.

@@ -7,13 +7,11 @@ import numpy as np
 import pytest
 
 from chinchilla_cli import InputError, fit
-from chinchilla_cli.approach3 import (
-    LogRuns,
-    constraints_from,
-    fit_parametric,
-    fit_shared_e,
-)
+from chinchilla_cli.approach3 import fit_parametric
+from chinchilla_cli.fit_constraints import constraints_from
 from chinchilla_cli.laws import ParametricLaw
+from chinchilla_cli.objective import LogRuns
+from chinchilla_cli.shared_e import fit_shared_e
 
 
 def _runs(law, m=150, n_span=(5e7, 2e10), d_span=(1e9, 5e11), noise=0.002, seed=0):

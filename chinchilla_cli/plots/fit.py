@@ -11,7 +11,7 @@ import numpy as np
 
 from chinchilla_cli.accuracy import sigmoid
 from chinchilla_cli.files import Staged
-from chinchilla_cli.fitting import FitReport
+from chinchilla_cli.fit_results import FitReport
 from chinchilla_cli.isoflop import group_budgets
 from chinchilla_cli.laws import frontier_params, tokens_for
 from chinchilla_cli.plots import write_figure

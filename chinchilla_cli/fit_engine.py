@@ -168,6 +168,8 @@ def _isoflop_report(
 
 
 def diagnostics(runs: Runs, fit: ParametricFit | None) -> list[str]:
+    """What the runs and the fit say of the law's trustworthiness: a sweep spanning
+    less than a decade, an optimum on the grid's edge, E above the lowest loss."""
     out = []
     for label, values, exponent in (("N", runs.params, "alpha"), ("D", runs.tokens, "beta")):
         span = float(values.max() / values.min())

@@ -38,10 +38,10 @@ if TYPE_CHECKING:
 UNBOUNDED = "the baseline never reaches the variant's loss: it is at or below the baseline's E"
 
 REPORT_BUDGETS = (1e21, 5.76e23, 1e25)  # tokens per parameter is reported at these C
-GOPHER_BUDGET = 5.76e23
 
 
 def budget_key(flops: float) -> str:
+    """A budget as the report's keys name it: 5.76e23 -> '5.76e23'."""
     return f"{flops:.3g}".replace("+", "")
 
 

@@ -19,8 +19,10 @@ from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE
 from chinchilla_cli.fit_engine import fit_runs
 from chinchilla_cli.fit_options import FitOptions
 from chinchilla_cli.fit_results import FitReport as FitReport
-from chinchilla_cli.interventions import Sources, check_arguments, compare_groups
+from chinchilla_cli.interventions import check_arguments, compare_groups
 from chinchilla_cli.read_options import ReadOptions
+
+Sources = str | Path | Mapping[str, Any]  # a file ("-": stdin), or a table of columns
 
 
 def fit(

@@ -47,6 +47,9 @@ def paper_grid() -> np.ndarray:
 
 @dataclass(frozen=True)
 class Polished:
+    """One start polished to convergence (or not): the point theta it reached, the
+    objective there (the sum of Huber losses), and the solver's word on it."""
+
     theta: np.ndarray
     objective: float
     converged: bool

@@ -25,6 +25,9 @@ POOR_R_SQUARED = 0.9  # a budget's parabola explaining less of its losses is fla
 
 @dataclass(frozen=True)
 class BudgetMinimum:
+    """One FLOP budget of Approach 2: its runs' parabola of loss in log N, and the
+    vertex, N_opt(C), with how well the parabola fits."""
+
     flops: float  # geometric mean of the group's budgets
     n_runs: int
     params: float  # vertex of the parabola: N_opt(C)
@@ -65,6 +68,9 @@ class BudgetMinimum:
 
 @dataclass(frozen=True)
 class IsoflopFit:
+    """Approach 2's result: each budget's minimum, and the power laws through them,
+    N_opt = k C^a and D_opt = k' C^b."""
+
     minima: tuple[BudgetMinimum, ...]
     a: float
     k: float  # N_opt = k C^a
@@ -152,6 +158,9 @@ def fit_isoflop(
     loss: np.ndarray,
     tolerance: float = DEFAULT_FLOPS_TOLERANCE,
 ) -> IsoflopFit:
+    """Approach 2 on these runs: group them into budgets (C within `tolerance`), take
+    each budget's parabola minimum, fit the power laws through the minima. Raises
+    FitError when fewer than two budgets give a minimum."""
     labels = group_budgets(flops, tolerance)
     minima, warnings = [], []
     for g in range(labels.max() + 1):

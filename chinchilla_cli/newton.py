@@ -173,6 +173,10 @@ def _trust_step(
 
 @dataclass(frozen=True)
 class Minima:
+    """Where each start of a batch ended: its free parameters, objective / delta, whether
+    it converged, its iterations and trust radius, and whether it left float64 for
+    float32 again (`resume`)."""
+
     psi: np.ndarray  # (S, P)
     f: np.ndarray  # objective / delta
     converged: np.ndarray  # bool

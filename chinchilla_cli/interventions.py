@@ -11,7 +11,7 @@ for every bootstrap resample at once. A variant loss at or below the baseline's 
 out of the baseline's reach at any compute: the multiplier is unbounded (None).
 
 One E shared by the groups (`shared` "E": a change to the model should not move the
-entropy of text) fits them jointly (approach3.shared_e_from); the multipliers then come
+entropy of text) fits them jointly (shared_e.shared_e_from); the multipliers then come
 from the shared-E laws, and the report says what sharing costs: the joint objective
 against the separate fits', and each group's held-out error (its largest budget, as the
 fit's extrapolation check holds out) under both.
@@ -563,16 +563,9 @@ def _compare_groups(
             fit_options,
             _stage(progress, stages - 1, stages, resamples),
         )
-        laws = list(shared_e.fit.laws)
-        samples = shared_samples
+        laws, samples = list(shared_e.fit.laws), shared_samples
     else:
-        laws = []
-        for r in reports:
-            assert r.parametric is not None
-            laws.append(r.parametric.law)
-        samples = None
-        if resamples:
-            samples = np.stack([np.asarray(r.samples) for r in reports], axis=1)
+        laws, samples = _own_laws(reports)
     spans = [_span(g.runs) for g in groups]
     points = planned if planned is not None else default_budgets(spans)
     largest = max(s[1] for s in spans)
@@ -600,16 +593,7 @@ def _compare_groups(
                 ci_level,
             )
         )
-        for w in reports[i].warnings:
-            if w not in reports[0].warnings:  # the baseline's report says it already
-                warnings.append(f"{labels[i]}: {w}")
-        unbounded = [p.flops for p in variants[-1].points if p.multiplier is None]
-        if unbounded:
-            warnings.append(
-                f"{labels[i]}: at {', '.join(sci(c) for c in unbounded)} FLOPs the variant's "
-                f"loss is at or below the baseline's E ({laws[0].E:.4f}): no compute of the "
-                "baseline reaches it (the multiplier is unbounded)"
-            )
+        warnings += _variant_warnings(variants[-1], reports[0], laws[0])
     if shared_e is not None and not shared_e.fit.converged:
         warnings.append("the shared-E fit did not converge; its numbers are unreliable")
     intervention = Intervention(
@@ -626,6 +610,34 @@ def _compare_groups(
         tuple(warnings),
     )
     return replace(reports[0], intervention=intervention)
+
+
+def _own_laws(reports: Sequence[FitReport]) -> tuple[list[ParametricLaw], np.ndarray | None]:
+    """Each group's own law, and the resamples of all as (resamples, groups, 5)."""
+    laws = []
+    for r in reports:
+        assert r.parametric is not None
+        laws.append(r.parametric.law)
+    if reports[0].samples is None:
+        return laws, None
+    return laws, np.stack([np.asarray(r.samples) for r in reports], axis=1)
+
+
+def _variant_warnings(
+    variant: VariantComparison, baseline: FitReport, base_law: ParametricLaw
+) -> list[str]:
+    """The variant's own fit's warnings the baseline's report does not say already, and
+    the budgets where its multiplier is unbounded."""
+    label = variant.label
+    out = [f"{label}: {w}" for w in variant.report.warnings if w not in baseline.warnings]
+    unbounded = [p.flops for p in variant.points if p.multiplier is None]
+    if unbounded:
+        out.append(
+            f"{label}: at {', '.join(sci(c) for c in unbounded)} FLOPs the variant's "
+            f"loss is at or below the baseline's E ({base_law.E:.4f}): no compute of the "
+            "baseline reaches it (the multiplier is unbounded)"
+        )
+    return out
 
 
 def _compare(

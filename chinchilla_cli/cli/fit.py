@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +16,9 @@ from chinchilla_cli.fit_defaults import (
     MAX_CI_LEVEL,
     SEED,
 )
+
+if TYPE_CHECKING:
+    from chinchilla_cli.fit_results import FitReport
 
 
 def fit(
@@ -310,28 +313,14 @@ def fit(
     json_out: JsonOpt = False,
 ) -> None:
     """Fit a scaling law to training runs or logs: intervals, interventions, accuracy."""
-    from chinchilla_cli import files, fitting
+    from chinchilla_cli import fitting
     from chinchilla_cli.cli import show
     from chinchilla_cli.fit_options import FitOptions
     from chinchilla_cli.read_options import ReadOptions
     from chinchilla_cli.views import print_json
     from chinchilla_cli.views.fit import fit_view, progress_bar
 
-    refuse_idle_outputs(force, name, save=save, plot=plot)
-    if save is not None and (vs or group is not None):
-        from chinchilla_cli.errors import InputError
-
-        raise InputError(
-            "--save: writes one law, and --vs/--group fit several; fit each file alone "
-            "to save its law"
-        )
-    # refuse an output file before spending time on the fit
-    if save is not None:
-        files.check_writable(save, "save", force)
-    if plot is not None:
-        from chinchilla_cli.plots import check_plot_path
-
-        check_plot_path(plot, "plot", force)
+    _refuse_outputs(save, name, plot, force, comparing=bool(vs) or group is not None)
     options = FitOptions.of(
         approach=approach,
         huber_delta=huber_delta,
@@ -372,15 +361,48 @@ def fit(
             budgets=budgets,
             progress=advance,
         )
+    saved = _write_outputs(report, save, name, plot, force)
+    if json_out:  # the files written are the command's, added to the report's JSON
+        print_json({**report.to_dict(), "saved": saved, "plot": plot})
+    else:
+        show(fit_view(report, saved=saved, plot=plot))
+
+
+def _refuse_outputs(
+    save: str | None, name: str | None, plot: str | None, force: bool, comparing: bool
+) -> None:
+    """Refuse an output file that cannot be written before spending time on the fit."""
+    from chinchilla_cli import files
+
+    refuse_idle_outputs(force, name, save=save, plot=plot)
+    if save is not None and comparing:
+        from chinchilla_cli.errors import InputError
+
+        raise InputError(
+            "--save: writes one law, and --vs/--group fit several; fit each file alone "
+            "to save its law"
+        )
+    if save is not None:
+        files.check_writable(save, "save", force)
+    if plot is not None:
+        from chinchilla_cli.plots import check_plot_path
+
+        check_plot_path(plot, "plot", force)
+
+
+def _write_outputs(
+    report: FitReport, save: str | None, name: str | None, plot: str | None, force: bool
+) -> str | None:
+    """Write the law (`save`) and the figure (`plot`), both at the end or neither; the
+    path of the saved law."""
+    from chinchilla_cli import files
+
     saved = None
-    with files.together(force) as staged:  # both files appear at the end, or neither
+    with files.together(force) as staged:
         if save is not None:
             saved = str(report.save(save, name=name, staged=staged))
         if plot is not None:
             from chinchilla_cli.plots.fit import fit_plot
 
             fit_plot(report, plot, "plot", force, staged)
-    if json_out:  # the files written are the command's, added to the report's JSON
-        print_json({**report.to_dict(), "saved": saved, "plot": plot})
-    else:
-        show(fit_view(report, saved=saved, plot=plot))
+    return saved

@@ -35,7 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from chinchilla_cli import approach3  # noqa: E402
+from chinchilla_cli.fit_defaults import HUBER_DELTA  # noqa: E402
+from chinchilla_cli.grid_search import exhaustive_grid, paper_grid  # noqa: E402
+from chinchilla_cli.newton import CHUNK_CELLS  # noqa: E402
+from chinchilla_cli.objective import LogRuns, objective  # noqa: E402
 from chinchilla_cli.read_options import ReadOptions  # noqa: E402
 from chinchilla_cli.runs import read_runs  # noqa: E402
 
@@ -43,24 +46,24 @@ DATA = ROOT / "tests" / "data" / "svg_extracted_data.csv"
 GOAL = 30.0
 
 
-def plain_sample(runs: approach3.LogRuns, every: int) -> tuple[float, float]:
+def plain_sample(runs: LogRuns, every: int) -> tuple[float, float]:
     """(seconds per start, objective evaluations per start) of scipy's L-BFGS-B."""
     from scipy.optimize import minimize
 
-    starts = approach3.paper_grid()[::every]
+    starts = paper_grid()[::every]
     evals = 0
     t0 = time.perf_counter()
     for s in starts:
-        r = minimize(approach3.objective, s, args=(runs, approach3.HUBER_DELTA), jac=True,
+        r = minimize(objective, s, args=(runs, HUBER_DELTA), jac=True,
                      method="L-BFGS-B")  # fmt: skip
         evals += r.nfev
     return (time.perf_counter() - t0) / len(starts), evals / len(starts)
 
 
-def lean_pass_ns(runs: approach3.LogRuns, repeat: int = 400) -> float:
+def lean_pass_ns(runs: LogRuns, repeat: int = 400) -> float:
     """Nanoseconds a cell for objective and gradient, float32, one cache-sized chunk."""
     n = len(runs.log_loss)
-    k = max(1, approach3.CHUNK_CELLS // n)
+    k = max(1, CHUNK_CELLS // n)
     rng = np.random.default_rng(0)
     zp = ((runs.log_params - runs.log_params.mean()) / runs.log_params.std()).astype(np.float32)
     zt = ((runs.log_tokens - runs.log_tokens.mean()) / runs.log_tokens.std()).astype(np.float32)
@@ -70,7 +73,7 @@ def lean_pass_ns(runs: approach3.LogRuns, repeat: int = 400) -> float:
     cols = np.column_stack([np.ones(n), zp, np.ones(n), zt]).astype(np.float32)
     th = rng.normal([6.0, 7.0, 0.3, 0.5], 0.3, (k, 4)).astype(np.float32)
     e3 = np.exp(rng.normal(0.6, 0.1, (k, 1))).astype(np.float32)
-    delta = np.float32(approach3.HUBER_DELTA)
+    delta = np.float32(HUBER_DELTA)
 
     def once() -> None:
         x = th @ ex
@@ -110,8 +113,8 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=10, help="plain loop on every k-th start")
     args = ap.parse_args()
     loaded = read_runs(str(DATA), ReadOptions(max_loss=3.42))
-    runs = approach3.LogRuns.of(loaded.params, loaded.tokens, loaded.loss)
-    n_starts, n_runs = len(approach3.paper_grid()), len(runs.log_loss)
+    runs = LogRuns.of(loaded.params, loaded.tokens, loaded.loss)
+    n_starts, n_runs = len(paper_grid()), len(runs.log_loss)
 
     per_start, evals = plain_sample(runs, args.every)
     plain = per_start * n_starts
@@ -119,7 +122,7 @@ def main() -> None:
     floor = n_starts * n_runs * evals * ns * 1e-9
     whole = command_seconds(["fit", str(DATA), "--max-loss", "3.42", "--exhaustive", "--json"])
     t0 = time.perf_counter()
-    approach3.exhaustive_grid(runs)
+    exhaustive_grid(runs)
     grid = time.perf_counter() - t0
     fixed = max(whole - grid, 0.0)
 

@@ -4,7 +4,7 @@ Run: python benchmarks/exhaustive_profile.py [--merge]
 
 In one process with one BLAS thread, on the replication's 240 runs
 (tests/data/svg_extracted_data.csv, loss <= 3.42), every start of the paper's grid run to
-convergence (`approach3.exhaustive_grid`), timed: the Newton iterations spent in each
+convergence (`exhaustive_grid`), timed: the Newton iterations spent in each
 precision, and the time in the objective (exp, log and the Huber loss), its gradient and
 Hessian, the eigen-decompositions of the 5 x 5 Hessians, the trust-region steps and the
 rest. With --merge it also counts, at every iteration, how many of the starts still
@@ -29,14 +29,16 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from chinchilla_cli import approach3  # noqa: E402
+from chinchilla_cli import newton  # noqa: E402
+from chinchilla_cli.grid_search import exhaustive_grid  # noqa: E402
+from chinchilla_cli.objective import LogRuns  # noqa: E402
 from chinchilla_cli.read_options import ReadOptions  # noqa: E402
 from chinchilla_cli.runs import read_runs  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "svg_extracted_data.csv"
 PARTS = {  # report line: the function timed
-    "objective (2 exp + 1 log a cell)": "_value",
-    "gradient and Hessian": "_derivatives",
+    "objective (2 exp + 1 log a cell)": "scaled_value",
+    "gradient and Hessian": "scaled_derivatives",
     "trust-region steps": "_trust_step",
 }
 
@@ -57,13 +59,13 @@ def main() -> None:
     ap.add_argument("--merge", action="store_true", help="count starts sharing a trial point")
     args = ap.parse_args()
     runs = read_runs(str(DATA), ReadOptions(max_loss=3.42))
-    log_runs = approach3.LogRuns.of(runs.params, runs.tokens, runs.loss)
+    log_runs = LogRuns.of(runs.params, runs.tokens, runs.loss)
 
     counts = {"float32": [0, 0], "float64": [0, 0]}  # [evaluated, accepted]
     merged = {1e-9: 0, 1e-6: 0}
-    trial = approach3._trial
+    trial = newton._trial
 
-    def counting(psi: np.ndarray, part: approach3._Part, *rest: object) -> tuple:
+    def counting(psi: np.ndarray, part: newton.Part, *rest: object) -> tuple:
         out = trial(psi, part, *rest)  # type: ignore[arg-type]
         c = counts["float32" if part.frame.zp.dtype == np.float32 else "float64"]
         c[0] += len(psi)
@@ -74,19 +76,19 @@ def main() -> None:
         return out
 
     spent: dict[str, float] = {}
-    saved = {name: getattr(approach3, name) for name in PARTS.values()}
+    saved = {name: getattr(newton, name) for name in PARTS.values()}
     saved_eigh = np.linalg.eigh
     for name in PARTS.values():
-        setattr(approach3, name, timed(saved[name], spent, name))
+        setattr(newton, name, timed(saved[name], spent, name))
     np.linalg.eigh = timed(saved_eigh, spent, "eigh")  # type: ignore[assignment]
-    approach3._trial = counting  # type: ignore[assignment]
+    newton._trial = counting  # type: ignore[assignment]
     t0 = time.process_time()
-    best, _, census = approach3.exhaustive_grid(log_runs)
+    best, _, census = exhaustive_grid(log_runs)
     total = time.process_time() - t0
-    approach3._trial = trial  # type: ignore[assignment]
+    newton._trial = trial  # type: ignore[assignment]
     np.linalg.eigh = saved_eigh  # type: ignore[assignment]
     for name, fn in saved.items():
-        setattr(approach3, name, fn)
+        setattr(newton, name, fn)
 
     print(
         f"{census.n_starts:,} starts, {census.n_converged:,} converged, "

@@ -26,6 +26,9 @@ R_N_STAR = 5.309743
 
 @dataclass(frozen=True)
 class ConstrainedPlan:
+    """The best split of a budget with `unique_tokens` of unique data: N and D, what
+    they count for (N', D'), the loss, and the same budget with unlimited data."""
+
     unique_tokens: float
     params: float
     tokens: float
@@ -71,6 +74,7 @@ def _decayed(unique: float, total: float, r_star: float) -> float:
 
 
 def constants(law: ParametricLaw) -> tuple[float, float]:
+    """(R_D*, R_N*): the law's decay constants, else Muennighoff et al.'s."""
     return (law.R_D_star or R_D_STAR, law.R_N_star or R_N_STAR)
 
 
@@ -87,6 +91,7 @@ def effective(
 def constrained_loss(
     law: ParametricLaw, params: float, tokens: float, unique_tokens: float
 ) -> float:
+    """The loss of N parameters trained on D tokens of which `unique_tokens` are unique."""
     n_eff, d_eff = effective(law, params, tokens, unique_tokens)
     loss: float = law.E + law.A / n_eff**law.alpha + law.B / d_eff**law.beta
     return loss

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from chinchilla_cli.approach3 import MIN_EXPONENT, LogRuns, ParametricFit, law_from_theta
+from chinchilla_cli.approach3 import MIN_EXPONENT, ParametricFit
 from chinchilla_cli.errors import FitError
 from chinchilla_cli.isoflop import MIN_SIZES, budget_minimum, fit_isoflop, group_budgets
+from chinchilla_cli.objective import LogRuns, law_from_theta
 from chinchilla_cli.runs import Runs
 
 

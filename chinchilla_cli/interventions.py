@@ -11,7 +11,7 @@ for every bootstrap resample at once. A variant loss at or below the baseline's 
 out of the baseline's reach at any compute: the multiplier is unbounded (None).
 
 One E shared by the groups (`shared` "E": a change to the model should not move the
-entropy of text) fits them jointly (approach3.shared_e_from); the multipliers then come
+entropy of text) fits them jointly (shared_e.shared_e_from); the multipliers then come
 from the shared-E laws, and the report says what sharing costs: the joint objective
 against the separate fits', and each group's held-out error (its largest budget, as the
 fit's extrapolation check holds out) under both.
@@ -24,21 +24,34 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from chinchilla_cli.errors import FitError, InputError
+from chinchilla_cli.fit_engine import fit_runs, held_out_points
+from chinchilla_cli.fit_options import FitOptions
+from chinchilla_cli.fit_results import (
+    Crossover,
+    FitReport,
+    HeldOutPair,
+    MultiplierPoint,
+    SharedE,
+    VariantComparison,
+)
+from chinchilla_cli.fit_results import Intervention as Intervention
 from chinchilla_cli.groups import Group, Sources, read_files, read_groups
-from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, ParametricLaw
+from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, ParametricLaw, frontier_scale
+from chinchilla_cli.names import match
+from chinchilla_cli.objective import LogRuns
 from chinchilla_cli.quantity import parse_budgets, require, sci
 from chinchilla_cli.read_options import ReadOptions
+from chinchilla_cli.resampling import run_groups
+from chinchilla_cli.shared_e import bootstrap_shared_e, refit_shared_e, shared_e_from
 
 if TYPE_CHECKING:
-    from chinchilla_cli.approach3 import SharedFit
-    from chinchilla_cli.fitting import FitReport
     from chinchilla_cli.runs import Runs
 
 SHARED_PARAMETERS = ("E",)  # what `shared` accepts
@@ -46,7 +59,6 @@ SEARCH_FLOPS = (1e15, 1e30)  # the crossover is searched here (widened to the da
 BEYOND = (10.0, 100.0)  # default budgets: the data's span, then these times its largest run
 SEARCH_POINTS_PER_DECADE = 40
 EDGE = 0.005  # a budget within this (relative) of the data's end is in the data
-_UNBOUNDED = "the baseline never reaches the variant's loss: it is at or below the baseline's E"
 
 
 # ---- the arithmetic: frontiers, multipliers, crossovers, for many laws at once ----------
@@ -57,7 +69,7 @@ def _frontier_terms(params: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     p = np.asarray(params, dtype=float)
     E, A, B, alpha, beta = (p[..., i] for i in range(5))
     g = alpha * beta / (alpha + beta)
-    G = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
+    G = frontier_scale(A, B, alpha, beta)
     K = A * G**-alpha + B * G**beta
     return E, K, g
 
@@ -177,8 +189,8 @@ def _percentile(values: np.ndarray, q: float) -> float | None:
     return float(v[i] + (v[j] - v[i]) * (pos - i))
 
 
-def _interval(values: np.ndarray, level: float) -> tuple[float | None, float | None]:
-    tail = (100.0 - level) / 2
+def _interval(values: np.ndarray, ci_level: float) -> tuple[float | None, float | None]:
+    tail = (100.0 - ci_level) / 2
     return _percentile(values, tail), _percentile(values, 100.0 - tail)
 
 
@@ -191,201 +203,7 @@ def default_budgets(spans: Sequence[tuple[float, float]]) -> tuple[float, ...]:
     return tuple(sorted({float(f"{c:.3g}") for c in raw}))
 
 
-# ---- results -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MultiplierPoint:
-    """The multiplier at one budget."""
-
-    flops: float
-    baseline_loss: float  # L* of the baseline's law at this C
-    variant_loss: float
-    multiplier: float | None  # None: unbounded (the baseline never reaches the loss)
-    interval: tuple[float | None, float | None] | None  # None inside: unbounded that side
-    within_data: bool  # inside the C span both groups' runs cover
-    beyond_data: float  # C / the largest run's C (of either group)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "flops": self.flops,
-            "baseline_loss": self.baseline_loss,
-            "variant_loss": self.variant_loss,
-            "multiplier": self.multiplier,
-            "ci": None if self.interval is None else list(self.interval),
-            "within_data": self.within_data,
-            "beyond_data": self.beyond_data,
-            "note": None if self.multiplier is not None else _UNBOUNDED,
-        }
-
-
-@dataclass(frozen=True)
-class Crossover:
-    """Where the variant's advantage changes sign: the frontiers meet."""
-
-    flops: float
-    within_data: bool
-    ahead_above: str  # "baseline" or "variant": which is ahead at more compute
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "flops": self.flops,
-            "within_data": self.within_data,
-            "ahead_above": self.ahead_above,
-        }
-
-
-@dataclass(frozen=True)
-class VariantComparison:
-    """One variant against the baseline."""
-
-    label: str
-    report: FitReport  # the variant's own fit
-    law: ParametricLaw  # the law the multipliers use: its own, or its shared-E law
-    data_flops: tuple[float, float] | None  # the C span both groups' runs cover
-    points: tuple[MultiplierPoint, ...]
-    crossovers: tuple[Crossover, ...]
-    crossover_interval: tuple[float | None, float | None] | None
-    crossover_share: float | None  # resamples whose frontiers meet in the searched span
-    # the laws of each resample, rows (E, A, B, alpha, beta): baseline's and this variant's
-    samples: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
-
-    @property
-    def ahead(self) -> str:
-        """Who is ahead at the smallest budget: "variant" (multiplier above 1), "baseline",
-        or "neither" (the same frontier, to rounding)."""
-        m = self.points[0].multiplier
-        if m is not None and abs(m - 1.0) < 1e-9:
-            return "neither"
-        return "variant" if m is None or m > 1 else "baseline"
-
-    def to_dict(self) -> dict[str, Any]:
-        fit = {
-            k: v
-            for k, v in self.report.to_dict().items()
-            if k not in ("saved", "plot", "intervention")
-        }
-        return {
-            "label": self.label,
-            "params": self.law.parameters(),
-            "data_flops": None if self.data_flops is None else list(self.data_flops),
-            "budgets": [p.to_dict() for p in self.points],
-            "crossovers": [c.to_dict() for c in self.crossovers],
-            "crossover_ci": None
-            if self.crossover_interval is None
-            else list(self.crossover_interval),
-            "crossover_share": self.crossover_share,
-            "fit": fit,
-        }
-
-
-@dataclass(frozen=True)
-class HeldOutPair:
-    """One group's error on its held-out runs, fitted without them: alone and with E shared."""
-
-    label: str
-    held_out: str  # which runs, in words
-    n_held_out: int
-    rmse_separate: float
-    rmse_shared: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "group": self.label,
-            "held_out": self.held_out,
-            "n_held_out": self.n_held_out,
-            "rmse_log_loss_separate": self.rmse_separate,
-            "rmse_log_loss_shared": self.rmse_shared,
-        }
-
-
-@dataclass(frozen=True)
-class SharedE:
-    """The groups fitted with one E, and what that costs against separate fits."""
-
-    fit: SharedFit
-    labels: tuple[str, ...]
-    held_out: tuple[HeldOutPair, ...]  # empty when a group has too few runs to hold out
-    held_out_note: str
-    e_interval: tuple[float | None, float | None] | None
-
-    @property
-    def extra_objective(self) -> float:
-        """What sharing E adds to the summed objective (>= 0 up to rounding)."""
-        return self.fit.objective - self.fit.separate
-
-    @property
-    def extra_fraction(self) -> float:
-        return self.extra_objective / self.fit.separate if self.fit.separate > 0 else 0.0
-
-    def pooled(self, shared: bool) -> float | None:
-        """RMSE of log loss over every group's held-out runs."""
-        if not self.held_out:
-            return None
-        n = sum(h.n_held_out for h in self.held_out)
-        sq = sum(
-            h.n_held_out * (h.rmse_shared if shared else h.rmse_separate) ** 2
-            for h in self.held_out
-        )
-        return math.sqrt(sq / n)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "E": self.fit.E,
-            "E_ci": None if self.e_interval is None else list(self.e_interval),
-            "objective": self.fit.objective,
-            "separate_objective": self.fit.separate,
-            "extra_objective": self.extra_objective,
-            "extra_objective_fraction": self.extra_fraction,
-            "converged": self.fit.converged,
-            "laws": {
-                label: law.parameters()
-                for label, law in zip(self.labels, self.fit.laws, strict=True)
-            },
-            "held_out": [h.to_dict() for h in self.held_out],
-            "held_out_note": self.held_out_note or None,
-            "rmse_log_loss_separate": self.pooled(False),
-            "rmse_log_loss_shared": self.pooled(True),
-        }
-
-
-@dataclass(frozen=True)
-class Intervention:
-    """Every variant against the baseline: multipliers at the budgets, crossovers, and
-    (with `shared` E) what one E for all groups costs."""
-
-    baseline: str  # the baseline's label: its file, or its value of the group column
-    group_col: str | None  # the column that split one table into groups (None: files)
-    baseline_law: ParametricLaw  # the law the multipliers use for the baseline
-    variants: tuple[VariantComparison, ...]
-    budgets_given: bool  # False: the default budgets (the data's span and beyond)
-    search_flops: tuple[float, float]  # where crossovers were searched
-    shared: SharedE | None
-    ci_level: float
-    resamples: int
-    seed: int
-    warnings: tuple[str, ...]
-
-    @property
-    def multipliers_from(self) -> str:
-        return "shared E" if self.shared is not None else "separate fits"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "baseline": self.baseline,
-            "group_col": self.group_col,
-            "multipliers_from": self.multipliers_from,
-            "baseline_params": self.baseline_law.parameters(),
-            "budgets_source": "given" if self.budgets_given else "default",
-            "crossover_search_flops": list(self.search_flops),
-            "ci_level": self.ci_level if self.resamples else None,
-            "bootstrap": {"resamples": self.resamples, "seed": self.seed}
-            if self.resamples
-            else None,
-            "variants": [v.to_dict() for v in self.variants],
-            "shared_e": None if self.shared is None else self.shared.to_dict(),
-            "warnings": list(self.warnings),
-        }
+# ---- reading the groups ----------------------------------------------------------------
 
 
 # ---- the comparison ----------------------------------------------------------------------
@@ -407,8 +225,6 @@ def _stage(
 
 def _units(group: Group) -> np.ndarray | None:
     """The run of each point when a training log keeps several per run (else None)."""
-    from chinchilla_cli.resampling import run_groups
-
     log, runs = group.log, group.runs
     if log is None or log.n_points <= log.n_runs:
         return None
@@ -476,7 +292,7 @@ def check_arguments(
             field="approach",
         )
     if shared is not None:
-        if str(shared).strip() not in SHARED_PARAMETERS:
+        if match(str(shared).strip(), SHARED_PARAMETERS) is None:
             raise InputError(
                 f"cannot share {shared!r}; accepted: {', '.join(SHARED_PARAMETERS)} (the "
                 "irreducible loss, which a change to the model should not move)",
@@ -500,12 +316,11 @@ def compare_groups(
     shared: str | None,
     budgets: str | Sequence[float] | None,
     read_options: ReadOptions,
-    fit_options: dict[str, Any],
+    fit_options: FitOptions,
     progress: Callable[[int], None] | None = None,
 ) -> FitReport:
     """Read and fit each group, then compare every variant with the baseline; the
     baseline's FitReport carrying the `intervention`. See `fitting.fit`."""
-    from chinchilla_cli.fitting import fit_runs
 
     planned = _budgets(budgets)
     if group is not None:
@@ -518,39 +333,41 @@ def compare_groups(
         if not others:
             raise InputError("no variant runs; give at least one", field="vs")
         groups = read_files(runs, others, read_options)
-    resamples = int(fit_options.get("bootstrap", 0))
-    seed = int(fit_options.get("seed", 0))
+    return _compare_groups(groups, group, planned, shared, fit_options, progress)
+
+
+def _compare_groups(
+    groups: Sequence[Group],
+    group: str | None,
+    planned: tuple[float, ...] | None,
+    shared: str | None,
+    fit_options: FitOptions,
+    progress: Callable[[int], None] | None,
+) -> FitReport:
+    """Fit every group read (each with its own seed), then compare each variant with
+    the baseline, the first group."""
+    resamples, seed = fit_options.bootstrap, fit_options.seed
     stages = len(groups) + (1 if shared is not None and resamples else 0)
     reports = []
     for i, g in enumerate(groups):
-        options = {**fit_options, "seed": seed + i}
+        options = replace(fit_options, seed=seed + i)
         reports.append(
-            fit_runs(g.runs, log=g.log, progress=_stage(progress, i, stages, resamples), **options)
+            fit_runs(g.runs, options, log=g.log, progress=_stage(progress, i, stages, resamples))
         )
     labels = tuple(g.label for g in groups)
-    level = float(fit_options.get("ci_level", 95.0))
+    ci_level = fit_options.ci_level
     shared_e = None
     if shared is not None:
         shared_e, shared_samples = _shared(
             groups,
             reports,
             labels,
-            resamples,
-            seed,
-            level,
             fit_options,
             _stage(progress, stages - 1, stages, resamples),
         )
-        laws = list(shared_e.fit.laws)
-        samples = shared_samples
+        laws, samples = list(shared_e.fit.laws), shared_samples
     else:
-        laws = []
-        for r in reports:
-            assert r.parametric is not None
-            laws.append(r.parametric.law)
-        samples = None
-        if resamples:
-            samples = np.stack([np.asarray(r.samples) for r in reports], axis=1)
+        laws, samples = _own_laws(reports)
     spans = [_span(g.runs) for g in groups]
     points = planned if planned is not None else default_budgets(spans)
     largest = max(s[1] for s in spans)
@@ -575,19 +392,10 @@ def compare_groups(
                 covered,
                 largest,
                 search,
-                level,
+                ci_level,
             )
         )
-        for w in reports[i].warnings:
-            if w not in reports[0].warnings:  # the baseline's report says it already
-                warnings.append(f"{labels[i]}: {w}")
-        unbounded = [p.flops for p in variants[-1].points if p.multiplier is None]
-        if unbounded:
-            warnings.append(
-                f"{labels[i]}: at {', '.join(sci(c) for c in unbounded)} FLOPs the variant's "
-                f"loss is at or below the baseline's E ({laws[0].E:.4f}): no compute of the "
-                "baseline reaches it (the multiplier is unbounded)"
-            )
+        warnings += _variant_warnings(variants[-1], reports[0], laws[0])
     if shared_e is not None and not shared_e.fit.converged:
         warnings.append("the shared-E fit did not converge; its numbers are unreliable")
     intervention = Intervention(
@@ -598,12 +406,40 @@ def compare_groups(
         planned is not None,
         search,
         shared_e,
-        level,
+        ci_level,
         resamples,
         seed,
         tuple(warnings),
     )
     return replace(reports[0], intervention=intervention)
+
+
+def _own_laws(reports: Sequence[FitReport]) -> tuple[list[ParametricLaw], np.ndarray | None]:
+    """Each group's own law, and the resamples of all as (resamples, groups, 5)."""
+    laws = []
+    for r in reports:
+        assert r.parametric is not None
+        laws.append(r.parametric.law)
+    if reports[0].samples is None:
+        return laws, None
+    return laws, np.stack([np.asarray(r.samples) for r in reports], axis=1)
+
+
+def _variant_warnings(
+    variant: VariantComparison, baseline: FitReport, base_law: ParametricLaw
+) -> list[str]:
+    """The variant's own fit's warnings the baseline's report does not say already, and
+    the budgets where its multiplier is unbounded."""
+    label = variant.label
+    out = [f"{label}: {w}" for w in variant.report.warnings if w not in baseline.warnings]
+    unbounded = [p.flops for p in variant.points if p.multiplier is None]
+    if unbounded:
+        out.append(
+            f"{label}: at {', '.join(sci(c) for c in unbounded)} FLOPs the variant's "
+            f"loss is at or below the baseline's E ({base_law.E:.4f}): no compute of the "
+            "baseline reaches it (the multiplier is unbounded)"
+        )
+    return out
 
 
 def _compare(
@@ -617,7 +453,7 @@ def _compare(
     covered: tuple[float, float] | None,
     largest: float,
     search: tuple[float, float],
-    level: float,
+    ci_level: float,
 ) -> VariantComparison:
     c = np.asarray(budgets, dtype=float)
     m = multipliers(base_law, law, c)
@@ -634,7 +470,7 @@ def _compare(
             float(lb[j]),
             float(lv[j]),
             float(m[j]) if math.isfinite(m[j]) else None,
-            None if ms is None else _interval(ms[:, j], level),
+            None if ms is None else _interval(ms[:, j], ci_level),
             inside(float(c[j])),
             float(c[j]) / largest,
         )
@@ -647,7 +483,7 @@ def _compare(
         at = sample_crossovers(base_samples, samples, search, found[0][0] if found else None)
         share = float(np.mean(np.isfinite(at)))
         if share > 0:
-            interval = _interval(at[np.isfinite(at)], level)
+            interval = _interval(at[np.isfinite(at)], ci_level)
     both = None if samples is None or base_samples is None else (base_samples, samples)
     return VariantComparison(label, report, law, covered, points, crossovers, interval, share, both)
 
@@ -656,22 +492,12 @@ def _shared(
     groups: Sequence[Group],
     reports: Sequence[FitReport],
     labels: tuple[str, ...],
-    resamples: int,
-    seed: int,
-    level: float,
-    fit_options: dict[str, Any],
+    fit_options: FitOptions,
     progress: Callable[[int], None] | None,
 ) -> tuple[SharedE, np.ndarray | None]:
     """One E for every group: the joint fit, its bootstrap, and each group's held-out
     error alone and shared (the runs the fit's extrapolation check holds out)."""
-    from chinchilla_cli.approach3 import (
-        LogRuns,
-        bootstrap_shared_e,
-        refit_shared_e,
-        shared_e_from,
-    )
-    from chinchilla_cli.fitting import held_out_points
-
+    resamples = fit_options.bootstrap
     fits = []
     for r in reports:
         assert r.parametric is not None
@@ -682,9 +508,9 @@ def _shared(
     samples = None
     e_interval = None
     if resamples:
-        samples = bootstrap_shared_e(joint, runs, resamples, seed, progress, units)
-        e_interval = _interval(samples[:, 0, 0], level)
-    tolerance = float(fit_options.get("flops_tolerance", 0.1))
+        samples = bootstrap_shared_e(joint, runs, resamples, fit_options.seed, progress, units)
+        e_interval = _interval(samples[:, 0, 0], fit_options.ci_level)
+    tolerance = fit_options.flops_tolerance
     held = [held_out_points(r, tolerance, u) for r, u in zip(runs, units, strict=True)]
     pairs: list[HeldOutPair] = []
     note = ""

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from chinchilla_cli.errors import FitError
-from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE as DEFAULT_FLOPS_TOLERANCE  # noqa: E402
+from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE as DEFAULT_FLOPS_TOLERANCE
+from chinchilla_cli.fit_defaults import SEED
 from chinchilla_cli.laws import tokens_for
 
 MIN_SIZES = 3
@@ -24,6 +25,9 @@ POOR_R_SQUARED = 0.9  # a budget's parabola explaining less of its losses is fla
 
 @dataclass(frozen=True)
 class BudgetMinimum:
+    """One FLOP budget of Approach 2: its runs' parabola of loss in log N, and the
+    vertex, N_opt(C), with how well the parabola fits."""
+
     flops: float  # geometric mean of the group's budgets
     n_runs: int
     params: float  # vertex of the parabola: N_opt(C)
@@ -64,6 +68,9 @@ class BudgetMinimum:
 
 @dataclass(frozen=True)
 class IsoflopFit:
+    """Approach 2's result: each budget's minimum, and the power laws through them,
+    N_opt = k C^a and D_opt = k' C^b."""
+
     minima: tuple[BudgetMinimum, ...]
     a: float
     k: float  # N_opt = k C^a
@@ -151,6 +158,9 @@ def fit_isoflop(
     loss: np.ndarray,
     tolerance: float = DEFAULT_FLOPS_TOLERANCE,
 ) -> IsoflopFit:
+    """Approach 2 on these runs: group them into budgets (C within `tolerance`), take
+    each budget's parabola minimum, fit the power laws through the minima. Raises
+    FitError when fewer than two budgets give a minimum."""
     labels = group_budgets(flops, tolerance)
     minima, warnings = [], []
     for g in range(labels.max() + 1):
@@ -202,7 +212,7 @@ def bootstrap_isoflop(
     loss: np.ndarray,
     resamples: int,
     tolerance: float = DEFAULT_FLOPS_TOLERANCE,
-    seed: int = 0,
+    seed: int = SEED,
     progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Rows of (a, b, k, k_tokens) from a residual bootstrap within each budget.

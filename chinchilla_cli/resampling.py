@@ -14,7 +14,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from chinchilla_cli.approach3 import LogRuns, ParametricFit, polish
+from chinchilla_cli.approach3 import ParametricFit
+from chinchilla_cli.fit_defaults import SEED
+from chinchilla_cli.grid_search import polish
+from chinchilla_cli.objective import LogRuns
 
 
 def run_groups(groups: np.ndarray) -> np.ndarray:
@@ -29,7 +32,7 @@ def bootstrap_parametric_by_run(
     loss: np.ndarray,
     groups: np.ndarray,
     resamples: int,
-    seed: int = 0,
+    seed: int = SEED,
     progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Rows of (E, A, B, alpha, beta), each refitted on runs drawn with replacement.

@@ -86,7 +86,7 @@ def test_chips_in_the_library_and_on_the_command_line(run):
 def test_the_cli_names_the_option_of_a_library_error(run):
     r = run("plan", "--chips", "8", "--days", "3", "--accelerator", "h9000")
     assert r.exit_code == 2
-    assert r.stderr.startswith("chinchilla: error: --accelerator: unknown hardware preset")
+    assert r.stderr.startswith("chinchilla: error: --accelerator: unknown accelerator")
     assert r.stderr.count("\n") == 1
 
 

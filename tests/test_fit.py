@@ -6,19 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chinchilla_cli.approach3 import (
-    LogRuns,
-    best_of_grid,
-    bootstrap_parametric,
-    fit_parametric,
-    objective,
-    objective_many,
-    paper_grid,
-    polish,
-)
+from chinchilla_cli.approach3 import bootstrap_parametric, fit_parametric
+from chinchilla_cli.grid_search import best_of_grid, paper_grid, polish
 from chinchilla_cli.isoflop import fit_isoflop
 from chinchilla_cli.laws import ParametricLaw, load_law
-from chinchilla_cli.read_options import ReadOptions
+from chinchilla_cli.objective import LogRuns, objective, objective_many
+from chinchilla_cli.read_options import ReadOptions  # noqa: E402
 from chinchilla_cli.runs import read_runs
 
 DATA = Path(__file__).parent / "data"

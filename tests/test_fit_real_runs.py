@@ -13,7 +13,7 @@ import synthetic_logs as S
 
 from chinchilla_cli import fit
 from chinchilla_cli.errors import InputError
-from chinchilla_cli.fitting import diagnostics
+from chinchilla_cli.fit_engine import diagnostics
 
 DATA = Path(__file__).parent / "data"
 SVG = str(DATA / "svg_extracted_data.csv")
@@ -102,12 +102,12 @@ def test_reduce_none_bootstraps_runs_not_rows(log_csv, monkeypatch):
     """Checkpoints of one run are not independent: resampling rows would shrink the
     intervals by about sqrt(checkpoints per run)."""
     import chinchilla_cli.approach3 as approach3
-    import chinchilla_cli.resampling as resampling
+    import chinchilla_cli.fit_engine as fit_engine
 
     calls = []
-    by_run = resampling.bootstrap_parametric_by_run
+    by_run = fit_engine.bootstrap_parametric_by_run
     monkeypatch.setattr(
-        resampling,
+        fit_engine,
         "bootstrap_parametric_by_run",
         lambda *a, **k: calls.append(a[4]) or by_run(*a, **k),
     )

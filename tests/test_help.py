@@ -36,8 +36,8 @@ def test_presets_help_lists_every_kind():
     [
         (("plan", "--chips", "8", "--days", "1", "--accelerator", "h100"), "h100-sxm"),
         (("plan", "--flops", "1e22", "--law", "besiroglu"), "besiroglu2024"),
-        (("compare", "deepseekv3", "gopher"), "deepseek-v3"),
-        (("sweep", "1e20", "--law", "hofmann2022"), "hoffmann2022"),
+        (("compare", "deepsek-v3", "gopher"), "deepseek-v3"),
+        (("sweep", "--budgets", "1e20", "--law", "hofmann2022"), "hoffmann2022"),
         (("presets", "modles"), "models"),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, tuple) else v,

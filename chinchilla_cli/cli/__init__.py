@@ -20,6 +20,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from chinchilla_cli import __version__
 from chinchilla_cli.cli._options import JsonOpt
+from chinchilla_cli.cli.output import show
 from chinchilla_cli.errors import ChinchillaError
 from chinchilla_cli.presets import KINDS
 
@@ -237,30 +238,6 @@ def __getattr__(name: str) -> Any:
         value = globals()["app"] = build_app()
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def output(result: Any, json_out: bool) -> None:
-    """Print a result: its `to_dict()` as JSON, or the view of it."""
-    from chinchilla_cli import views
-
-    if json_out:
-        views.print_json(result.to_dict())
-    else:
-        show(views.render(result))
-
-
-def show(renderable: Any) -> None:
-    """Print a view; piped, as plain text without the spaces that pad table cells."""
-    from chinchilla_cli import views
-
-    console = views.console()
-    if console.is_terminal:
-        console.print(renderable)
-        return
-    with console.capture() as captured:
-        console.print(renderable)
-    text = captured.get()
-    sys.stdout.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
 
 
 def main() -> None:

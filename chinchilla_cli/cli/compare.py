@@ -54,7 +54,7 @@ def compare(
 ) -> None:
     """Training runs side by side under a law: loss, compute-optimal split, C*/C, data ceiling."""
     from chinchilla_cli import comparison, views
-    from chinchilla_cli.cli import show
+    from chinchilla_cli.cli.output import show
 
     refuse_idle_outputs(force, plot=plot)
     if plot is not None:

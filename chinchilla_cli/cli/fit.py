@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chinchilla_cli.cli._options import POSITIVE, ForceOpt, JsonOpt, quantity, refuse_idle_outputs
-from chinchilla_cli.fit_defaults import CI_LEVEL, FLOPS_TOLERANCE, HUBER_DELTA
+from chinchilla_cli.fit_defaults import (
+    APPROACHES,
+    CI_LEVEL,
+    FLOPS_TOLERANCE,
+    HUBER_DELTA,
+    MAX_CI_LEVEL,
+    SEED,
+)
 from chinchilla_cli.metrics import TASKS
+
+if TYPE_CHECKING:
+    from chinchilla_cli.fit_results import FitReport
 
 
 def fit(
@@ -23,9 +33,10 @@ def fit(
     approach: Annotated[
         str,
         typer.Option(
+            metavar="|".join(APPROACHES),
             help="parametric (Approach 3: L = E + A/N^alpha + B/D^beta), isoflop (Approach "
             "2: parabolas per FLOP budget), or both: side by side, with each one's error on "
-            "the largest budget when fitted without it."
+            "the largest budget when fitted without it.",
         ),
     ] = "parametric",
     huber_delta: Annotated[
@@ -51,14 +62,14 @@ def fit(
             metavar="INT",
             parser=quantity(minimum=0, inclusive=True, integer=True),
             help="Random seed of the bootstrap.",
-            show_default="0",
+            show_default=f"{SEED}",
         ),
     ] = None,
     ci: Annotated[
         float | None,
         typer.Option(
             metavar="PERCENT",
-            parser=quantity(minimum=0, maximum=99.99),
+            parser=quantity(minimum=0, maximum=MAX_CI_LEVEL),
             help="Confidence level of the intervals, percent.",
             show_default=f"{CI_LEVEL:g}",
         ),
@@ -66,12 +77,15 @@ def fit(
     params_col: Annotated[
         str | None,
         typer.Option(
-            help="Column of parameter counts N (default: found by header).", show_default=False
+            metavar="COLUMN",
+            help="Column of parameter counts N (default: found by header).",
+            show_default=False,
         ),
     ] = None,
     tokens_col: Annotated[
         str | None,
         typer.Option(
+            metavar="COLUMN",
             help="Column of training tokens D (default: found by header; else C/(6N)).",
             show_default=False,
         ),
@@ -79,6 +93,7 @@ def fit(
     flops_col: Annotated[
         str | None,
         typer.Option(
+            metavar="COLUMN",
             help="Column of training FLOPs C (default: found by header; else 6ND).",
             show_default=False,
         ),
@@ -86,6 +101,7 @@ def fit(
     loss_col: Annotated[
         str | None,
         typer.Option(
+            metavar="COLUMN",
             help="Column of losses (default: found by header; in a log, else the one ending in "
             "'loss').",
             show_default=False,
@@ -94,6 +110,7 @@ def fit(
     metric_col: Annotated[
         str | None,
         typer.Option(
+            metavar="COLUMN",
             help="Column of a task metric (accuracy, 0-1 or percent) to forecast as a sigmoid "
             "of the loss, saved with the law for plan (default: a column named "
             f"{', '.join(TASKS)}, if exactly one).",
@@ -150,6 +167,7 @@ def fit(
     run_col: Annotated[
         str | None,
         typer.Option(
+            metavar="COLUMN",
             help="Column grouping a training log's rows into runs (default: found by "
             "header: run, name, run_id).",
             show_default=False,
@@ -268,12 +286,15 @@ def fit(
     save: Annotated[
         str | None,
         typer.Option(
-            help="Write the fitted law to this YAML file (usable as --law).", show_default=False
+            metavar="FILE.yaml",
+            help="Write the fitted law to this YAML file (usable as --law).",
+            show_default=False,
         ),
     ] = None,
     name: Annotated[
         str | None,
         typer.Option(
+            metavar="NAME",
             help="Name of the saved law (default: the file name before its first dot).",
             show_default=False,
         ),
@@ -281,6 +302,7 @@ def fit(
     plot: Annotated[
         str | None,
         typer.Option(
+            metavar="PATH.png",
             help="Write a figure (.png/.svg/.pdf; needs the plot extra): observed vs "
             "predicted, IsoFLOP slices, frontier, and the accuracy sigmoid when a task "
             "metric is fitted.",
@@ -291,66 +313,96 @@ def fit(
     json_out: JsonOpt = False,
 ) -> None:
     """Fit a scaling law to training runs or logs: intervals, interventions, accuracy."""
-    from dataclasses import replace
+    from chinchilla_cli import fitting
+    from chinchilla_cli.cli.output import show
+    from chinchilla_cli.fit_options import FitOptions
+    from chinchilla_cli.read_options import ReadOptions
+    from chinchilla_cli.views import print_json
+    from chinchilla_cli.views.fit import fit_view, progress_bar
 
-    from chinchilla_cli import files, fitting
-    from chinchilla_cli.cli import output
-    from chinchilla_cli.views.fit import progress_bar
+    _refuse_outputs(save, name, plot, force, comparing=bool(vs) or group is not None)
+    options = FitOptions.of(
+        approach=approach,
+        huber_delta=huber_delta,
+        bootstrap=bootstrap,
+        seed=seed,
+        ci=ci,
+        flops_tolerance=flops_tolerance,
+        exhaustive=exhaustive,
+        fix=fix,
+        tie=tie,
+        metric_col=metric_col,
+    )
+    read = ReadOptions(
+        params_col=params_col,
+        tokens_col=tokens_col,
+        flops_col=flops_col,
+        loss_col=loss_col,
+        metric_col=metric_col,
+        run_col=run_col,
+        reduce=reduce,
+        batch_tokens=batch_tokens,
+        schedule_tokens=schedule_tokens,
+        min_tokens=min_tokens,
+        min_params=min_params,
+        max_loss=max_loss,
+        min_flops=min_flops,
+        max_flops=max_flops,
+    )
+    with progress_bar(bootstrap, quiet=json_out or not bootstrap) as advance:
+        report = fitting.fit_with(
+            runs_file,
+            read,
+            options,
+            vs=vs or None,
+            group=group,
+            baseline=baseline,
+            shared=shared,
+            budgets=budgets,
+            progress=advance,
+        )
+    saved = _write_outputs(report, save, name, plot, force)
+    if json_out:  # the files written are the command's, added to the report's JSON
+        print_json({**report.to_dict(), "saved": saved, "plot": plot})
+    else:
+        show(fit_view(report, saved=saved, plot=plot))
+
+
+def _refuse_outputs(
+    save: str | None, name: str | None, plot: str | None, force: bool, comparing: bool
+) -> None:
+    """Refuse an output file that cannot be written before spending time on the fit."""
+    from chinchilla_cli import files
 
     refuse_idle_outputs(force, name, save=save, plot=plot)
-    if save is not None and (vs or group is not None):
+    if save is not None and comparing:
         from chinchilla_cli.errors import InputError
 
         raise InputError(
             "--save: writes one law, and --vs/--group fit several; fit each file alone "
             "to save its law"
         )
-    # refuse an output file before spending time on the fit
     if save is not None:
         files.check_writable(save, "save", force)
     if plot is not None:
         from chinchilla_cli.plots import check_plot_path
 
         check_plot_path(plot, "plot", force)
-    with progress_bar(bootstrap, quiet=json_out or not bootstrap) as advance:
-        report = fitting.fit(
-            runs_file,
-            approach=approach,
-            huber_delta=huber_delta,
-            bootstrap=bootstrap,
-            seed=seed,
-            ci=ci,
-            params_col=params_col,
-            tokens_col=tokens_col,
-            flops_col=flops_col,
-            loss_col=loss_col,
-            metric_col=metric_col,
-            vs=vs or None,
-            group=group,
-            baseline=baseline,
-            shared=shared,
-            budgets=budgets,
-            max_loss=max_loss,
-            min_flops=min_flops,
-            max_flops=max_flops,
-            flops_tolerance=flops_tolerance,
-            progress=advance,
-            run_col=run_col,
-            reduce=reduce,
-            batch_tokens=batch_tokens,
-            schedule_tokens=schedule_tokens,
-            min_tokens=min_tokens,
-            min_params=min_params,
-            exhaustive=exhaustive,
-            fix=fix,
-            tie=tie,
-        )
+
+
+def _write_outputs(
+    report: FitReport, save: str | None, name: str | None, plot: str | None, force: bool
+) -> str | None:
+    """Write the law (`save`) and the figure (`plot`), both at the end or neither; the
+    path of the saved law."""
+    from chinchilla_cli import files
+
     saved = None
-    with files.together(force) as staged:  # both files appear at the end, or neither
+    with files.together(force) as staged:
         if save is not None:
             saved = str(report.save(save, name=name, staged=staged))
         if plot is not None:
             from chinchilla_cli.plots.fit import fit_plot
 
             fit_plot(report, plot, "plot", force, staged)
-    output(replace(report, written=(("saved", saved), ("plot", plot))), json_out)
+    return saved

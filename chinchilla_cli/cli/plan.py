@@ -185,7 +185,7 @@ def plan(
     """The compute-optimal model size and tokens for a budget: loss, shape, feasibility, cost."""
     from chinchilla_cli import planning, views
     from chinchilla_cli.budgets import check_one_budget
-    from chinchilla_cli.cli import output, show
+    from chinchilla_cli.cli.output import output, show
     from chinchilla_cli.errors import InputError
 
     if budget_range is not None:

@@ -101,7 +101,7 @@ def sweep(
     from pathlib import Path
 
     from chinchilla_cli import files, sweeps, views
-    from chinchilla_cli.cli import show
+    from chinchilla_cli.cli.output import show
     from chinchilla_cli.errors import InputError
     from chinchilla_cli.quantity import BUDGET_FORMS
 

@@ -4,6 +4,7 @@ task metric) the accuracy forecast's sigmoid against the runs."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,8 @@ import numpy as np
 
 from chinchilla_cli.accuracy import sigmoid
 from chinchilla_cli.files import Staged
-from chinchilla_cli.fitting import FitReport
-from chinchilla_cli.isoflop import group_budgets
+from chinchilla_cli.fit_results import FitReport
+from chinchilla_cli.isoflop import IsoflopFit, group_budgets
 from chinchilla_cli.laws import frontier_params, tokens_for
 from chinchilla_cli.plots import write_figure
 
@@ -32,53 +33,78 @@ def fit_plot(
 
 
 def fit_figure(plt: Any, report: FitReport) -> Any:
-    flops_tolerance = report.flops_tolerance
+    """The figure's three panels (four with a task metric), side by side."""
     runs = report.runs
     panels = 3 if report.accuracy is None else 4
     fig, axes = plt.subplots(1, panels, figsize=(5.4 * panels, 5.2), constrained_layout=True)
-    ax0, ax1, ax2 = axes[:3]
-    cmap = plt.get_cmap("viridis")
     logc = np.log10(runs.flops)
-    norm = plt.Normalize(logc.min(), logc.max() if logc.max() > logc.min() else logc.min() + 1)
-    law = report.law
+    high = logc.max() if logc.max() > logc.min() else logc.min() + 1
+    colors = _Colors(plt.get_cmap("viridis"), plt.Normalize(logc.min(), high), logc)
+    sc = _observed_panel(axes[0], report, colors)
+    fig.colorbar(sc, ax=axes[0], label="log10 training FLOPs")
+    _slices_panel(axes[1], report, colors)
+    _frontier_panel(axes[2], report, colors)
+    if report.accuracy is not None:
+        _accuracy_panel(axes[3], report)
+    for ax in axes:
+        ax.grid(True, which="major", alpha=0.3)
+    return fig
 
-    # 1. observed against predicted
-    if law is not None:
-        pred = np.array(
-            [law.loss(n, d).total for n, d in zip(runs.params, runs.tokens, strict=True)]
-        )
-        sc = ax0.scatter(pred, runs.loss, c=logc, cmap=cmap, norm=norm, s=14)
-        lo, hi = min(pred.min(), runs.loss.min()), max(pred.max(), runs.loss.max())
-        ax0.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--", label="observed = predicted")
-        ax0.set_xlabel("predicted loss (nats/token)")
-        ax0.set_title(
-            f"Observed vs predicted (RMSE of log loss {report.parametric.rmse_log_loss:.4f})"
-            if report.parametric
-            else "Observed vs predicted"
-        )
-    else:
-        sc = ax0.scatter(runs.params, runs.loss, c=logc, cmap=cmap, norm=norm, s=14)
-        ax0.set_xscale("log")
-        ax0.set_xlabel("parameters N")
-        ax0.set_title("Runs (Approach 2 predicts no loss)")
-    ax0.set_ylabel("observed loss (nats/token)")
-    if law is not None:
-        ax0.legend(loc="upper left", fontsize=8)
-    fig.colorbar(sc, ax=ax0, label="log10 training FLOPs")
 
-    # 2. IsoFLOP slices: runs grouped by budget, with the law's curve at each budget
-    labels = group_budgets(runs.flops, flops_tolerance)
+@dataclass(frozen=True)
+class _Colors:
+    """The runs coloured by log10 C, the same in every panel."""
+
+    cmap: Any
+    norm: Any
+    logc: np.ndarray
+
+    def at(self, flops: float) -> Any:
+        return self.cmap(self.norm(np.log10(flops)))
+
+
+def _observed_panel(ax: Any, report: FitReport, colors: _Colors) -> Any:
+    """1. observed against predicted loss (the runs alone for Approach 2)."""
+    runs, law = report.runs, report.law
+    style = {"c": colors.logc, "cmap": colors.cmap, "norm": colors.norm, "s": 14}
+    if law is None:
+        sc = ax.scatter(runs.params, runs.loss, **style)
+        ax.set_xscale("log")
+        ax.set_xlabel("parameters N")
+        ax.set_title("Runs (Approach 2 predicts no loss)")
+        ax.set_ylabel("observed loss (nats/token)")
+        return sc
+    pred = np.array([law.loss(n, d).total for n, d in zip(runs.params, runs.tokens, strict=True)])
+    sc = ax.scatter(pred, runs.loss, **style)
+    lo, hi = min(pred.min(), runs.loss.min()), max(pred.max(), runs.loss.max())
+    ax.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--", label="observed = predicted")
+    ax.set_xlabel("predicted loss (nats/token)")
+    ax.set_title(
+        f"Observed vs predicted (RMSE of log loss {report.parametric.rmse_log_loss:.4f})"
+        if report.parametric
+        else "Observed vs predicted"
+    )
+    ax.set_ylabel("observed loss (nats/token)")
+    ax.legend(loc="upper left", fontsize=8)
+    return sc
+
+
+def _slices_panel(ax: Any, report: FitReport, colors: _Colors) -> None:
+    """2. IsoFLOP slices: runs grouped by budget, with the law's curve at each budget,
+    and Approach 2's parabolas and their minima."""
+    runs, law, tolerance = report.runs, report.law, report.flops_tolerance
+    labels = group_budgets(runs.flops, tolerance)
     shown = 0
     for g in range(labels.max() + 1):
         m = labels == g
         if m.sum() < 3:
             continue
         budget = float(np.exp(np.mean(np.log(runs.flops[m]))))
-        color = cmap(norm(np.log10(budget)))
-        ax1.scatter(runs.params[m], runs.loss[m], color=color, s=14)
+        color = colors.at(budget)
+        ax.scatter(runs.params[m], runs.loss[m], color=color, s=14)
         if law is not None:
             n = np.geomspace(runs.params[m].min() / 2, runs.params[m].max() * 2, 100)
-            ax1.plot(
+            ax.plot(
                 n,
                 [law.loss(x, tokens_for(budget, x)).total for x in n],
                 color=color,
@@ -87,48 +113,57 @@ def fit_figure(plt: Any, report: FitReport) -> Any:
             )
         shown += 1
     if report.isoflop is not None:
-        mins = report.isoflop.minima
-        for k, m in enumerate(mins):
-            c2, c1, c0 = m.parabola
-            x = np.log(np.geomspace(m.sampled_params[0], m.sampled_params[1], 100))
-            ax1.plot(
-                np.exp(x),
-                c2 * x**2 + c1 * x + c0,
-                color=cmap(norm(np.log10(m.flops))),
-                lw=1.2,
-                ls="--",
-                label="fitted parabolas" if k == 0 else None,
-            )
-        ax1.scatter(
-            [m.params for m in mins],
-            [m.loss for m in mins],
-            marker="x",
-            color="crimson",
-            s=40,
-            label="parabola minima",
-            zorder=5,
-        )
+        _parabolas(ax, report.isoflop, colors)
     if shown == 0:  # a grid design: no budget holds three runs
-        ax1.text(
+        ax.text(
             0.5,
             0.5,
-            f"no budget holds 3 or more runs\n(runs within {flops_tolerance:.0%} in C share one)",
-            transform=ax1.transAxes,
+            f"no budget holds 3 or more runs\n(runs within {tolerance:.0%} in C share one)",
+            transform=ax.transAxes,
             ha="center",
             va="center",
             color="0.4",
         )
-    ax1.set_xscale("log")
-    ax1.set_xlabel("parameters N")
-    ax1.set_ylabel("loss (nats/token)")
-    ax1.set_title("IsoFLOP slices" + (" with the fitted law" if law is not None else ""))
-    if ax1.get_legend_handles_labels()[0]:
-        ax1.legend(fontsize=8, loc="upper right")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters N")
+    ax.set_ylabel("loss (nats/token)")
+    ax.set_title("IsoFLOP slices" + (" with the fitted law" if law is not None else ""))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="upper right")
 
-    # 3. frontier N_opt(C), with the bootstrap band where there is one
+
+def _parabolas(ax: Any, iso: IsoflopFit, colors: _Colors) -> None:
+    """Approach 2's parabola of each budget over its sampled sizes, and its minimum."""
+    mins = iso.minima
+    for k, m in enumerate(mins):
+        c2, c1, c0 = m.parabola
+        x = np.log(np.geomspace(m.sampled_params[0], m.sampled_params[1], 100))
+        ax.plot(
+            np.exp(x),
+            c2 * x**2 + c1 * x + c0,
+            color=colors.at(m.flops),
+            lw=1.2,
+            ls="--",
+            label="fitted parabolas" if k == 0 else None,
+        )
+    ax.scatter(
+        [m.params for m in mins],
+        [m.loss for m in mins],
+        marker="x",
+        color="crimson",
+        s=40,
+        label="parabola minima",
+        zorder=5,
+    )
+
+
+def _frontier_panel(ax: Any, report: FitReport, colors: _Colors) -> None:
+    """3. the frontier N_opt(C), with the bootstrap band where there is one, the runs,
+    Chinchilla itself and the end of the data."""
+    runs, law = report.runs, report.law
     c = np.geomspace(min(runs.flops.min(), 1e18), max(runs.flops.max() * 1e4, 1e25), 200)
     if law is not None:
-        ax2.plot(
+        ax.plot(
             c,
             [law.optimal_params(x) for x in c],
             color="black",
@@ -137,17 +172,15 @@ def fit_figure(plt: Any, report: FitReport) -> Any:
         cols = report.derived_samples()
         if cols:
             curves = frontier_params(cols["G"][:, None], cols["a"][:, None], c[None, :])
-            tail = (100 - report.ci_level) / 2
-            lo, hi = np.percentile(curves, [tail, 100 - tail], axis=0)
-            ax2.fill_between(
-                c, lo, hi, color="0.6", alpha=0.35, label=f"{report.ci_level:g}% bootstrap band"
-            )
+            lo, hi = _band(curves, report.ci_level)
+            label = f"{report.ci_level:g}% bootstrap band"
+            ax.fill_between(c, lo, hi, color="0.6", alpha=0.35, label=label)
     if report.isoflop is not None:
         iso = report.isoflop
-        ax2.plot(
+        ax.plot(
             c, iso.k * c**iso.a, color="black", label=f"fitted: N_opt = {iso.k:.3g} C^{iso.a:.3f}"
         )
-        ax2.scatter(
+        ax.scatter(
             [m.flops for m in iso.minima],
             [m.params for m in iso.minima],
             color="crimson",
@@ -155,17 +188,17 @@ def fit_figure(plt: Any, report: FitReport) -> Any:
             label="IsoFLOP minima",
             zorder=5,
         )
-    ax2.scatter(
+    ax.scatter(
         runs.flops,
         runs.params,
-        c=logc,
-        cmap=cmap,
-        norm=norm,
+        c=colors.logc,
+        cmap=colors.cmap,
+        norm=colors.norm,
         s=8,
         alpha=0.5,
         label="runs (their own N)",
     )
-    ax2.scatter(
+    ax.scatter(
         [5.76e23],
         [70e9],
         marker="*",
@@ -175,20 +208,22 @@ def fit_figure(plt: Any, report: FitReport) -> Any:
         label="Chinchilla (70B at 5.76e23)",
         zorder=6,
     )
-    ax2.axvline(
+    ax.axvline(
         float(runs.flops.max()), color="0.3", lw=1, ls=":", label="largest run: the data end"
     )
-    ax2.set_xscale("log")
-    ax2.set_yscale("log")
-    ax2.set_xlabel("training compute C (FLOPs)")
-    ax2.set_ylabel("compute-optimal parameters N_opt")
-    ax2.set_title("Compute-optimal frontier")
-    ax2.legend(fontsize=8, loc="upper left")
-    if report.accuracy is not None:
-        _accuracy_panel(axes[3], report)
-    for ax in axes:
-        ax.grid(True, which="major", alpha=0.3)
-    return fig
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training compute C (FLOPs)")
+    ax.set_ylabel("compute-optimal parameters N_opt")
+    ax.set_title("Compute-optimal frontier")
+    ax.legend(fontsize=8, loc="upper left")
+
+
+def _band(curves: np.ndarray, ci_level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The central `ci_level` percent of bootstrap curves (rows), at each point."""
+    tail = (100 - ci_level) / 2
+    lo, hi = np.percentile(curves, [tail, 100 - tail], axis=0)
+    return lo, hi
 
 
 def _accuracy_panel(ax: Any, report: FitReport) -> None:
@@ -203,8 +238,7 @@ def _accuracy_panel(ax: Any, report: FitReport) -> None:
     ax.plot(grid, [100 * fit.predict(x) for x in grid], color="black", label="fitted sigmoid")
     if fit.samples:
         curves = np.array([[sigmoid(x, *s) for x in grid] for s in fit.samples])
-        tail = (100 - report.ci_level) / 2
-        lo, hi = np.percentile(100 * curves, [tail, 100 - tail], axis=0)
+        lo, hi = _band(100 * curves, report.ci_level)
         ax.fill_between(
             grid, lo, hi, color="0.6", alpha=0.35, label=f"{report.ci_level:g}% bootstrap band"
         )

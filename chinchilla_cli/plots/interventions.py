@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from chinchilla_cli.fitting import FitReport
+from chinchilla_cli.fit_results import FitReport
 from chinchilla_cli.interventions import frontier_losses, multipliers
 
 

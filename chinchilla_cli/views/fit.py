@@ -10,8 +10,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from chinchilla_cli.approach3 import Constraints, ParametricFit, law_from_theta
-from chinchilla_cli.fitting import FitReport
+from chinchilla_cli.approach3 import ParametricFit
+from chinchilla_cli.fit_constraints import Constraints
+from chinchilla_cli.fit_results import FitReport
+from chinchilla_cli.objective import law_from_theta
 from chinchilla_cli.quantity import human, sci
 from chinchilla_cli.views import console, kv_table, titled_table, warnings_block, words
 from chinchilla_cli.views.accuracy import accuracy_fit_view
@@ -68,130 +70,21 @@ def _with_ci(note: str, interval: tuple[float, float] | None) -> str:
     return note if interval is None else f"{_ci(interval)}  {note}"
 
 
-def fit_view(report: FitReport) -> RenderableType:
-    written = dict(report.written)
-    saved, plot = written.get("saved"), written.get("plot")
-    r = report.runs
+def fit_view(
+    report: FitReport, saved: str | None = None, plot: str | None = None
+) -> RenderableType:
+    """The report as `chinchilla fit` prints it; `saved` and `plot` are the files the
+    command wrote (the law's YAML, the figure), said after the tables."""
     ci = report.intervals() or {}
-    level = f"{report.ci_level:g}% CI" if ci else ""
-    parts: list[RenderableType] = []
-    kept = f"{r.n_read} rows read, {r.n_dropped} dropped, {r.n_kept} kept"
-    log = report.log
-    if log is not None:  # a training log: say what the points are
-        what = "points" if log.n_points > log.n_runs else "runs"
-        kept = (
-            f"{log.rows_read:,} logged rows ({log.format}) reduced to {r.n_read:,} {what}, "
-            f"{r.n_dropped} dropped, {r.n_kept:,} kept"
-        )
-    parts.append(Text.assemble(("Runs: ", "bold"), f"{r.source}: {kept}"))
-    for line in (*(log.notes if log is not None else ()), *r.derived, *r.notes):
-        parts.append(Text(f"  {words(line)}", style="dim"))
-
+    parts = _runs_lines(report)
     if report.parametric is not None:
-        p, law = report.parametric, report.parametric.law
-        title = "Approach 3: L(N, D) = E + A/N^alpha + B/D^beta"
-        t = titled_table(
-            title,
-            min_width=len(title) + 1,
-        )
-        t.add_column("parameter", style="cyan")
-        t.add_column("estimate", justify="right")
-        t.add_column(level or "interval", justify="right")
-        held = _held(p.constraints)
-        for k, v in law.parameters().items():
-            shown = f"{v:.4g}" if k in ("A", "B") else f"{v:.4f}"
-            t.add_row(k, shown, held.get(k) or _ci(ci.get(k)))
-        parts.append(t)
-        fr = report.frontier()
-        parts.append(
-            kv_table(
-                "Frontier it implies",
-                [
-                    ("N_opt ∝ C^a", f"a = {fr['a']:.4f}", _ci(ci.get("a"))),
-                    ("D_opt ∝ C^b", f"b = {fr['b']:.4f}", _ci(ci.get("b"))),
-                    ("G", f"{fr['G']:.4g}", _with_ci("N_opt = G (C/6)^a", ci.get("G"))),
-                ],
-            )
-        )
-        parts.append(_tokens_table(report, ci))
-        parts.append(
-            kv_table(
-                "Goodness of fit",
-                [
-                    (
-                        "objective",
-                        f"{p.objective:.6g}",
-                        f"sum of Huber(delta={p.huber_delta:g}) losses",
-                    ),
-                    ("RMSE of log loss", f"{p.rmse_log_loss:.4f}", f"over {p.n_runs} runs"),
-                    ("converged", "yes" if p.converged else "NO", p.message),
-                    *_search_rows(p),
-                ]
-                + (
-                    [
-                        (
-                            "extrapolation",
-                            f"{report.extrapolation.rmse_log_loss:.4f}",
-                            f"RMSE of log loss on {report.extrapolation.held_out} when "
-                            "fitted without "
-                            + ("it" if report.extrapolation.by_budget else "them"),
-                        )
-                    ]
-                    if report.extrapolation
-                    else []
-                ),
-            )
-        )
-        if report.comparison is not None:
-            parts.append(_comparison(report))
-        if report.accuracy is not None:
-            parts.append(accuracy_fit_view(report.accuracy, report.ci_level))
+        parts += _parametric(report, ci)
     else:
-        iso = report.isoflop
-        assert iso is not None
-        t = titled_table("Approach 2: IsoFLOP minima")
-        for col in ("budget C", "runs", "N_opt", "D_opt", "loss at min", "best run", "R²"):
-            t.add_column(col, justify="right")
-        for m in iso.minima:
-            t.add_row(
-                sci(m.flops),
-                str(m.n_runs),
-                human(m.params) + ("" if m.inside else " *"),
-                human(m.tokens),
-                f"{m.loss:.4f}",
-                f"{m.best_loss:.4f}",
-                f"{m.r_squared:.3f}" + (" !" if m.poor else ""),
-            )
-        parts.append(t)
-        marks = []
-        if any(not m.inside for m in iso.minima):
-            marks.append("* minimum outside the sampled sizes")
-        if any(m.poor for m in iso.minima):
-            marks.append("! poor parabola fit (see the warnings)")
-        parts.append(
-            Text(
-                "best run: the lowest observed loss of the budget; R²: of its parabola"
-                + ("; " + "; ".join(marks) if marks else "")
-                + "\n",
-                style="dim",
-            )
-        )
-        parts.append(
-            kv_table(
-                "Frontier",
-                [
-                    ("N_opt = k C^a", f"a = {iso.a:.4f}", _ci(ci.get("a"))),
-                    ("", f"k = {iso.k:.4g}", _ci(ci.get("k"))),
-                    ("D_opt = k' C^b", f"b = {iso.b:.4f}", _ci(ci.get("b"))),
-                    ("", f"k' = {iso.k_tokens:.4g}", _ci(ci.get("k_tokens"))),
-                ],
-            )
-        )
-        parts.append(_tokens_table(report, ci))
+        parts += _isoflop(report, ci)
     if ci and report.samples is not None:
         parts.append(
             Text(
-                f"Intervals: {level} percentile bootstrap over {len(report.samples)} "
+                f"Intervals: {_level(report)} percentile bootstrap over {len(report.samples)} "
                 f"resamples (seed {report.seed}).",
                 style="dim",
             )
@@ -209,6 +102,119 @@ def fit_view(report: FitReport) -> RenderableType:
     if report.warnings:
         parts.append(warnings_block(report.warnings))
     return Group(*parts)
+
+
+def _level(report: FitReport) -> str:
+    return f"{report.ci_level:g}% CI"
+
+
+def _runs_lines(report: FitReport) -> list[RenderableType]:
+    """Where the runs came from and how many were kept, with the reader's notes."""
+    r, log = report.runs, report.log
+    kept = f"{r.n_read} rows read, {r.n_dropped} dropped, {r.n_kept} kept"
+    if log is not None:  # a training log: say what the points are
+        what = "points" if log.n_points > log.n_runs else "runs"
+        kept = (
+            f"{log.rows_read:,} logged rows ({log.format}) reduced to {r.n_read:,} {what}, "
+            f"{r.n_dropped} dropped, {r.n_kept:,} kept"
+        )
+    parts: list[RenderableType] = [Text.assemble(("Runs: ", "bold"), f"{r.source}: {kept}")]
+    for line in (*(log.notes if log is not None else ()), *r.derived, *r.notes):
+        parts.append(Text(f"  {words(line)}", style="dim"))
+    return parts
+
+
+def _parametric(report: FitReport, ci: dict[str, tuple[float, float]]) -> list[RenderableType]:
+    """Approach 3: the law with its intervals, the frontier it implies, the goodness of
+    fit, and (approach both, a task metric) the held-out comparison and the forecast."""
+    p = report.parametric
+    assert p is not None
+    title = "Approach 3: L(N, D) = E + A/N^alpha + B/D^beta"
+    t = titled_table(title, min_width=len(title) + 1)
+    t.add_column("parameter", style="cyan")
+    t.add_column("estimate", justify="right")
+    t.add_column(_level(report) if ci else "interval", justify="right")
+    held = _held(p.constraints)
+    for k, v in p.law.parameters().items():
+        shown = f"{v:.4g}" if k in ("A", "B") else f"{v:.4f}"
+        t.add_row(k, shown, held.get(k) or _ci(ci.get(k)))
+    fr = report.frontier()
+    frontier = kv_table(
+        "Frontier it implies",
+        [
+            ("N_opt ∝ C^a", f"a = {fr['a']:.4f}", _ci(ci.get("a"))),
+            ("D_opt ∝ C^b", f"b = {fr['b']:.4f}", _ci(ci.get("b"))),
+            ("G", f"{fr['G']:.4g}", _with_ci("N_opt = G (C/6)^a", ci.get("G"))),
+        ],
+    )
+    parts: list[RenderableType] = [t, frontier, _tokens_table(report, ci), _goodness(report)]
+    if report.comparison is not None:
+        parts.append(_comparison(report))
+    if report.accuracy is not None:
+        parts.append(accuracy_fit_view(report.accuracy, report.ci_level))
+    return parts
+
+
+def _goodness(report: FitReport) -> Table:
+    """The objective, the RMSE, convergence, the search, and the held-out error."""
+    p, ex = report.parametric, report.extrapolation
+    assert p is not None
+    rows = [
+        ("objective", f"{p.objective:.6g}", f"sum of Huber(delta={p.huber_delta:g}) losses"),
+        ("RMSE of log loss", f"{p.rmse_log_loss:.4f}", f"over {p.n_runs} runs"),
+        ("converged", "yes" if p.converged else "NO", p.message),
+        *_search_rows(p),
+    ]
+    if ex is not None:
+        rows.append(
+            (
+                "extrapolation",
+                f"{ex.rmse_log_loss:.4f}",
+                f"RMSE of log loss on {ex.held_out} when fitted without "
+                + ("it" if ex.by_budget else "them"),
+            )
+        )
+    return kv_table("Goodness of fit", rows)
+
+
+def _isoflop(report: FitReport, ci: dict[str, tuple[float, float]]) -> list[RenderableType]:
+    """Approach 2: each budget's parabola minimum, then the power laws through them."""
+    iso = report.isoflop
+    assert iso is not None
+    t = titled_table("Approach 2: IsoFLOP minima")
+    for col in ("budget C", "runs", "N_opt", "D_opt", "loss at min", "best run", "R²"):
+        t.add_column(col, justify="right")
+    for m in iso.minima:
+        t.add_row(
+            sci(m.flops),
+            str(m.n_runs),
+            human(m.params) + ("" if m.inside else " *"),
+            human(m.tokens),
+            f"{m.loss:.4f}",
+            f"{m.best_loss:.4f}",
+            f"{m.r_squared:.3f}" + (" !" if m.poor else ""),
+        )
+    marks = []
+    if any(not m.inside for m in iso.minima):
+        marks.append("* minimum outside the sampled sizes")
+    if any(m.poor for m in iso.minima):
+        marks.append("! poor parabola fit (see the warnings)")
+    note = Text(
+        "best run: the lowest observed loss of the budget; R²: of its parabola"
+        + ("; " + "; ".join(marks) if marks else "")
+        + "\n",
+        style="dim",
+    )
+    frontier = kv_table(
+        "Frontier",
+        [
+            ("N_opt = k C^a", f"a = {iso.a:.4f}", _ci(ci.get("a"))),
+            ("", f"k = {iso.k:.4g}", _ci(ci.get("k"))),
+            ("D_opt = k' C^b", f"b = {iso.b:.4f}", _ci(ci.get("b"))),
+            ("", f"k' = {iso.k_tokens:.4g}", _ci(ci.get("k_tokens"))),
+        ],
+    )
+    return [t, note, frontier, _tokens_table(report, ci)]
 
 
 def _held(constraints: Constraints) -> dict[str, str]:

@@ -6,8 +6,13 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from chinchilla_cli.fitting import FitReport
-from chinchilla_cli.interventions import Intervention, MultiplierPoint, SharedE, VariantComparison
+from chinchilla_cli.fit_results import (
+    FitReport,
+    Intervention,
+    MultiplierPoint,
+    SharedE,
+    VariantComparison,
+)
 from chinchilla_cli.quantity import sci
 from chinchilla_cli.views import DASH, kv_table, titled_table, warnings_block, words
 

@@ -1,0 +1,477 @@
+"""What a fit returns: the `FitReport` of one set of runs and, when groups of runs are
+compared (`vs`, `group`), the `Intervention` the baseline's report carries, with each
+variant's own report. Results only: the fitting is fit_engine.py and interventions.py,
+and the files a command writes are the command's, not the report's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from chinchilla_cli._display import display_bundle
+from chinchilla_cli.approach3 import ParametricFit
+from chinchilla_cli.files import Staged, write_text_atomic
+from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE
+from chinchilla_cli.isoflop import IsoflopFit
+from chinchilla_cli.laws import (
+    FitRange,
+    ParametricLaw,
+    frontier_exponents,
+    frontier_params,
+    frontier_scale,
+    tokens_for,
+)
+from chinchilla_cli.presets import dump_yaml
+from chinchilla_cli.runs import Runs
+from chinchilla_cli.shared_e import SharedFit
+
+if TYPE_CHECKING:
+    from chinchilla_cli.accuracy import AccuracyFit
+    from chinchilla_cli.heldout import ApproachComparison
+    from chinchilla_cli.logs import TrainingLog
+
+UNBOUNDED = "the baseline never reaches the variant's loss: it is at or below the baseline's E"
+
+REPORT_BUDGETS = (1e21, 5.76e23, 1e25)  # tokens per parameter is reported at these C
+
+
+def budget_key(flops: float) -> str:
+    """A budget as the report's keys name it: 5.76e23 -> '5.76e23'."""
+    return f"{flops:.3g}".replace("+", "")
+
+
+@dataclass(frozen=True)
+class Extrapolation:
+    """Fit without the largest budget, predict it: how well the law extrapolates."""
+
+    held_out_flops: float
+    n_held_out: int
+    rmse_log_loss: float
+    mean_abs_error: float
+    # which runs were held out, in words: the largest budget, or on a grid design (no two
+    # runs share a budget) the runs with the most compute
+    held_out: str = ""
+    by_budget: bool = True
+
+    def to_dict(self) -> dict[str, float | str]:
+        return {
+            "held_out_flops": self.held_out_flops,
+            "n_held_out": self.n_held_out,
+            "held_out": self.held_out,
+            "rmse_log_loss": self.rmse_log_loss,
+            "mean_abs_loss_error": self.mean_abs_error,
+        }
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """A scaling law fitted to a set of runs, with what the fit knows of its quality.
+
+    `approach` says which fit: "parametric" (`parametric`, Approach 3's law), "isoflop"
+    (`isoflop`, Approach 2's parabolas and power laws) or "both" (both, and each one's
+    error on the largest budget fitted without it: `comparison`). `runs` are the runs
+    fitted; `samples` the bootstrap refits (rows (E, A, B, alpha, beta), or (a, b, k,
+    k_tokens) for isoflop), drawn with `seed`, from which `intervals` takes the central
+    `ci_level` percent; `extrapolation` the law's error on the largest budget when fitted
+    without it; `warnings` what the user should know. `law` is the fitted law to plan
+    with, `save` writes it as YAML, and `to_dict` is the command's JSON.
+    """
+
+    approach: str
+    runs: Runs
+    parametric: ParametricFit | None
+    isoflop: IsoflopFit | None
+    samples: np.ndarray | None  # bootstrap rows: (E, A, B, alpha, beta) or (a, b, k, k_tokens)
+    ci_level: float
+    seed: int
+    extrapolation: Extrapolation | None
+    warnings: tuple[str, ...]
+    flops_tolerance: float = FLOPS_TOLERANCE
+    # the training log the runs were reduced from (None: a table of runs)
+    log: TrainingLog | None = None
+    # approach "both": each approach's error on the largest budget, fitted without it
+    comparison: ApproachComparison | None = None
+    # a task metric as a sigmoid of the loss (accuracy.py), saved with the law
+    accuracy: AccuracyFit | None = None
+    # `vs` or `group`: this is the baseline's fit; the variants against it
+    intervention: Intervention | None = None
+
+    @property
+    def law(self) -> ParametricLaw | None:
+        """The fitted law, carrying the span of its runs (plans beyond it say so)."""
+        if self.parametric is None:
+            return None
+        return replace(self.parametric.law, fit_range=self.fit_range, accuracy=self.accuracy)
+
+    @property
+    def fit_range(self) -> FitRange:
+        """The span of N, D, C and D/N of the runs fitted."""
+        r = self.runs
+        ratio = r.tokens / r.params
+
+        def span(x: Any) -> tuple[float | None, float | None]:
+            return (float(x.min()), float(x.max()))
+
+        return FitRange(span(r.params), span(r.tokens), span(r.flops), span(ratio))
+
+    def frontier(self) -> dict[str, float]:
+        if self.parametric:
+            law = self.parametric.law
+            return {"a": law.a, "b": law.b, "G": law.G}
+        assert self.isoflop is not None
+        f = self.isoflop
+        return {"a": f.a, "b": f.b, "k": f.k, "k_tokens": f.k_tokens}
+
+    def tokens_per_param(self) -> dict[str, float]:
+        out = {}
+        for c in REPORT_BUDGETS:
+            if self.parametric:
+                n = self.parametric.law.optimal_params(c)
+            else:
+                assert self.isoflop is not None
+                n = self.isoflop.optimal_params(c)
+            out[budget_key(c)] = tokens_for(c, n) / n
+        return out
+
+    def derived_samples(self) -> dict[str, np.ndarray]:
+        """Each bootstrap quantity as a column, by name."""
+        s = self.samples
+        if s is None or len(s) == 0:
+            return {}
+        if self.approach == "isoflop":
+            # every number the report prints gets its interval: k' and each budget too
+            iso = {"a": s[:, 0], "b": s[:, 1], "k": s[:, 2], "k_tokens": s[:, 3]}
+            for c in REPORT_BUDGETS:
+                n = s[:, 2] * c ** s[:, 0]
+                iso[f"tokens_per_param@{budget_key(c)}"] = tokens_for(c, n) / n
+            return iso
+        E, A, B, alpha, beta = s.T
+        a, b = frontier_exponents(alpha, beta)
+        G = frontier_scale(A, B, alpha, beta)
+        cols = {"E": E, "A": A, "B": B, "alpha": alpha, "beta": beta, "a": a, "b": b, "G": G}
+        for c in REPORT_BUDGETS:
+            n = frontier_params(G, a, c)
+            cols[f"tokens_per_param@{budget_key(c)}"] = tokens_for(c, n) / n
+        return cols
+
+    def intervals(self) -> dict[str, tuple[float, float]] | None:
+        cols = self.derived_samples()
+        if not cols:
+            return None
+        tail = (100 - self.ci_level) / 2
+        return {
+            k: (float(np.percentile(v, tail)), float(np.percentile(v, 100 - tail)))
+            for k, v in cols.items()
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.runs
+        ci = self.intervals()
+        d: dict[str, Any] = {
+            "approach": self.approach,
+            "n_runs": r.n_kept,
+            "runs": {
+                "source": r.source,
+                "read": r.n_read,
+                "dropped": r.n_dropped,
+                "kept": r.n_kept,
+                "columns": r.columns,
+                "derived": list(r.derived),
+                "log": self.log.to_dict() if self.log is not None else None,
+            },
+            "params": self.law.parameters() if self.law else None,
+            "frontier": self.frontier(),
+            "tokens_per_param": self.tokens_per_param(),
+            "objective": self.parametric.objective if self.parametric else None,
+            "converged": self.parametric.converged if self.parametric else True,
+            "rmse_log_loss": self.parametric.rmse_log_loss if self.parametric else None,
+            "ci_level": self.ci_level if ci else None,
+            "bootstrap": None
+            if self.samples is None
+            else {"resamples": len(self.samples), "seed": self.seed},
+            "ci": None if ci is None else {k: list(v) for k, v in ci.items()},
+            "extrapolation": self.extrapolation.to_dict() if self.extrapolation else None,
+            "warnings": list(self.warnings),
+            "comparison": self.comparison.to_dict() if self.comparison else None,
+            "accuracy": self.accuracy.to_dict(self.ci_level) if self.accuracy else None,
+            "intervention": self.intervention.to_dict() if self.intervention else None,
+        }
+        if self.parametric:
+            d["optimizer"] = self.parametric.to_dict()
+        if self.isoflop:
+            d["minima"] = [m.to_dict() for m in self.isoflop.minima]
+        return d
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return display_bundle(self)
+
+    def save(
+        self,
+        path: str | Path,
+        name: str | None = None,
+        force: bool = False,
+        staged: Staged | None = None,
+    ) -> Path:
+        """Write the fitted law as YAML (usable as a `law`), atomically; an existing file
+        only with `force`. The law is named `name`, else the file's name without its
+        suffixes (`my.law.yaml` -> `my`). With `staged`, it appears at its commit."""
+        law_name = name or Path(path).name.split(".")[0] or "fit"
+        text = dump_yaml(self.law_document(law_name))
+        if staged is not None:
+            return staged.write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), "save")
+        return write_text_atomic(path, text, "save", force)
+
+    def law_document(self, name: str) -> dict[str, Any]:
+        """The fitted law in the schema of presets/laws.yaml (plus name, fit and samples)."""
+        r = self.runs
+        how = f"fitted by `chinchilla fit` ({self.approach}) to {r.n_kept} runs from {r.source}"
+        ci = self.intervals()
+        if self.parametric is None:  # approach "both" saves its parametric law
+            assert self.isoflop is not None
+            f = self.isoflop
+            doc: dict[str, Any] = {
+                "name": name,
+                "kind": "allocation",
+                "k": f.k,
+                "a": f.a,
+                "source": how,
+                "fit_range": self.fit_range.to_dict(),
+            }
+        else:
+            assert self.parametric is not None
+            p = self.parametric
+            doc = {
+                "name": name,
+                "kind": "parametric",
+                **p.law.parameters(),
+                "source": how,
+                "fit_range": self.fit_range.to_dict(),
+                "fit": {
+                    "objective": p.objective,
+                    "converged": p.converged,
+                    "huber_delta": p.huber_delta,
+                    "n_runs": p.n_runs,
+                    "rmse_log_loss": p.rmse_log_loss,
+                },
+            }
+        if ci is not None and self.samples is not None:
+            doc["ci"] = {"level": self.ci_level, **{k: list(v) for k, v in ci.items()}}
+            if self.parametric is not None:
+                doc["samples_source"] = (
+                    f"{len(self.samples)} bootstrap resamples of the runs "
+                    f"(seed {self.seed}), each refitted"
+                )
+                doc["samples"] = [[float(x) for x in row] for row in self.samples]
+        if self.accuracy is not None and self.parametric is not None:
+            doc["accuracy"] = self.accuracy.law_block(self.ci_level)
+        plain: dict[str, Any] = _plain(doc)
+        return plain
+
+
+def _plain(x: Any) -> Any:
+    """numpy scalars to Python floats, for YAML and JSON."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+# ---- groups of runs compared ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MultiplierPoint:
+    """The multiplier at one budget."""
+
+    flops: float
+    baseline_loss: float  # L* of the baseline's law at this C
+    variant_loss: float
+    multiplier: float | None  # None: unbounded (the baseline never reaches the loss)
+    interval: tuple[float | None, float | None] | None  # None inside: unbounded that side
+    within_data: bool  # inside the C span both groups' runs cover
+    beyond_data: float  # C / the largest run's C (of either group)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flops": self.flops,
+            "baseline_loss": self.baseline_loss,
+            "variant_loss": self.variant_loss,
+            "multiplier": self.multiplier,
+            "ci": None if self.interval is None else list(self.interval),
+            "within_data": self.within_data,
+            "beyond_data": self.beyond_data,
+            "note": None if self.multiplier is not None else UNBOUNDED,
+        }
+
+
+@dataclass(frozen=True)
+class Crossover:
+    """Where the variant's advantage changes sign: the frontiers meet."""
+
+    flops: float
+    within_data: bool
+    ahead_above: str  # "baseline" or "variant": which is ahead at more compute
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flops": self.flops,
+            "within_data": self.within_data,
+            "ahead_above": self.ahead_above,
+        }
+
+
+@dataclass(frozen=True)
+class VariantComparison:
+    """One variant against the baseline."""
+
+    label: str
+    report: FitReport  # the variant's own fit
+    law: ParametricLaw  # the law the multipliers use: its own, or its shared-E law
+    data_flops: tuple[float, float] | None  # the C span both groups' runs cover
+    points: tuple[MultiplierPoint, ...]
+    crossovers: tuple[Crossover, ...]
+    crossover_interval: tuple[float | None, float | None] | None
+    crossover_share: float | None  # resamples whose frontiers meet in the searched span
+    # the laws of each resample, rows (E, A, B, alpha, beta): baseline's and this variant's
+    samples: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def ahead(self) -> str:
+        """Who is ahead at the smallest budget: "variant" (multiplier above 1), "baseline",
+        or "neither" (the same frontier, to rounding)."""
+        m = self.points[0].multiplier
+        if m is not None and abs(m - 1.0) < 1e-9:
+            return "neither"
+        return "variant" if m is None or m > 1 else "baseline"
+
+    def to_dict(self) -> dict[str, Any]:
+        fit = {k: v for k, v in self.report.to_dict().items() if k != "intervention"}
+        return {
+            "label": self.label,
+            "params": self.law.parameters(),
+            "data_flops": None if self.data_flops is None else list(self.data_flops),
+            "budgets": [p.to_dict() for p in self.points],
+            "crossovers": [c.to_dict() for c in self.crossovers],
+            "crossover_ci": None
+            if self.crossover_interval is None
+            else list(self.crossover_interval),
+            "crossover_share": self.crossover_share,
+            "fit": fit,
+        }
+
+
+@dataclass(frozen=True)
+class HeldOutPair:
+    """One group's error on its held-out runs, fitted without them: alone and with E shared."""
+
+    label: str
+    held_out: str  # which runs, in words
+    n_held_out: int
+    rmse_separate: float
+    rmse_shared: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.label,
+            "held_out": self.held_out,
+            "n_held_out": self.n_held_out,
+            "rmse_log_loss_separate": self.rmse_separate,
+            "rmse_log_loss_shared": self.rmse_shared,
+        }
+
+
+@dataclass(frozen=True)
+class SharedE:
+    """The groups fitted with one E, and what that costs against separate fits."""
+
+    fit: SharedFit
+    labels: tuple[str, ...]
+    held_out: tuple[HeldOutPair, ...]  # empty when a group has too few runs to hold out
+    held_out_note: str
+    e_interval: tuple[float | None, float | None] | None
+
+    @property
+    def extra_objective(self) -> float:
+        """What sharing E adds to the summed objective (>= 0 up to rounding)."""
+        return self.fit.objective - self.fit.separate
+
+    @property
+    def extra_fraction(self) -> float:
+        return self.extra_objective / self.fit.separate if self.fit.separate > 0 else 0.0
+
+    def pooled(self, shared: bool) -> float | None:
+        """RMSE of log loss over every group's held-out runs."""
+        if not self.held_out:
+            return None
+        n = sum(h.n_held_out for h in self.held_out)
+        sq = sum(
+            h.n_held_out * (h.rmse_shared if shared else h.rmse_separate) ** 2
+            for h in self.held_out
+        )
+        return math.sqrt(sq / n)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "E": self.fit.E,
+            "E_ci": None if self.e_interval is None else list(self.e_interval),
+            "objective": self.fit.objective,
+            "separate_objective": self.fit.separate,
+            "extra_objective": self.extra_objective,
+            "extra_objective_fraction": self.extra_fraction,
+            "converged": self.fit.converged,
+            "laws": {
+                label: law.parameters()
+                for label, law in zip(self.labels, self.fit.laws, strict=True)
+            },
+            "held_out": [h.to_dict() for h in self.held_out],
+            "held_out_note": self.held_out_note or None,
+            "rmse_log_loss_separate": self.pooled(False),
+            "rmse_log_loss_shared": self.pooled(True),
+        }
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """Every variant against the baseline: multipliers at the budgets, crossovers, and
+    (with `shared` E) what one E for all groups costs."""
+
+    baseline: str  # the baseline's label: its file, or its value of the group column
+    group_col: str | None  # the column that split one table into groups (None: files)
+    baseline_law: ParametricLaw  # the law the multipliers use for the baseline
+    variants: tuple[VariantComparison, ...]
+    budgets_given: bool  # False: the default budgets (the data's span and beyond)
+    search_flops: tuple[float, float]  # where crossovers were searched
+    shared: SharedE | None
+    ci_level: float
+    resamples: int
+    seed: int
+    warnings: tuple[str, ...]
+
+    @property
+    def multipliers_from(self) -> str:
+        return "shared E" if self.shared is not None else "separate fits"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline,
+            "group_col": self.group_col,
+            "multipliers_from": self.multipliers_from,
+            "baseline_params": self.baseline_law.parameters(),
+            "budgets_source": "given" if self.budgets_given else "default",
+            "crossover_search_flops": list(self.search_flops),
+            "ci_level": self.ci_level if self.resamples else None,
+            "bootstrap": {"resamples": self.resamples, "seed": self.seed}
+            if self.resamples
+            else None,
+            "variants": [v.to_dict() for v in self.variants],
+            "shared_e": None if self.shared is None else self.shared.to_dict(),
+            "warnings": list(self.warnings),
+        }

@@ -315,45 +315,36 @@ def fit(
     """Fit a scaling law to training runs or logs: intervals, interventions, accuracy."""
     from chinchilla_cli import fitting
     from chinchilla_cli.cli.output import show
-    from chinchilla_cli.fit_options import FitOptions
-    from chinchilla_cli.read_options import ReadOptions
     from chinchilla_cli.views import print_json
     from chinchilla_cli.views.fit import fit_view, progress_bar
 
     _refuse_outputs(save, name, plot, force, comparing=bool(vs) or group is not None)
-    options = FitOptions.of(
-        approach=approach,
-        huber_delta=huber_delta,
-        bootstrap=bootstrap,
-        seed=seed,
-        ci=ci,
-        flops_tolerance=flops_tolerance,
-        exhaustive=exhaustive,
-        fix=fix,
-        tie=tie,
-        metric_col=metric_col,
-    )
-    read = ReadOptions(
-        params_col=params_col,
-        tokens_col=tokens_col,
-        flops_col=flops_col,
-        loss_col=loss_col,
-        metric_col=metric_col,
-        run_col=run_col,
-        reduce=reduce,
-        batch_tokens=batch_tokens,
-        schedule_tokens=schedule_tokens,
-        min_tokens=min_tokens,
-        min_params=min_params,
-        max_loss=max_loss,
-        min_flops=min_flops,
-        max_flops=max_flops,
-    )
     with progress_bar(bootstrap, quiet=json_out or not bootstrap) as advance:
-        report = fitting.fit_with(
+        report = fitting.fit(
             runs_file,
-            read,
-            options,
+            approach=approach,
+            huber_delta=huber_delta,
+            bootstrap=bootstrap,
+            seed=seed,
+            ci=ci,
+            flops_tolerance=flops_tolerance,
+            exhaustive=exhaustive,
+            fix=fix,
+            tie=tie,
+            params_col=params_col,
+            tokens_col=tokens_col,
+            flops_col=flops_col,
+            loss_col=loss_col,
+            metric_col=metric_col,
+            run_col=run_col,
+            reduce=reduce,
+            batch_tokens=batch_tokens,
+            schedule_tokens=schedule_tokens,
+            min_tokens=min_tokens,
+            min_params=min_params,
+            max_loss=max_loss,
+            min_flops=min_flops,
+            max_flops=max_flops,
             vs=vs or None,
             group=group,
             baseline=baseline,

@@ -40,8 +40,8 @@ from chinchilla_cli.laws import (
     preset_law_names,
 )
 from chinchilla_cli.moe import MoEArchitecture, moe_from_mapping
-from chinchilla_cli.names import did_you_mean, match, unknown
-from chinchilla_cli.presets import load_presets, read_yaml_file
+from chinchilla_cli.names import did_you_mean
+from chinchilla_cli.presets import load_presets, preset_name, read_yaml_file
 from chinchilla_cli.quantity import ACCEPTED, check_magnitude, human, parse_quantity, sci
 
 CONFIG_SYNTAX = (
@@ -98,12 +98,9 @@ def model_names() -> list[str]:
 
 def preset_config(name: str, what: str = "configs") -> Config:
     """A famous run from presets/models.yaml."""
-    models = load_presets("models")
-    key = match(name.strip(), models)
-    if key is None:
-        listing = "see `chinchilla presets models`; or write a run as N@D, e.g. 13B@2.6T"
-        raise InputError(unknown("model", name, models, listing), field=what)
-    e = models[key]
+    listing = "see `chinchilla presets models`; or write a run as N@D, e.g. 13B@2.6T"
+    key = preset_name("models", name, what, "model", listing)
+    e = load_presets("models")[key]
     where = f"presets/models.yaml:{key}"
     arch = e.get("architecture")
     moe = e.get("moe_architecture")

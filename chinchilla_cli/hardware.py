@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chinchilla_cli.errors import InputError
-from chinchilla_cli.names import match, unknown
-from chinchilla_cli.presets import load_presets
+from chinchilla_cli.presets import load_presets, preset_name
 
 DEFAULT_ACCELERATOR = "h100-sxm"
 DEFAULT_MFU = 0.40  # the middle of what large dense runs report (PaLM 46%, Llama 3 38-43%)
@@ -80,12 +79,9 @@ def accelerator_names() -> list[str]:
 def load_accelerator(name: str, what: str = "accelerator") -> Accelerator:
     """The accelerator preset `name` (case and separators ignored), or an InputError
     about `what` with the nearest names."""
-    presets = load_presets("hardware")
-    key = match(name.strip(), presets)
-    if key is None:
-        listing = "see `chinchilla presets hardware`"
-        raise InputError(unknown("accelerator", name, presets, listing), field=what)
-    e = presets[key]
+    listing = "see `chinchilla presets hardware`"
+    key = preset_name("hardware", name, what, "accelerator", listing)
+    e = load_presets("hardware")[key]
 
     def opt(key: str, scale: float) -> float | None:
         v = e.get(key)

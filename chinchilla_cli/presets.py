@@ -198,14 +198,18 @@ def _write_cache(path: Path, document: str) -> None:
             pass
 
 
-def preset_name(kind: str, name: str, what: str) -> str:
+def preset_name(
+    kind: str, name: str, what: str, noun: str | None = None, listing: str | None = None
+) -> str:
     """The name of the preset of `kind` that `name` means when only case or separators
     differ (`H100_SXM` -> `h100-sxm`); an InputError about argument `what` naming the
-    nearest presets for any other name."""
+    nearest presets for any other name (an unknown `noun`, by default "<kind> preset";
+    `listing` says where to see them all)."""
     entries = load_presets(kind)
     key = match(name.strip(), entries)
     if key is None:
-        raise InputError(unknown(f"{kind} preset", name, entries), field=what)
+        message = unknown(noun or f"{kind} preset", name, entries, listing)
+        raise InputError(message, field=what)
     return key
 
 

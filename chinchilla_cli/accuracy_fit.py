@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from chinchilla_cli.accuracy import AccuracyFit, Sample, logistic
 from chinchilla_cli.errors import FitError, InputError
+from chinchilla_cli.fit_defaults import SEED
 from chinchilla_cli.metrics import several_columns_warning
 
 if TYPE_CHECKING:
@@ -238,7 +239,7 @@ def fit_runs_accuracy(
     *,
     named: bool,
     bootstrap: int = 0,
-    seed: int = 0,
+    seed: int = SEED,
     groups: _Floats | None = None,
 ) -> tuple[AccuracyFit | None, list[str]]:
     """Stage 2 for `fit`: the sigmoid of the runs' metric column (runs.metric) on their

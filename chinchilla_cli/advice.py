@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chinchilla_cli.architecture import Architecture
+from chinchilla_cli.fit_defaults import CI_LEVEL
 from chinchilla_cli.frontier import Allocation, optimal_allocation
 from chinchilla_cli.hardware import DEFAULT_PRECISION, PRECISIONS, Cluster, Precision
 from chinchilla_cli.hyperparameters import Hyperparameters as LawHyperparameters
@@ -220,7 +221,7 @@ class Uncertainty:
 
 
 def uncertainty(
-    law: ParametricLaw, flops: float, alloc: Allocation, level: float = 95.0
+    law: ParametricLaw, flops: float, alloc: Allocation, level: float = CI_LEVEL
 ) -> Uncertainty | None:
     laws = law.sample_laws()
     if not laws:

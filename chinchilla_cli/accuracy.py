@@ -39,11 +39,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chinchilla_cli.errors import InputError
-from chinchilla_cli.fit_defaults import CI_LEVEL
 
 FORM = "a / (1 + exp(-k (L - L0))) + b"
 PARAMETERS = ("a", "k", "L0", "b")
-PLAN_LEVEL = CI_LEVEL  # the plan's intervals, as planning.uncertainty gives them
+PLAN_LEVEL = 95.0  # the plan's intervals, as planning.uncertainty gives them
 
 Sample = tuple[float, float, float, float]  # (a, k, L0, b)
 

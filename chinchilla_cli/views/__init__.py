@@ -20,6 +20,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from chinchilla_cli.views.kv import KEY_STYLE, NOTE_STYLE, TITLE_STYLE, KeyValueTable
+
 DASH = "—"
 
 # How argument names written in backticks by the core (`huber_delta`) are shown: as
@@ -66,7 +68,7 @@ def words(text: str) -> str:
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
 
 
 def print_json(data: Any) -> None:
@@ -82,18 +84,25 @@ def titled_table(title: str, *, compact: bool = False, **options: Any) -> Table:
     return Table(
         title=title,
         title_justify="left",
-        title_style="bold",
+        title_style=TITLE_STYLE,
         box=box.SIMPLE_HEAD,
         **options,
     )
 
 
-def kv_table(title: str, rows: Iterable[tuple[str, str, str]]) -> Table:
-    """A three-column table: quantity, value, how it was obtained."""
+def kv_table(title: str, rows: Iterable[tuple[str, str, str]]) -> KeyValueTable:
+    """A three-column table: quantity, value, how it was obtained (drawn as `rich_kv_table`
+    draws it, without its cost: see views/kv.py)."""
+    rows = list(rows)
+    return KeyValueTable(title, rows, lambda: rich_kv_table(title, rows))
+
+
+def rich_kv_table(title: str, rows: Iterable[tuple[str, str, str]]) -> Table:
+    """kv_table's layout as a rich Table."""
     t = titled_table(title, show_header=False, pad_edge=False, min_width=len(title) + 1)
-    t.add_column("quantity", style="cyan", no_wrap=True)
+    t.add_column("quantity", style=KEY_STYLE, no_wrap=True)
     t.add_column("value", justify="right", no_wrap=True)
-    t.add_column("note", style="dim")
+    t.add_column("note", style=NOTE_STYLE)
     for row in rows:
         t.add_row(*row)
     return t

@@ -15,6 +15,7 @@ from chinchilla_cli.moe import MoEArchitecture
 from chinchilla_cli.planning import Frontier, Plan
 from chinchilla_cli.quantity import human, sci
 from chinchilla_cli.views import days, kv_table, titled_table, warnings_block, words
+from chinchilla_cli.views.kv import KeyValueTable
 
 BUDGET_SOURCES = {
     "flops": "given",
@@ -235,7 +236,7 @@ def _trunk_rows(a: Architecture | MoEArchitecture) -> list[tuple[str, str, str]]
     ]
 
 
-def moe_sketch_table(a: MoEArchitecture) -> Table:
+def moe_sketch_table(a: MoEArchitecture) -> KeyValueTable:
     shared = f", {a.shared_experts} shared" if a.shared_experts else ""
     return kv_table(
         "Architecture sketch (mixture of experts)",
@@ -263,7 +264,7 @@ def moe_sketch_table(a: MoEArchitecture) -> Table:
     )
 
 
-def dense_sketch_table(a: Architecture) -> Table:
+def dense_sketch_table(a: Architecture) -> KeyValueTable:
     return kv_table(
         "Architecture sketch",
         [
@@ -387,7 +388,7 @@ def brief_view(plan: Plan) -> RenderableType:
     return Group(*parts)
 
 
-def cost_table(plan: Plan) -> Table:
+def cost_table(plan: Plan) -> KeyValueTable:
     cost, energy = plan.cost, plan.energy
     assert cost is not None and energy is not None
     usd = "—" if cost.usd is None else f"${cost.usd:,.0f}"
@@ -426,7 +427,7 @@ def cost_table(plan: Plan) -> Table:
     return kv_table("Time, cost and energy (approximate)", rows)
 
 
-def constrained_table(plan: Plan) -> Table:
+def constrained_table(plan: Plan) -> KeyValueTable:
     c = plan.constrained
     assert c is not None
     return kv_table(
@@ -459,7 +460,7 @@ def constrained_table(plan: Plan) -> Table:
     )
 
 
-def inference_table(plan: Plan) -> Table:
+def inference_table(plan: Plan) -> KeyValueTable:
     i = plan.inference
     assert i is not None
     return kv_table(

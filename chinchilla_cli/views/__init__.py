@@ -20,7 +20,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from chinchilla_cli.views.kv import KEY_STYLE, NOTE_STYLE, TITLE_STYLE, KeyValueTable
+from chinchilla_cli.views.table import OnePassTable
 
 DASH = "—"
 
@@ -81,28 +81,21 @@ def titled_table(title: str, *, compact: bool = False, **options: Any) -> Table:
     `compact` drops the outer edge and padding (wide tables of many columns)."""
     if compact:
         options = {"show_edge": False, "collapse_padding": True, "pad_edge": False, **options}
-    return Table(
+    return OnePassTable(
         title=title,
         title_justify="left",
-        title_style=TITLE_STYLE,
+        title_style="bold",
         box=box.SIMPLE_HEAD,
         **options,
     )
 
 
-def kv_table(title: str, rows: Iterable[tuple[str, str, str]]) -> KeyValueTable:
-    """A three-column table: quantity, value, how it was obtained (drawn as `rich_kv_table`
-    draws it, without its cost: see views/kv.py)."""
-    rows = list(rows)
-    return KeyValueTable(title, rows, lambda: rich_kv_table(title, rows))
-
-
-def rich_kv_table(title: str, rows: Iterable[tuple[str, str, str]]) -> Table:
-    """kv_table's layout as a rich Table."""
+def kv_table(title: str, rows: Iterable[tuple[str, str, str]]) -> Table:
+    """A three-column table: quantity, value, how it was obtained."""
     t = titled_table(title, show_header=False, pad_edge=False, min_width=len(title) + 1)
-    t.add_column("quantity", style=KEY_STYLE, no_wrap=True)
+    t.add_column("quantity", style="cyan", no_wrap=True)
     t.add_column("value", justify="right", no_wrap=True)
-    t.add_column("note", style=NOTE_STYLE)
+    t.add_column("note", style="dim")
     for row in rows:
         t.add_row(*row)
     return t

@@ -4,10 +4,10 @@ predicts (plan). Formatting only."""
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
+from rich.table import Table
 
 from chinchilla_cli.accuracy import FORM, AccuracyFit, AccuracyForecast
 from chinchilla_cli.views import kv_table, titled_table
-from chinchilla_cli.views.kv import KeyValueTable
 
 
 def _ci(interval: tuple[float, float] | None) -> str:
@@ -54,7 +54,7 @@ def accuracy_fit_view(fit: AccuracyFit, ci_level: float) -> RenderableType:
     return Group(t, kv_table("Goodness of the accuracy fit", rows))
 
 
-def forecast_table(forecast: AccuracyForecast, fit: AccuracyFit | None = None) -> KeyValueTable:
+def forecast_table(forecast: AccuracyForecast, fit: AccuracyFit | None = None) -> Table:
     """The metric a plan predicts, beside the predicted loss."""
     f = forecast
     note = (

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable, Iterator
 
 from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 
 from chinchilla_cli.approach3 import ParametricFit
@@ -16,7 +17,6 @@ from chinchilla_cli.objective import law_from_theta
 from chinchilla_cli.quantity import human, sci
 from chinchilla_cli.views import console, kv_table, titled_table, warnings_block, words
 from chinchilla_cli.views.accuracy import accuracy_fit_view
-from chinchilla_cli.views.kv import KeyValueTable
 
 
 @contextlib.contextmanager
@@ -155,7 +155,7 @@ def _parametric(report: FitReport, ci: dict[str, tuple[float, float]]) -> list[R
     return parts
 
 
-def _goodness(report: FitReport) -> KeyValueTable:
+def _goodness(report: FitReport) -> Table:
     """The objective, the RMSE, convergence, the search, and the held-out error."""
     p, ex = report.parametric, report.extrapolation
     assert p is not None
@@ -275,7 +275,7 @@ def _comparison(report: FitReport) -> RenderableType:
     return Group(t, Text(note, style="dim")) if note else t
 
 
-def _tokens_table(report: FitReport, ci: dict[str, tuple[float, float]]) -> KeyValueTable:
+def _tokens_table(report: FitReport, ci: dict[str, tuple[float, float]]) -> Table:
     rows = []
     for key, value in report.tokens_per_param().items():
         rows.append(

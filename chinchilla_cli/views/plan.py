@@ -15,7 +15,6 @@ from chinchilla_cli.moe import MoEArchitecture
 from chinchilla_cli.planning import Frontier, Plan
 from chinchilla_cli.quantity import human, sci
 from chinchilla_cli.views import days, kv_table, titled_table, warnings_block, words
-from chinchilla_cli.views.kv import KeyValueTable
 
 BUDGET_SOURCES = {
     "flops": "given",
@@ -236,7 +235,7 @@ def _trunk_rows(a: Architecture | MoEArchitecture) -> list[tuple[str, str, str]]
     ]
 
 
-def moe_sketch_table(a: MoEArchitecture) -> KeyValueTable:
+def moe_sketch_table(a: MoEArchitecture) -> Table:
     shared = f", {a.shared_experts} shared" if a.shared_experts else ""
     return kv_table(
         "Architecture sketch (mixture of experts)",
@@ -264,7 +263,7 @@ def moe_sketch_table(a: MoEArchitecture) -> KeyValueTable:
     )
 
 
-def dense_sketch_table(a: Architecture) -> KeyValueTable:
+def dense_sketch_table(a: Architecture) -> Table:
     return kv_table(
         "Architecture sketch",
         [
@@ -388,7 +387,7 @@ def brief_view(plan: Plan) -> RenderableType:
     return Group(*parts)
 
 
-def cost_table(plan: Plan) -> KeyValueTable:
+def cost_table(plan: Plan) -> Table:
     cost, energy = plan.cost, plan.energy
     assert cost is not None and energy is not None
     usd = "—" if cost.usd is None else f"${cost.usd:,.0f}"
@@ -427,7 +426,7 @@ def cost_table(plan: Plan) -> KeyValueTable:
     return kv_table("Time, cost and energy (approximate)", rows)
 
 
-def constrained_table(plan: Plan) -> KeyValueTable:
+def constrained_table(plan: Plan) -> Table:
     c = plan.constrained
     assert c is not None
     return kv_table(
@@ -460,7 +459,7 @@ def constrained_table(plan: Plan) -> KeyValueTable:
     )
 
 
-def inference_table(plan: Plan) -> KeyValueTable:
+def inference_table(plan: Plan) -> Table:
     i = plan.inference
     assert i is not None
     return kv_table(

@@ -103,10 +103,36 @@ class FitReport:
 
     @property
     def law(self) -> ParametricLaw | None:
-        """The fitted law, carrying the span of its runs (plans beyond it say so)."""
+        """The fitted law as `save` writes it: its source, the span of its runs (plans
+        beyond it say so), its bootstrap samples (plans give intervals) and its accuracy
+        forecast, so that planning with it equals planning with the saved file."""
         if self.parametric is None:
             return None
-        return replace(self.parametric.law, fit_range=self.fit_range, accuracy=self.accuracy)
+        return replace(
+            self.parametric.law,
+            source=self.law_source(),
+            fit_range=self.fit_range,
+            accuracy=self.accuracy,
+            samples=self.law_samples(),
+            samples_source=self.samples_source() if self.law_samples() else "",
+        )
+
+    def law_source(self) -> str:
+        """How the law was obtained, as its `source` says."""
+        r = self.runs
+        return f"fitted by `chinchilla fit` ({self.approach}) to {r.n_kept} runs from {r.source}"
+
+    def law_samples(self) -> tuple[tuple[float, float, float, float, float], ...]:
+        """The bootstrap refits of the parametric law, rows (E, A, B, alpha, beta)."""
+        if self.parametric is None or self.samples is None or len(self.samples) == 0:
+            return ()
+        return tuple(tuple(float(x) for x in row) for row in self.samples)  # type: ignore[misc]
+
+    def samples_source(self) -> str:
+        assert self.samples is not None
+        return (
+            f"{len(self.samples)} bootstrap resamples of the runs (seed {self.seed}), each refitted"
+        )
 
     @property
     def fit_range(self) -> FitRange:
@@ -228,8 +254,7 @@ class FitReport:
 
     def law_document(self, name: str) -> dict[str, Any]:
         """The fitted law in the schema of presets/laws.yaml (plus name, fit and samples)."""
-        r = self.runs
-        how = f"fitted by `chinchilla fit` ({self.approach}) to {r.n_kept} runs from {r.source}"
+        how = self.law_source()
         ci = self.intervals()
         if self.parametric is None:  # approach "both" saves its parametric law
             assert self.isoflop is not None
@@ -262,10 +287,7 @@ class FitReport:
         if ci is not None and self.samples is not None:
             doc["ci"] = {"level": self.ci_level, **{k: list(v) for k, v in ci.items()}}
             if self.parametric is not None:
-                doc["samples_source"] = (
-                    f"{len(self.samples)} bootstrap resamples of the runs "
-                    f"(seed {self.seed}), each refitted"
-                )
+                doc["samples_source"] = self.samples_source()
                 doc["samples"] = [[float(x) for x in row] for row in self.samples]
         if self.accuracy is not None and self.parametric is not None:
             doc["accuracy"] = self.accuracy.law_block(self.ci_level)

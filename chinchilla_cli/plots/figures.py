@@ -6,6 +6,8 @@ it is written only when a path is given.
 
 from __future__ import annotations
 
+import functools
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,11 +43,27 @@ class Canvas:
         **figure_kw: Any,
     ) -> tuple[Any, Any]:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
 
-        fig = Figure(**figure_kw)
+        fig = figure_class()(**figure_kw)
         FigureCanvasAgg(fig)  # a canvas to lay out text on and to save with
         return fig, fig.subplots(nrows, ncols, gridspec_kw=gridspec_kw)
+
+
+@functools.cache
+def figure_class() -> Any:
+    """matplotlib's Figure, showing itself in Jupyter as a PNG: off pyplot, no backend
+    registers a display for it."""
+    from matplotlib.figure import Figure
+
+    class ShownFigure(Figure):
+        """A Figure that Jupyter shows as PNG without pyplot."""
+
+        def _repr_png_(self) -> bytes:
+            png = io.BytesIO()
+            self.savefig(png, format="png", bbox_inches="tight")
+            return png.getvalue()
+
+    return ShownFigure
 
 
 def _drawer(result: Any) -> Callable[[Any], Any]:

@@ -134,6 +134,7 @@ def test_plot_returns_a_figure_and_writes_nothing(results, kind, tmp_path, monke
     assert isinstance(fig, Figure) and fig.axes
     assert list(tmp_path.iterdir()) == []
     assert plt.get_fignums() == open_before  # pyplot does not hold it: shown once
+    assert fig._repr_png_()[:4] == b"\x89PNG"  # so Jupyter shows it without pyplot
 
 
 @pytest.mark.parametrize(

@@ -53,17 +53,17 @@ class Canvas:
 def figure_class() -> Any:
     """matplotlib's Figure, showing itself in Jupyter as a PNG: off pyplot, no backend
     registers a display for it."""
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure as Base
 
-    class ShownFigure(Figure):
-        """A Figure that Jupyter shows as PNG without pyplot."""
+    class Figure(Base):
+        """A matplotlib Figure that Jupyter shows as PNG without pyplot."""
 
         def _repr_png_(self) -> bytes:
             png = io.BytesIO()
             self.savefig(png, format="png", bbox_inches="tight")
             return png.getvalue()
 
-    return ShownFigure
+    return Figure
 
 
 def _drawer(result: Any) -> Callable[[Any], Any]:

@@ -109,13 +109,14 @@ class FitReport(Drawn):
         forecast, so that planning with it equals planning with the saved file."""
         if self.parametric is None:
             return None
+        samples = self.law_samples()
         return replace(
             self.parametric.law,
             source=self.law_source(),
             fit_range=self.fit_range,
             accuracy=self.accuracy,
-            samples=self.law_samples(),
-            samples_source=self.samples_source() if self.law_samples() else "",
+            samples=samples,
+            samples_source=self.samples_source() if samples else "",
         )
 
     def law_source(self) -> str:

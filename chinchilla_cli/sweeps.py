@@ -182,6 +182,8 @@ class Sweep(Drawn):
 
     def __repr__(self) -> str:
         b = self.budgets
+        if not b:
+            return f"Sweep(no budgets, law {self.law.name})"
         where = f"{sci(b[0].flops)} to {sci(b[-1].flops)}" if len(b) > 1 else sci(b[0].flops)
         return (
             f"Sweep({len(b)} budgets x {self.sizes} sizes = {len(self.runs)} runs, {where} "

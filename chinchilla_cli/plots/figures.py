@@ -99,8 +99,11 @@ def figure(result: Any, path: str | Path | None = None, force: bool = False) -> 
     """`result`'s figure; with `path`, also written there atomically (the format from its
     extension; an existing file only with `force`)."""
     draw = _drawer(result)
-    if path is not None:
+    if path is not None:  # refuse a bad name or an existing file before drawing
+        from chinchilla_cli.files import check_writable
+
         plot_format(str(path), "path")
+        check_writable(str(path), "path", force)
     try:
         fig = draw(Canvas())
     except (ValueError, OverflowError, FloatingPointError) as e:

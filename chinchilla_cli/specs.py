@@ -30,7 +30,7 @@ from chinchilla_cli.errors import InputError
 from chinchilla_cli.hardware import (
     DEFAULT_ACCELERATOR,
     DEFAULT_GOODPUT,
-    DEFAULT_MFU,
+    DEFAULT_MFU_BY_PRECISION,
     DEFAULT_PRECISION,
     PRECISIONS,
     Accelerator,
@@ -228,14 +228,15 @@ _ARGUMENT = {"family": "arch", "vocab_size": "vocab"}
 class ClusterSpec:
     """The hardware a run trains on, less the number of chips: the `accelerator` preset,
     its dense peak in FLOP/s per chip (`peak_flops` None: the preset's at `precision`),
-    the model FLOPs utilisation `mfu`, the `goodput` fraction of wall-clock that trains,
+    the model FLOPs utilisation `mfu` (None: the default for the precision, from
+    published runs), the `goodput` fraction of wall-clock that trains,
     and for the cost: USD per chip-hour and watts per chip (None: the preset's), the
     data centre's `pue` and the grid's carbon intensity in gCO2e/kWh.
     """
 
     accelerator: str = DEFAULT_ACCELERATOR
     peak_flops: float | None = None
-    mfu: float = DEFAULT_MFU
+    mfu: float | None = None
     goodput: float = DEFAULT_GOODPUT
     precision: str = DEFAULT_PRECISION
     price_per_hour: float | None = None
@@ -258,6 +259,9 @@ class ClusterSpec:
                 unknown("precision", str(self.precision), PRECISIONS), field="precision"
             )
         object.__setattr__(self, "precision", peak_precision(self.hardware, typed, self.peak_flops))
+        if self.mfu is None:  # the default depends on the number format
+            object.__setattr__(self, "mfu", DEFAULT_MFU_BY_PRECISION[self.precision])
+            object.__setattr__(self, "defaulted", self.defaulted | {"mfu"})
 
     @classmethod
     def of(
@@ -311,11 +315,18 @@ class ClusterSpec:
         assert peak is not None  # peak_precision refused a preset without this peak
         return peak
 
+    @property
+    def utilisation(self) -> float:
+        """The model FLOPs utilisation: given, or the default for the number format."""
+        assert self.mfu is not None  # __post_init__ sets the default
+        return self.mfu
+
     def cluster(self, chips: int) -> Cluster:
         """`chips` of these accelerators."""
         return Cluster(
-            self.hardware, chips, self.peak_flops_per_second, self.mfu, self.goodput, self.precision
-        )
+            self.hardware, chips, self.peak_flops_per_second, self.utilisation, self.goodput,
+            self.precision,
+        )  # fmt: skip
 
     def chips_for(self, flops: float, seconds: float) -> Cluster:
         """The smallest cluster of these accelerators that delivers `flops` in `seconds`."""

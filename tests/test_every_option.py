@@ -53,6 +53,7 @@ SAMPLES: dict[str, dict[str, str | None]] = {
         "--top-k": "8",
         "--shared-experts": "1",
         "--expert-ffw": "1024",
+        "--model": "chinchilla",
         "--plot": "{tmp}.png",
         "--brief": None,
         "--force": None,

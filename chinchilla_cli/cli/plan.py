@@ -166,6 +166,17 @@ def plan(
             rich_help_panel=BEYOND,
         ),
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="A famous model as built (see `chinchilla presets models`): its exact shape "
+            "and active parameters on its published tokens (or --tokens); with --chips, its "
+            "cost.",
+            show_default=False,
+            rich_help_panel=BUDGET,
+        ),
+    ] = None,
     arch: ArchOpt = None,
     kv_heads: KvHeadsOpt = None,
     aspect_ratio: AspectRatioOpt = None,
@@ -210,7 +221,7 @@ def plan(
         unique_tokens=unique_tokens, inference_tokens=inference_tokens, arch=arch,
         kv_heads=kv_heads, aspect_ratio=aspect_ratio, vocab=vocab, seq_len=seq_len,
         experts=experts, top_k=top_k, shared_experts=shared_experts, expert_ffw=expert_ffw,
-        precision=precision,
+        precision=precision, model=model,
     )  # fmt: skip
     if plot is not None:
         from chinchilla_cli.plots.plan import plan_plot

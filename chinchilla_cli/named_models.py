@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from chinchilla_cli.architecture import Architecture
-from chinchilla_cli.comparison import architecture_from_mapping
 from chinchilla_cli.costs import Cost
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.moe import MoEArchitecture, moe_from_mapping
@@ -153,6 +152,8 @@ def named_model(name: str) -> NamedModel:
     moe, dense = entry.get("moe_architecture"), entry.get("architecture")
     if moe is None and dense is None:
         raise InputError(f"{key} has no published shape in the presets", field="model")
+    from chinchilla_cli.comparison import architecture_from_mapping  # only a named plan needs it
+
     arch: Architecture | MoEArchitecture = (
         moe_from_mapping(moe, where) if moe is not None else architecture_from_mapping(dense, where)
     )

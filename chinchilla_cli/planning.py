@@ -155,13 +155,22 @@ class Plan:
         n = entry["params"]
         return {**entry, "active_params": n, "total_params": n * self.total_per_active}
 
-    def _inference_dict(self) -> dict[str, Any] | None:
-        """The inference-aware run, with the memory that serving it holds: every expert."""
+    @property
+    def serving_memory_bytes(self) -> float | None:
+        """The weights serving the inference-aware model holds (bf16): every expert of a
+        mixture, not only the active ones (None: no inference-aware plan)."""
         if self.inference is None:
             return None
-        out = self._counted(self.inference.to_dict())
-        out["serving_memory_bytes"] = SERVING_BYTES_PER_PARAM * out["total_params"]
-        return out
+        return SERVING_BYTES_PER_PARAM * self.inference.params * self.total_per_active
+
+    def _inference_dict(self) -> dict[str, Any] | None:
+        """The inference-aware run, with the memory that serving it holds."""
+        if self.inference is None:
+            return None
+        return {
+            **self._counted(self.inference.to_dict()),
+            "serving_memory_bytes": self.serving_memory_bytes,
+        }
 
 
 @dataclass(frozen=True)

@@ -509,11 +509,23 @@ def constrained_table(plan: Plan) -> Table:
 def inference_table(plan: Plan) -> Table:
     i = plan.inference
     assert i is not None
+    moe = isinstance(plan.architecture, MoEArchitecture)
     return kv_table(
         f"Inference-aware (Sardana et al. 2024): {human(i.inference_tokens)} tokens served",
         [
             ("target loss", f"{i.target_loss:.4f}", "same loss, least lifetime compute"),
-            ("parameters N", human(i.params), f"vs {human(i.chinchilla_params)} compute-optimal"),
+            (
+                "active parameters N" if moe else "parameters N",
+                human(i.params),
+                f"vs {human(i.chinchilla_params)} compute-optimal",
+            ),
+            (
+                "serving memory",
+                f"{(plan.serving_memory_bytes or 0) / 1e9:,.0f} GB",
+                "bf16 weights of every expert (all are held; a token uses the active ones)"
+                if moe
+                else "bf16 weights",
+            ),
             (
                 "training tokens D",
                 human(i.tokens),

@@ -54,6 +54,7 @@ from chinchilla_cli.named_models import (
     published_cost_findings,
     refuse_with_model,
 )
+from chinchilla_cli.plausibility import check_sequence, moe_shape_warnings
 from chinchilla_cli.quantity import human, parse_budgets, require, sci
 from chinchilla_cli.specs import ClusterSpec, ShapeSpec, cluster_spec, given, shape_spec
 from chinchilla_cli.tradeoff import TradeoffRow, tradeoff
@@ -262,6 +263,8 @@ def make_plan(
     else:
         arch = shape.sketch(alloc.params)
         warnings += sketch_warnings(arch, alloc.params, shape.aspect_ratio)
+        if isinstance(arch, MoEArchitecture):
+            warnings += moe_shape_warnings(arch)
     beyond = extrapolation_warning(law, alloc.params, alloc.tokens, alloc.flops)
     if beyond:
         warnings.append(beyond)
@@ -283,6 +286,7 @@ def make_plan(
         c_star = flops_for_loss(law, terms.total)
         efficiency = None if c_star is None else c_star / alloc.flops
     advice = hyperparameter_advice(alloc, shape.seq_len)
+    check_sequence(shape.seq_len, advice.batch_tokens, advice.adopted.law)
     said, cautions = hyperparameter_findings(
         advice, None if budget.cluster is None else budget.cluster.chips
     )

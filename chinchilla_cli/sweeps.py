@@ -31,6 +31,7 @@ from chinchilla_cli.frontier import optimal_allocation
 from chinchilla_cli.hardware import SECONDS_PER_HOUR, Cluster
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law, resolve_law
 from chinchilla_cli.moe import MoEArchitecture
+from chinchilla_cli.plausibility import check_distinct_shapes
 from chinchilla_cli.quantity import BUDGET_FORMS, human, parse_budgets, require, sci
 from chinchilla_cli.specs import ClusterSpec, ShapeSpec, cluster_spec, given, shape_spec
 
@@ -309,6 +310,8 @@ def make_sweep(
                     None if terms is None else terms.total,
                 )
             )
+        needed = min(sizes, MIN_PARABOLA_SIZES)
+        check_distinct_shapes(c, [r.architecture for r in runs], needed, shape.vocab_size)
         centre_terms = law.loss(centre.params, centre.tokens)
         planned.append(
             SweepBudget(

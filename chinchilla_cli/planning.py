@@ -54,6 +54,7 @@ from chinchilla_cli.named_models import (
     published_cost_findings,
     refuse_with_model,
 )
+from chinchilla_cli.pinned import published_mismatch
 from chinchilla_cli.plausibility import check_sequence, moe_shape_warnings
 from chinchilla_cli.quantity import human, parse_budgets, require, sci
 from chinchilla_cli.specs import ClusterSpec, ShapeSpec, cluster_spec, given, shape_spec
@@ -262,9 +263,10 @@ def make_plan(
         arch: Architecture | MoEArchitecture = model.architecture
     else:
         arch = shape.sketch(alloc.params)
-        warnings += sketch_warnings(arch, alloc.params, shape.aspect_ratio)
+        aspect = arch.aspect_ratio if shape.pinned else shape.aspect_ratio
+        warnings += sketch_warnings(arch, alloc.params, aspect)
         if isinstance(arch, MoEArchitecture):
-            warnings += moe_shape_warnings(arch)
+            warnings += moe_shape_warnings(arch) + published_mismatch(arch)
     beyond = extrapolation_warning(law, alloc.params, alloc.tokens, alloc.flops)
     if beyond:
         warnings.append(beyond)
@@ -469,6 +471,8 @@ def plan(
     cluster: ClusterSpec | None = None,
     shape: ShapeSpec | None = None,
     model: str | None = None,
+    layers: int | None = None,
+    d_model: int | None = None,
 ) -> Plan:
     """Plan a training run: the compute-optimal model for a budget, its predicted loss, an
     architecture of that size, and what it takes on a cluster.
@@ -487,34 +491,37 @@ def plan(
     may come as one `shape` (a ShapeSpec) instead.
     `model` plans a preset of presets/models.yaml as built: its exact shape and (active)
     parameters, on `tokens` (default: its published tokens); budget and shape arguments
-    are then refused, a cluster is `chips` or `deadline_days`.
+    are then refused, a cluster is `chips` or `deadline_days`. `layers` and `d_model`
+    pin the sketch's depth and width: with both, the shape and so its size are fixed (a
+    budget is then `tokens`, or none: the law's optimal tokens for that size).
     Every argument left as None takes its default, and the plan's assumptions say so.
 
     >>> plan(chips=1024, days=30).optimal.params  # doctest: +SKIP
     """
-    named = None
-    if model is not None:
-        refuse_with_model(model, {
+    sketches, named, fixed = shape_and_size(
+        model,
+        shape,
+        {
+            "arch": arch, "vocab": vocab, "seq_len": seq_len, "aspect_ratio": aspect_ratio,
+            "kv_heads": kv_heads, "experts": experts, "top_k": top_k,
+            "shared_experts": shared_experts, "expert_ffw": expert_ffw, "layers": layers,
+            "d_model": d_model,
+        },
+        {
             "flops": flops, "days": days, "hours": hours, "params": params,
             "target_loss": target_loss, "unique_tokens": unique_tokens,
-            "inference_tokens": inference_tokens, "arch": arch, "kv_heads": kv_heads,
-            "aspect_ratio": aspect_ratio, "vocab": vocab, "seq_len": seq_len,
-            "experts": experts, "top_k": top_k, "shared_experts": shared_experts,
-            "expert_ffw": expert_ffw, "shape": shape,
-        })  # fmt: skip
-        named = named_model(model)
-        params, tokens = named.active_params, named.tokens if tokens is None else tokens
+            "inference_tokens": inference_tokens,
+        },
+    )  # fmt: skip
+    if fixed is not None:
+        params = fixed
+        tokens = named.tokens if named is not None and tokens is None else tokens
     check_budget_arguments(
         flops, chips=chips, days=days, hours=hours, params=params, tokens=tokens,
         target_loss=target_loss, deadline_days=deadline_days,
     )  # fmt: skip
     for field, value in (("unique_tokens", unique_tokens), ("inference_tokens", inference_tokens)):
         require(value, field)
-    sketches = named.shape_spec() if named else shape_spec(
-        shape, arch=arch, vocab=vocab, seq_len=seq_len, aspect_ratio=aspect_ratio,
-        kv_heads=kv_heads, experts=experts, top_k=top_k, shared_experts=shared_experts,
-        expert_ffw=expert_ffw,
-    )  # fmt: skip
     settings = {
         "accelerator": accelerator, "peak_flops": peak_flops, "mfu": mfu, "goodput": goodput,
         "precision": precision, "price_per_hour": price_per_hour, "tdp_watts": tdp_watts,
@@ -527,7 +534,7 @@ def plan(
         the_law, hardware, flops, chips=chips, seconds=budget_seconds(days, hours),
         params=params, tokens=tokens, target_loss=target_loss, deadline_days=deadline_days,
     )  # fmt: skip
-    if named is None:
+    if fixed is None:
         sketches.check_kv_heads((allocation or optimal_allocation(the_law, budget.flops)).params)
     result = make_plan(
         the_law,
@@ -555,6 +562,32 @@ def plan(
             result, warnings=result.warnings + tuple(extra), findings=result.findings + tuple(said)
         )
     return result
+
+
+def shape_and_size(
+    model: str | None,
+    shape: ShapeSpec | None,
+    shape_args: dict[str, Any],
+    budget_args: dict[str, Any],
+) -> tuple[ShapeSpec, NamedModel | None, float | None]:
+    """The shape a plan sketches, the named model it plans as built (if any) and the
+    size N that either fixes (a named model's, or a sketch pinned in depth and width),
+    refusing every argument that would contradict them."""
+    if model is not None:
+        refuse_with_model(model, {**shape_args, **budget_args, "shape": shape})
+        named = named_model(model)
+        return named.shape_spec(), named, named.active_params
+    sketches = shape_spec(shape, **shape_args)
+    fixed = sketches.fixed_params()
+    if fixed is not None:
+        for argument, value in budget_args.items():
+            if value is not None:
+                raise InputError(
+                    "not with both `layers` and `d_model`: they fix the model's size; give "
+                    "`tokens` for its run length (or none: the law's optimal tokens for it)",
+                    field=argument,
+                )
+    return sketches, None, fixed
 
 
 def plan_assumptions(
@@ -589,11 +622,17 @@ def plan_assumptions(
         return (*out, model.assumption())
     if shape.family == "moe":
         out.append(shape.moe_assumption())
+    pins = [f"{shape.layers} layers"] if shape.layers is not None else []
+    pins += [f"d_model {shape.d_model:,}"] if shape.d_model is not None else []
     out.append(
         f"{shape.family} shapes, vocabulary {shape.vocab_size:,}, sequence {shape.seq_len:,}, "
-        + given(
-            f"sketch target d_model/layers {shape.aspect_ratio:g}",
-            "aspect_ratio" in shape.defaulted,
+        + (
+            "sketch pinned at " + " x ".join(pins)
+            if pins
+            else given(
+                f"sketch target d_model/layers {shape.aspect_ratio:g}",
+                "aspect_ratio" in shape.defaulted,
+            )
         )
     )
     return tuple(out)

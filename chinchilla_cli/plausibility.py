@@ -22,6 +22,8 @@ from chinchilla_cli.quantity import human, sci
 # an expert narrower than this fraction of the narrowest published one (relative to
 # d_model) is a warning
 NARROW_FRACTION = 0.5
+# a sketch's total beyond this multiple of the largest published MoE's is a warning
+LARGE_FACTOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,9 @@ def moe_shape_warnings(arch: MoEArchitecture) -> list[str]:
             f"{_expert_share(arch):.1%} of the parameters"
         )
     name, largest = bounds.largest_total
-    if arch.params > largest and arch.experts <= most:
+    if arch.params > LARGE_FACTOR * largest and arch.experts <= most:
         out.append(
-            f"the sketch's {human(arch.params)} parameters are {arch.params / largest:,.0f}x "
+            f"the sketch's {human(arch.params)} parameters are {arch.params / largest:,.1f}x "
             f"the largest published mixture of experts ({name}, {human(largest)}); training "
             "and serving hold them all"
         )

@@ -54,6 +54,8 @@ SAMPLES: dict[str, dict[str, str | None]] = {
         "--shared-experts": "1",
         "--expert-ffw": "1024",
         "--model": "chinchilla",
+        "--layers": "20",
+        "--d-model": "2048",
         "--plot": "{tmp}.png",
         "--brief": None,
         "--force": None,

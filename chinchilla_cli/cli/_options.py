@@ -230,6 +230,28 @@ SeqLenOpt = Annotated[
         rich_help_panel=SHAPE,
     ),
 ]
+LayersOpt = Annotated[
+    int | None,
+    typer.Option(
+        parser=POSITIVE_INT,
+        metavar="N",
+        help="Pin the sketch's depth (the width then fits the size; with --d-model, the "
+        "shape and its size are fixed).",
+        show_default=False,
+        rich_help_panel=SHAPE,
+    ),
+]
+DModelOpt = Annotated[
+    int | None,
+    typer.Option(
+        parser=POSITIVE_INT,
+        metavar="WIDTH",
+        help="Pin the sketch's width, whole heads: a multiple of 64 up to 1,024, of 128 above "
+        "(the depth then fits the size).",
+        show_default=False,
+        rich_help_panel=SHAPE,
+    ),
+]
 PrecisionOpt = Annotated[
     str | None,
     typer.Option(

@@ -111,3 +111,11 @@ def test_every_preset_with_a_training_entry_names_its_source():
         if training is not None:
             assert training["precision"] in ("bf16", "fp8"), name
             assert str(training.get("source", "")).strip(), name
+
+
+def test_a_named_model_plan_draws(run, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "ds.png"
+    r = run("plan", "--model", "deepseek-v3", "--plot", str(out))
+    assert r.exit_code == 0, r.output
+    assert out.stat().st_size > 0

@@ -34,6 +34,7 @@ from chinchilla_cli.moe import MoEArchitecture
 from chinchilla_cli.plausibility import check_distinct_shapes
 from chinchilla_cli.quantity import BUDGET_FORMS, human, parse_budgets, require, sci
 from chinchilla_cli.specs import ClusterSpec, ShapeSpec, cluster_spec, given, shape_spec
+from chinchilla_cli.utilisation import mfu_warnings
 
 DEFAULT_SIZES = 9
 DEFAULT_SPAN = 16.0
@@ -435,7 +436,7 @@ def sweep(
     ]
     if sketches.family == "moe":
         assumptions.append(sketches.moe_assumption())
-    return make_sweep(
+    result = make_sweep(
         the_law,
         planned,
         on,
@@ -444,3 +445,7 @@ def sweep(
         shape=sketches,
         assumptions=tuple(assumptions),
     )
+    if "mfu" in hardware.defaulted:
+        return result
+    extra = mfu_warnings(hardware.utilisation, hardware.precision)
+    return replace(result, warnings=result.warnings + tuple(extra))

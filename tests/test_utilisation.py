@@ -81,3 +81,10 @@ def test_an_mfu_beyond_or_far_below_published_runs_is_a_warning(mfu, precision, 
 def test_a_plausible_mfu_is_no_warning():
     p = plan(chips=64, days=10, mfu=0.4)
     assert not any("MFU" in w for w in p.warnings)
+
+
+def test_a_sweep_warns_about_an_implausible_mfu_too():
+    from chinchilla_cli import sweep
+
+    assert any("beyond what any published" in w for w in sweep("1e19,1e20", mfu=0.95).warnings)
+    assert not any("MFU" in w for w in sweep("1e19,1e20", mfu=0.4).warnings)

@@ -135,7 +135,7 @@ class Plan:
             "data_constrained": self.constrained.to_dict() if self.constrained else None,
             "inference": self._inference_dict(),
             "tradeoff": [counted(r.to_dict()) for r in self.tradeoff],
-            "hyperparameters": self.hyperparameters.to_dict() if self.hyperparameters else None,
+            "hyperparameters": self._hyperparameters_dict(),
             "crosscheck": [counted(c.to_dict()) for c in self.crosscheck],
             "findings": list(self.findings),
             "assumptions": list(self.assumptions),
@@ -164,6 +164,13 @@ class Plan:
         if self.inference is None:
             return None
         return SERVING_BYTES_PER_PARAM * self.inference.params * self.total_per_active
+
+    def _hyperparameters_dict(self) -> dict[str, Any] | None:
+        """The hyperparameter advice, each law's N named as active and total."""
+        if self.hyperparameters is None:
+            return None
+        out = self.hyperparameters.to_dict()
+        return {**out, "laws": [self._counted(row) for row in out["laws"]]}
 
     def _inference_dict(self) -> dict[str, Any] | None:
         """The inference-aware run, with the memory that serving it holds."""

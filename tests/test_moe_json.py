@@ -19,7 +19,7 @@ def test_every_parameter_count_names_total_and_active(run_json):
         assert entry["total_params"] == pytest.approx(entry["params"] * ratio)
     assert out["feasibility"]["total_params"] == out["feasibility"]["memory_params"]
     assert out["feasibility"]["total_params"] == pytest.approx(out["optimal"]["total_params"])
-    for row in out["tradeoff"] + out["crosscheck"]:
+    for row in out["tradeoff"] + out["crosscheck"] + out["hyperparameters"]["laws"]:
         assert row["active_params"] == row["params"]
         assert row["total_params"] == pytest.approx(row["params"] * ratio)
 

@@ -19,6 +19,12 @@ def test_a_sequence_longer_than_the_batch_is_refused(run):
     assert "\n" not in line and "--seq-len" in line and "longer than the whole batch" in line
 
 
+def test_a_law_whose_batch_is_shorter_than_a_sequence_says_so(run):
+    r = run("plan", "--flops", "1e22", "--seq-len", "4000000")
+    assert r.exit_code == 0, r.output
+    assert "under 1" in r.stdout
+
+
 def test_an_ordinary_sequence_is_accepted():
     assert plan(flops=1e22, seq_len=8192).hyperparameters is not None
 

@@ -613,7 +613,7 @@ def hyperparameters_table(h: HyperparameterAdvice) -> RenderableType:
             law.law + (" *" if law is h.adopted else ""),
             f"{law.learning_rate:.3g}",
             human(law.batch_tokens),
-            f"{law.batch_tokens / h.seq_len:,.0f}",
+            _sequences(law.batch_tokens / h.seq_len),
         )
     key = (
         f"* the plan's batch: {h.batch_sequences:,} sequences of {h.seq_len:,} tokens per "
@@ -621,6 +621,11 @@ def hyperparameters_table(h: HyperparameterAdvice) -> RenderableType:
         f"{CRITICAL_BATCH_NOTE}"
     )
     return Group(t, Text(words(key), style="dim"), Text(""))
+
+
+def _sequences(count: float) -> str:
+    """Whole sequences in a batch; a batch shorter than one sequence says so, not "0"."""
+    return f"{count:,.0f}" if count >= 0.5 else "under 1"
 
 
 def crosscheck_table(plan: Plan) -> Table:

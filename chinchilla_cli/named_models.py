@@ -63,6 +63,7 @@ class NamedModel:
     tokens: float
     source: str
     training: PublishedTraining | None = None
+    seq_len_published: bool = True  # False: the preset has none; the default is assumed
 
     @property
     def total_params(self) -> int:
@@ -109,7 +110,8 @@ class NamedModel:
             )
         return (
             f"{self.name} as built: {shape}, vocabulary {a.vocab_size:,}, sequence "
-            f"{a.seq_len:,}; counted {human(self.total_params)} parameters"
+            f"{a.seq_len:,}{'' if self.seq_len_published else ' (not published: the default)'}"
+            f"; counted {human(self.total_params)} parameters"
             + (f" ({human(self.active_params)} active)" if isinstance(a, MoEArchitecture) else "")
             + f", published {self.published()}"
         )
@@ -158,6 +160,7 @@ def named_model(name: str) -> NamedModel:
         moe_from_mapping(moe, where) if moe is not None else architecture_from_mapping(dense, where)
     )
     active = entry.get("active_params")
+    raw_shape = moe if moe is not None else dense
     return NamedModel(
         key,
         arch,
@@ -166,6 +169,7 @@ def named_model(name: str) -> NamedModel:
         float(entry["tokens"]),
         " ".join(str(entry.get("source", "")).split()),
         _training(entry.get("training")),
+        isinstance(raw_shape, dict) and raw_shape.get("seq_len") is not None,
     )
 
 

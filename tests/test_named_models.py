@@ -119,3 +119,9 @@ def test_a_named_model_plan_draws(run, tmp_path):
     r = run("plan", "--model", "deepseek-v3", "--plot", str(out))
     assert r.exit_code == 0, r.output
     assert out.stat().st_size > 0
+
+
+def test_an_unpublished_sequence_length_is_said_to_be_the_default():
+    scout = plan(model="llama-4-scout")
+    assert "sequence 2,048 (not published: the default)" in scout.assumptions[-1]
+    assert "not published" not in plan(model="deepseek-v3").assumptions[-1]

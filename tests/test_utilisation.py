@@ -88,3 +88,14 @@ def test_a_sweep_warns_about_an_implausible_mfu_too():
 
     assert any("beyond what any published" in w for w in sweep("1e19,1e20", mfu=0.95).warnings)
     assert not any("MFU" in w for w in sweep("1e19,1e20", mfu=0.4).warnings)
+
+
+def test_a_cluster_spec_defaults_its_mfu_by_precision():
+    from chinchilla_cli.specs import ClusterSpec
+
+    spec = ClusterSpec(precision="fp8")
+    assert spec.utilisation == 0.17 and "mfu" in spec.defaulted
+    assert ClusterSpec(mfu=0.3).utilisation == 0.3
+    p = plan(chips=64, days=10, cluster=None, precision="fp8")
+    q = plan(chips=64, days=10, cluster=spec)
+    assert p.budget.flops == pytest.approx(q.budget.flops)

@@ -145,6 +145,8 @@ class Architecture:
             "vocab_size": self.vocab_size,
             "seq_len": self.seq_len,
             "params": self.params,
+            "total_params": self.params,
+            "active_params": self.active_params,
             "non_embedding_params": self.non_embedding_params,
             "flops_per_token": self.flops_per_token,
             "flops_per_token_6n": self.flops_per_token_6n,

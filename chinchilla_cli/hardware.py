@@ -10,7 +10,6 @@ from chinchilla_cli.errors import InputError
 from chinchilla_cli.presets import load_presets, preset_name
 
 DEFAULT_ACCELERATOR = "h100-sxm"
-DEFAULT_MFU = 0.40  # the middle of what large dense runs report (PaLM 46%, Llama 3 38-43%)
 DEFAULT_GOODPUT = 1.0  # every wall-clock second trains (no failures, restarts, checkpoints)
 SECONDS_PER_DAY = 86_400.0
 SECONDS_PER_HOUR = 3_600.0
@@ -42,6 +41,21 @@ PRECISIONS = {
     ),
 }
 DEFAULT_PRECISION = "bf16"
+# Model FLOPs utilisation a plan assumes, per number format, from published runs (6 x
+# active parameters x tokens over chip-time and peak; utilisation.py derives them from
+# presets/models.yaml and tests/test_utilisation.py checks these against it). bf16: the
+# middle of large dense runs (PaLM 46.2%, Llama 3 405B 38-43%). fp8: every published fp8
+# run is a mixture of experts and delivered far less (DeepSeek-V3 17% of the H800's fp8
+# peak; Llama 4 Scout 11%, Maverick 13%): the best of them, DeepSeek-V3's. The runs do
+# not separate precision from architecture (no dense fp8 or MoE bf16 run among them), so
+# the default is per precision only.
+DEFAULT_MFU_BY_PRECISION = {"bf16": 0.40, "fp8": 0.17}
+DEFAULT_MFU = DEFAULT_MFU_BY_PRECISION[DEFAULT_PRECISION]
+MFU_BASIS = {
+    "bf16": "the middle of large dense bf16 runs (PaLM 46%, Llama 3 405B 38-43%)",
+    "fp8": "DeepSeek-V3's 17% of the H800's fp8 peak, the best published fp8 run "
+    "(Llama 4 Scout 11%, Maverick 13%)",
+}
 
 
 @dataclass(frozen=True)
@@ -163,7 +177,12 @@ def cluster_assumptions(
         f"{cluster.chips:,} x {cluster.accelerator.name} at "
         f"{cluster.peak_flops_per_second / 1e12:,.1f} TFLOP/s dense {cluster.precision} peak"
         + (" (given)" if peak_given else " (preset)"),
-        f"MFU {cluster.mfu:.0%}" + (" (default)" if mfu_default else ""),
+        f"MFU {cluster.mfu:.0%}"
+        + (
+            f" (default) for {cluster.precision}: {MFU_BASIS[cluster.precision]}"
+            if mfu_default
+            else ""
+        ),
     ]
     if goodput_default is not None:
         out.append(f"goodput {cluster.goodput:.0%}" + (" (default)" if goodput_default else ""))

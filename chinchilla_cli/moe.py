@@ -361,6 +361,7 @@ class MoEArchitecture:
             "moe_interval": self.moe_interval,
             "moe_layers": self.moe_layers,
             "params": self.params,
+            "total_params": self.params,
             "active_params": self.active_params,
             "non_embedding_active_params": self.non_embedding_active_params,
             "active_fraction": self.active_fraction,

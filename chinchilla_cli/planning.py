@@ -48,14 +48,24 @@ from chinchilla_cli.laws import (
     resolve_law,
 )
 from chinchilla_cli.moe import MoEArchitecture
+from chinchilla_cli.named_models import (
+    NamedModel,
+    named_model,
+    published_cost_findings,
+    refuse_with_model,
+)
+from chinchilla_cli.pinned import published_mismatch
+from chinchilla_cli.plausibility import check_sequence, moe_shape_warnings
 from chinchilla_cli.quantity import human, parse_budgets, require, sci
 from chinchilla_cli.specs import ClusterSpec, ShapeSpec, cluster_spec, given, shape_spec
 from chinchilla_cli.tradeoff import TradeoffRow, tradeoff
+from chinchilla_cli.utilisation import mfu_warnings
 
 if TYPE_CHECKING:  # a plan loads the forecast only when its law carries one
     from chinchilla_cli.accuracy import AccuracyForecast
 
 RECOMMENDATIONS = ("compute-optimal", "data-constrained", "inference-aware", "as-given")
+SERVING_BYTES_PER_PARAM = 2  # bf16 weights held to serve (the KV cache aside)
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,8 @@ class Plan(Drawn):
     within_fit_range: bool | None = None
     # the task metric the law's accuracy forecast predicts for the run (None: it has none)
     accuracy: AccuracyForecast | None = None
+    # the preset planned as built (`plan(model=...)`); None: a sketch of the law's size
+    model: NamedModel | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as `chinchilla plan` prints it in JSON."""
@@ -101,29 +113,34 @@ class Plan(Drawn):
             if self.loss
             else dict.fromkeys(("total", "irreducible", "params_term", "data_term"))
         )
+        counted = self._counted
         return {
             "law": {"name": self.law.name, "kind": self.law.kind, "source": self.law.source},
             "budget": self.budget.to_dict(),
             "recommendation": self.recommendation,
-            "optimal": self.optimal.to_dict(),
-            "compute_optimal": self.compute_optimal.to_dict(),
+            "optimal": counted(self.optimal.to_dict()),
+            "compute_optimal": counted(self.compute_optimal.to_dict()),
             "compute_efficiency": self.compute_efficiency,
             "within_fit_range": self.within_fit_range,
             "loss": loss,
             "architecture": self.architecture.to_dict(),
-            "feasibility": self.feasibility.to_dict(),
+            "feasibility": {
+                **self.feasibility.to_dict(),
+                "total_params": self.feasibility.memory_params,
+            },
             "cost": self.cost.to_dict() if self.cost else None,
             "energy": self.energy.to_dict() if self.energy else None,
             "uncertainty": self.uncertainty.to_dict() if self.uncertainty else None,
             "accuracy": self.accuracy.to_dict() if self.accuracy else None,
             "data_constrained": self.constrained.to_dict() if self.constrained else None,
-            "inference": self.inference.to_dict() if self.inference else None,
-            "tradeoff": [r.to_dict() for r in self.tradeoff],
-            "hyperparameters": self.hyperparameters.to_dict() if self.hyperparameters else None,
-            "crosscheck": [c.to_dict() for c in self.crosscheck],
+            "inference": self._inference_dict(),
+            "tradeoff": [counted(r.to_dict()) for r in self.tradeoff],
+            "hyperparameters": self._hyperparameters_dict(),
+            "crosscheck": [counted(c.to_dict()) for c in self.crosscheck],
             "findings": list(self.findings),
             "assumptions": list(self.assumptions),
             "warnings": list(self.warnings),
+            "model": self.model.to_dict() if self.model else None,
         }
 
     def __repr__(self) -> str:
@@ -136,6 +153,41 @@ class Plan(Drawn):
             f"Plan({human(o.params)} params, {human(o.tokens)} tokens, {sci(o.flops)} FLOPs, "
             f"{loss}, law {self.law.name}{how}{warned})"
         )
+
+    @property
+    def total_per_active(self) -> float:
+        """Total over active parameters of the plan's architecture (1 for a dense model)."""
+        return self.architecture.params / self.architecture.active_params
+
+    def _counted(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """`entry` (whose `params` is N, the active count) with `active_params` and
+        `total_params` named: the total at the architecture's total/active ratio."""
+        n = entry["params"]
+        return {**entry, "active_params": n, "total_params": n * self.total_per_active}
+
+    @property
+    def serving_memory_bytes(self) -> float | None:
+        """The weights serving the inference-aware model holds (bf16): every expert of a
+        mixture, not only the active ones (None: no inference-aware plan)."""
+        if self.inference is None:
+            return None
+        return SERVING_BYTES_PER_PARAM * self.inference.params * self.total_per_active
+
+    def _hyperparameters_dict(self) -> dict[str, Any] | None:
+        """The hyperparameter advice, each law's N named as active and total."""
+        if self.hyperparameters is None:
+            return None
+        out = self.hyperparameters.to_dict()
+        return {**out, "laws": [self._counted(row) for row in out["laws"]]}
+
+    def _inference_dict(self) -> dict[str, Any] | None:
+        """The inference-aware run, with the memory that serving it holds."""
+        if self.inference is None:
+            return None
+        return {
+            **self._counted(self.inference.to_dict()),
+            "serving_memory_bytes": self.serving_memory_bytes,
+        }
 
 
 @dataclass(frozen=True)
@@ -208,20 +260,28 @@ def make_plan(
     prices: Prices | None = None,
     assumptions: tuple[str, ...] = (),
     precision: Precision = PRECISIONS[DEFAULT_PRECISION],
+    model: NamedModel | None = None,
 ) -> Plan:
     """The plan for a resolved budget (see `plan` for the one that resolves it).
 
     `allocation` overrides the law's optimum (a plan from `params` or `tokens` passes the
     exact size the user asked for rather than a round trip through the frontier). With
     `unique_tokens` the recommended split is the data-constrained optimum; with
-    `inference_tokens`, the model of the same loss that is cheapest over its life.
+    `inference_tokens`, the model of the same loss that is cheapest over its life. With
+    `model`, the architecture is that preset's as built rather than a sketch.
     """
     shape = shape or ShapeSpec()
     pick = recommend(law, budget, allocation, unique_tokens, inference_tokens, target_loss)
     alloc, constrained = pick.run, pick.constrained
     warnings, findings = list(law.notes), list(pick.findings)
-    arch = shape.sketch(alloc.params)
-    warnings += sketch_warnings(arch, alloc.params, shape.aspect_ratio)
+    if model is not None:
+        arch: Architecture | MoEArchitecture = model.architecture
+    else:
+        arch = shape.sketch(alloc.params)
+        aspect = arch.aspect_ratio if shape.pinned else shape.aspect_ratio
+        warnings += sketch_warnings(arch, alloc.params, aspect)
+        if isinstance(arch, MoEArchitecture):
+            warnings += moe_shape_warnings(arch) + published_mismatch(arch)
     beyond = extrapolation_warning(law, alloc.params, alloc.tokens, alloc.flops)
     if beyond:
         warnings.append(beyond)
@@ -243,6 +303,7 @@ def make_plan(
         c_star = flops_for_loss(law, terms.total)
         efficiency = None if c_star is None else c_star / alloc.flops
     advice = hyperparameter_advice(alloc, shape.seq_len)
+    check_sequence(shape.seq_len, advice.batch_tokens, advice.adopted.law)
     said, cautions = hyperparameter_findings(
         advice, None if budget.cluster is None else budget.cluster.chips
     )
@@ -274,6 +335,7 @@ def make_plan(
         compute_efficiency=efficiency,
         within_fit_range=None if getattr(law, "fit_range", None) is None else beyond is None,
         accuracy=_accuracy(law, alloc, constrained),
+        model=model,
     )
 
 
@@ -430,6 +492,9 @@ def plan(
     precision: str | None = None,
     cluster: ClusterSpec | None = None,
     shape: ShapeSpec | None = None,
+    model: str | None = None,
+    layers: int | None = None,
+    d_model: int | None = None,
 ) -> Plan:
     """Plan a training run: the compute-optimal model for a budget, its predicted loss, an
     architecture of that size, and what it takes on a cluster.
@@ -446,21 +511,39 @@ def plan(
     law's N is then the ACTIVE parameters (the dense law applied to what each token uses):
     compute is 6 x active x D throughout, memory counts every expert. The shape's settings
     may come as one `shape` (a ShapeSpec) instead.
+    `model` plans a preset of presets/models.yaml as built: its exact shape and (active)
+    parameters, on `tokens` (default: its published tokens); budget and shape arguments
+    are then refused, a cluster is `chips` or `deadline_days`. `layers` and `d_model`
+    pin the sketch's depth and width: with both, the shape and so its size are fixed (a
+    budget is then `tokens`, or none: the law's optimal tokens for that size).
     Every argument left as None takes its default, and the plan's assumptions say so.
 
     >>> plan(chips=1024, days=30).optimal.params  # doctest: +SKIP
     """
+    sketches, named, fixed = shape_and_size(
+        model,
+        shape,
+        {
+            "arch": arch, "vocab": vocab, "seq_len": seq_len, "aspect_ratio": aspect_ratio,
+            "kv_heads": kv_heads, "experts": experts, "top_k": top_k,
+            "shared_experts": shared_experts, "expert_ffw": expert_ffw, "layers": layers,
+            "d_model": d_model,
+        },
+        {
+            "flops": flops, "days": days, "hours": hours, "params": params,
+            "target_loss": target_loss, "unique_tokens": unique_tokens,
+            "inference_tokens": inference_tokens,
+        },
+    )  # fmt: skip
+    if fixed is not None:
+        params = fixed
+        tokens = named.tokens if named is not None and tokens is None else tokens
     check_budget_arguments(
         flops, chips=chips, days=days, hours=hours, params=params, tokens=tokens,
         target_loss=target_loss, deadline_days=deadline_days,
     )  # fmt: skip
     for field, value in (("unique_tokens", unique_tokens), ("inference_tokens", inference_tokens)):
         require(value, field)
-    sketches = shape_spec(
-        shape, arch=arch, vocab=vocab, seq_len=seq_len, aspect_ratio=aspect_ratio,
-        kv_heads=kv_heads, experts=experts, top_k=top_k, shared_experts=shared_experts,
-        expert_ffw=expert_ffw,
-    )  # fmt: skip
     settings = {
         "accelerator": accelerator, "peak_flops": peak_flops, "mfu": mfu, "goodput": goodput,
         "precision": precision, "price_per_hour": price_per_hour, "tdp_watts": tdp_watts,
@@ -473,7 +556,8 @@ def plan(
         the_law, hardware, flops, chips=chips, seconds=budget_seconds(days, hours),
         params=params, tokens=tokens, target_loss=target_loss, deadline_days=deadline_days,
     )  # fmt: skip
-    sketches.check_kv_heads((allocation or optimal_allocation(the_law, budget.flops)).params)
+    if fixed is None:
+        sketches.check_kv_heads((allocation or optimal_allocation(the_law, budget.flops)).params)
     result = make_plan(
         the_law,
         budget,
@@ -483,14 +567,49 @@ def plan(
         inference_tokens=inference_tokens,
         target_loss=target_loss,
         prices=hardware.prices() if budget.cluster is not None else None,
-        assumptions=plan_assumptions(the_law, law is None, hardware, budget.cluster, sketches),
+        assumptions=plan_assumptions(
+            the_law, law is None, hardware, budget.cluster, sketches, named
+        ),
         precision=hardware.number_format,
+        model=named,
     )
+    extra = []
     if deadline_days is not None and budget.cluster is not None:
-        extra = deadline_warnings(budget.cluster.chips)
-        if extra:
-            result = replace(result, warnings=result.warnings + tuple(extra))
+        extra += deadline_warnings(budget.cluster.chips)
+    if budget.cluster is not None and "mfu" not in hardware.defaulted:
+        extra += mfu_warnings(hardware.utilisation, hardware.precision)
+    said = [] if named is None else published_cost_findings(named, result.cost)
+    if extra or said:
+        result = replace(
+            result, warnings=result.warnings + tuple(extra), findings=result.findings + tuple(said)
+        )
     return result
+
+
+def shape_and_size(
+    model: str | None,
+    shape: ShapeSpec | None,
+    shape_args: dict[str, Any],
+    budget_args: dict[str, Any],
+) -> tuple[ShapeSpec, NamedModel | None, float | None]:
+    """The shape a plan sketches, the named model it plans as built (if any) and the
+    size N that either fixes (a named model's, or a sketch pinned in depth and width),
+    refusing every argument that would contradict them."""
+    if model is not None:
+        refuse_with_model(model, {**shape_args, **budget_args, "shape": shape})
+        named = named_model(model)
+        return named.shape_spec(), named, named.active_params
+    sketches = shape_spec(shape, **shape_args)
+    fixed = sketches.fixed_params()
+    if fixed is not None:
+        for argument, value in budget_args.items():
+            if value is not None:
+                raise InputError(
+                    "not with both `layers` and `d_model`: they fix the model's size; give "
+                    "`tokens` for its run length (or none: the law's optimal tokens for it)",
+                    field=argument,
+                )
+    return sketches, None, fixed
 
 
 def plan_assumptions(
@@ -499,8 +618,10 @@ def plan_assumptions(
     hardware: ClusterSpec,
     cluster: Cluster | None,
     shape: ShapeSpec,
+    model: NamedModel | None = None,
 ) -> tuple[str, ...]:
-    """What the plan assumes, "(default)" marking what the caller left out."""
+    """What the plan assumes, "(default)" marking what the caller left out (with
+    `model`, the preset's shape in place of the sketch's settings)."""
     out = [
         given(f"law {law.name}", law_default),
         "C = 6·N·D" if law.splits_6nd else "C = M·D (the law's own), time from 6·N·D",
@@ -519,13 +640,21 @@ def plan_assumptions(
                 else ""
             )
         )
+    if model is not None:
+        return (*out, model.assumption())
     if shape.family == "moe":
         out.append(shape.moe_assumption())
+    pins = [f"{shape.layers} layers"] if shape.layers is not None else []
+    pins += [f"d_model {shape.d_model:,}"] if shape.d_model is not None else []
     out.append(
         f"{shape.family} shapes, vocabulary {shape.vocab_size:,}, sequence {shape.seq_len:,}, "
-        + given(
-            f"sketch target d_model/layers {shape.aspect_ratio:g}",
-            "aspect_ratio" in shape.defaulted,
+        + (
+            "sketch pinned at " + " x ".join(pins)
+            if pins
+            else given(
+                f"sketch target d_model/layers {shape.aspect_ratio:g}",
+                "aspect_ratio" in shape.defaulted,
+            )
         )
     )
     return tuple(out)

@@ -23,6 +23,7 @@ from chinchilla_cli.architecture import (
     DEFAULT_VOCAB,
     SKETCH_FAMILIES,
     Architecture,
+    shape,
     sketch,
 )
 from chinchilla_cli.costs import DEFAULT_GRID_G_PER_KWH, DEFAULT_PUE, Prices
@@ -30,7 +31,7 @@ from chinchilla_cli.errors import InputError
 from chinchilla_cli.hardware import (
     DEFAULT_ACCELERATOR,
     DEFAULT_GOODPUT,
-    DEFAULT_MFU,
+    DEFAULT_MFU_BY_PRECISION,
     DEFAULT_PRECISION,
     PRECISIONS,
     Accelerator,
@@ -40,8 +41,9 @@ from chinchilla_cli.hardware import (
     load_accelerator,
     peak_precision,
 )
-from chinchilla_cli.moe import MoEArchitecture, moe_sketch
+from chinchilla_cli.moe import MoEArchitecture, moe_shape, moe_sketch
 from chinchilla_cli.names import match, unknown
+from chinchilla_cli.pinned import check_d_model, pinned_sketch
 from chinchilla_cli.quantity import require
 
 SHAPE_FAMILIES = (*SKETCH_FAMILIES, "moe")  # moe: moe.moe_sketch, with the llama rules
@@ -74,6 +76,8 @@ class ShapeSpec:
     shared_experts: int = 0
     expert_ffw: int | None = None
     defaulted: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    layers: int | None = None  # pinned depth (None: chosen for the target size)
+    d_model: int | None = None  # pinned width (None: chosen for the target size)
 
     def __post_init__(self) -> None:
         family = match(str(self.family), SHAPE_FAMILIES)
@@ -88,6 +92,10 @@ class ShapeSpec:
         require(
             self.aspect_ratio, "aspect_ratio", minimum=MIN_ASPECT_RATIO, maximum=MAX_ASPECT_RATIO
         )
+        require(self.layers, "layers", integer=True)
+        require(self.d_model, "d_model", integer=True)
+        if self.d_model is not None:
+            check_d_model(self.d_model)
         self._check_moe()
 
     def _check_moe(self) -> None:
@@ -128,8 +136,16 @@ class ShapeSpec:
         top_k: int | None = None,
         shared_experts: int | None = None,
         expert_ffw: int | None = None,
+        layers: int | None = None,
+        d_model: int | None = None,
     ) -> ShapeSpec:
         """The spec from arguments as `plan` and `sweep` take them (None: the default)."""
+        if aspect_ratio is not None and (layers is not None or d_model is not None):
+            raise InputError(
+                "not with `layers` or `d_model`: the pinned dimension and the target size "
+                "set the shape's d_model / layers",
+                field="aspect_ratio",
+            )
         for name, value in (("vocab", vocab), ("seq_len", seq_len), ("kv_heads", kv_heads)):
             require(value, name, integer=True)
         require(aspect_ratio, "aspect_ratio", minimum=MIN_ASPECT_RATIO, maximum=MAX_ASPECT_RATIO)
@@ -161,6 +177,8 @@ class ShapeSpec:
             shared_experts or 0,
             expert_ffw,
             defaulted,
+            layers,
+            d_model,
         )
         if kv_heads is not None and spec.family not in GQA_FAMILIES:
             raise InputError(
@@ -170,8 +188,32 @@ class ShapeSpec:
             )
         return spec
 
+    @property
+    def pinned(self) -> bool:
+        """Whether the depth or the width is given rather than chosen."""
+        return self.layers is not None or self.d_model is not None
+
+    def fixed_params(self) -> int | None:
+        """The (active) count of the shape when both depth and width are pinned."""
+        if self.layers is None or self.d_model is None:
+            return None
+        return self.sketch(0.0).active_params
+
+    def build(self, layers: int, d_model: int) -> Architecture | MoEArchitecture:
+        """The family's shape rules at this depth and width."""
+        if self.family == "moe":
+            assert self.experts is not None and self.top_k is not None
+            return moe_shape(
+                layers, d_model, self.vocab_size, self.seq_len, self.experts, self.top_k,
+                self.shared_experts, self.expert_ffw, 0, self.kv_heads,
+            )  # fmt: skip
+        return shape(layers, d_model, self.vocab_size, self.seq_len, self.family, self.kv_heads)
+
     def sketch(self, params: float) -> Architecture | MoEArchitecture:
         """A model of this shape with about `params` (active) parameters."""
+        if self.pinned:
+            group = self.kv_heads if self.family in GQA_FAMILIES else 1
+            return pinned_sketch(params, self.build, self.layers, self.d_model, group)
         if self.family == "moe":
             assert self.experts is not None and self.top_k is not None
             return moe_sketch(
@@ -228,14 +270,15 @@ _ARGUMENT = {"family": "arch", "vocab_size": "vocab"}
 class ClusterSpec:
     """The hardware a run trains on, less the number of chips: the `accelerator` preset,
     its dense peak in FLOP/s per chip (`peak_flops` None: the preset's at `precision`),
-    the model FLOPs utilisation `mfu`, the `goodput` fraction of wall-clock that trains,
+    the model FLOPs utilisation `mfu` (None: the default for the precision, from
+    published runs), the `goodput` fraction of wall-clock that trains,
     and for the cost: USD per chip-hour and watts per chip (None: the preset's), the
     data centre's `pue` and the grid's carbon intensity in gCO2e/kWh.
     """
 
     accelerator: str = DEFAULT_ACCELERATOR
     peak_flops: float | None = None
-    mfu: float = DEFAULT_MFU
+    mfu: float | None = None
     goodput: float = DEFAULT_GOODPUT
     precision: str = DEFAULT_PRECISION
     price_per_hour: float | None = None
@@ -258,6 +301,9 @@ class ClusterSpec:
                 unknown("precision", str(self.precision), PRECISIONS), field="precision"
             )
         object.__setattr__(self, "precision", peak_precision(self.hardware, typed, self.peak_flops))
+        if self.mfu is None:  # the default depends on the number format
+            object.__setattr__(self, "mfu", DEFAULT_MFU_BY_PRECISION[self.precision])
+            object.__setattr__(self, "defaulted", self.defaulted | {"mfu"})
 
     @classmethod
     def of(
@@ -311,11 +357,18 @@ class ClusterSpec:
         assert peak is not None  # peak_precision refused a preset without this peak
         return peak
 
+    @property
+    def utilisation(self) -> float:
+        """The model FLOPs utilisation: given, or the default for the number format."""
+        assert self.mfu is not None  # __post_init__ sets the default
+        return self.mfu
+
     def cluster(self, chips: int) -> Cluster:
         """`chips` of these accelerators."""
         return Cluster(
-            self.hardware, chips, self.peak_flops_per_second, self.mfu, self.goodput, self.precision
-        )
+            self.hardware, chips, self.peak_flops_per_second, self.utilisation, self.goodput,
+            self.precision,
+        )  # fmt: skip
 
     def chips_for(self, flops: float, seconds: float) -> Cluster:
         """The smallest cluster of these accelerators that delivers `flops` in `seconds`."""

@@ -31,8 +31,10 @@ from chinchilla_cli.frontier import optimal_allocation
 from chinchilla_cli.hardware import SECONDS_PER_HOUR, Cluster
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law, resolve_law
 from chinchilla_cli.moe import MoEArchitecture
+from chinchilla_cli.plausibility import check_distinct_shapes
 from chinchilla_cli.quantity import BUDGET_FORMS, human, parse_budgets, require, sci
 from chinchilla_cli.specs import ClusterSpec, ShapeSpec, cluster_spec, given, shape_spec
+from chinchilla_cli.utilisation import mfu_warnings
 
 DEFAULT_SIZES = 9
 DEFAULT_SPAN = 16.0
@@ -317,6 +319,8 @@ def make_sweep(
                     None if terms is None else terms.total,
                 )
             )
+        needed = min(sizes, MIN_PARABOLA_SIZES)
+        check_distinct_shapes(c, [r.architecture for r in runs], needed, shape.vocab_size)
         centre_terms = law.loss(centre.params, centre.tokens)
         planned.append(
             SweepBudget(
@@ -440,7 +444,7 @@ def sweep(
     ]
     if sketches.family == "moe":
         assumptions.append(sketches.moe_assumption())
-    return make_sweep(
+    result = make_sweep(
         the_law,
         planned,
         on,
@@ -449,3 +453,7 @@ def sweep(
         shape=sketches,
         assumptions=tuple(assumptions),
     )
+    if "mfu" in hardware.defaulted:
+        return result
+    extra = mfu_warnings(hardware.utilisation, hardware.precision)
+    return replace(result, warnings=result.warnings + tuple(extra))

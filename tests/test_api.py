@@ -81,7 +81,8 @@ def test_default_means_not_given(run_json):
     """(default) marks what the caller left out, not a value that happens to equal it."""
     given = run_json("plan", "--chips", "8", "--days", "1", "--mfu", "0.4")["assumptions"]
     omitted = run_json("plan", "--chips", "8", "--days", "1")["assumptions"]
-    assert "MFU 40%" in given and "MFU 40% (default)" in omitted
+    assert "MFU 40%" in given
+    assert any(a.startswith("MFU 40% (default)") for a in omitted)
     assert "law besiroglu2024 (default)" in omitted
     assert (
         "law besiroglu2024"

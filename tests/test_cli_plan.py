@@ -104,7 +104,7 @@ def test_law_file(run_json, tmp_path):
         (["--flops", "inf"], "--flops"),
         (["--flops", "1e23", "--params", "70B"], "2 ways"),
         (["--chips", "8", "--days", "3", "--flops", "1e23"], "2 ways"),
-        (["--chips", "8", "--days", "3", "--accelerator", "h900"], "did you mean h200"),
+        (["--chips", "8", "--days", "3", "--accelerator", "h900"], "h200"),
         (["--flops", "1e23", "--law", "nope"], "besiroglu2024"),
         (["--flops", "1e23", "--law", "missing.yaml"], "does not exist"),
         ([], "no budget"),

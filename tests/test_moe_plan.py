@@ -86,7 +86,8 @@ def test_bad_moe_and_precision_options_are_one_line(run, args, option, words):
 
 def test_fp8_runs_at_the_fp8_peak(run_json):
     h100 = load_accelerator("h100-sxm")
-    base = ("plan", "--flops", "1e24", "--chips", "1024")
+    # at one utilisation (the defaults differ: see test_utilisation.py)
+    base = ("plan", "--flops", "1e24", "--chips", "1024", "--mfu", "0.4")
     bf16 = run_json(*base)
     fp8 = run_json(*base, "--precision", "fp8")
     assert fp8["budget"]["peak_flops_per_second"] == h100.fp8_flops_per_second
@@ -95,8 +96,10 @@ def test_fp8_runs_at_the_fp8_peak(run_json):
     assert fp8["feasibility"]["precision"] == "fp8"
     assert any(a.startswith("fp8 training:") for a in fp8["assumptions"])
     # the deadline needs fewer chips at the higher peak
-    slow = run_json("plan", "--flops", "1e24", "--deadline-days", "30")
-    fast = run_json("plan", "--flops", "1e24", "--deadline-days", "30", "--precision", "fp8")
+    slow = run_json("plan", "--flops", "1e24", "--deadline-days", "30", "--mfu", "0.4")
+    fast = run_json(
+        "plan", "--flops", "1e24", "--deadline-days", "30", "--precision", "fp8", "--mfu", "0.4"
+    )
     assert fast["budget"]["chips"] < slow["budget"]["chips"]
 
 

@@ -169,7 +169,7 @@ def test_human_output_allocation_law(run):
         (["--budgets", "1e19,1e20", "--sizes", "2"], "a parabola"),
         (["--budgets", "1e19"], "one budget"),
         (["--budgets", "1e19,1.05e19"], "within 10%"),
-        (["--budgets", "1e14,1e15"], "miss their target"),
+        (["--budgets", "1e15,1e16"], "miss their target"),
         (["--budgets", "1e24", "--chips", "1"], "accelerator memory"),
         (["--budgets", "1e18,1e19"], "appendix F"),
         (["--budgets", "1e19,1e20", "--law", "kaplan2020"], "without embeddings"),

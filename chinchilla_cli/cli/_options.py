@@ -17,7 +17,7 @@ from chinchilla_cli.architecture import (
 )
 from chinchilla_cli.costs import DEFAULT_GRID_G_PER_KWH, DEFAULT_PUE
 from chinchilla_cli.errors import InputError
-from chinchilla_cli.hardware import DEFAULT_ACCELERATOR, DEFAULT_GOODPUT, DEFAULT_MFU
+from chinchilla_cli.hardware import DEFAULT_ACCELERATOR, DEFAULT_GOODPUT, DEFAULT_MFU_BY_PRECISION
 from chinchilla_cli.laws import DEFAULT_LAW
 from chinchilla_cli.quantity import parse_quantity, require
 from chinchilla_cli.specs import MAX_ASPECT_RATIO, MIN_ASPECT_RATIO
@@ -122,8 +122,9 @@ MfuOpt = Annotated[
     typer.Option(
         parser=FRACTION,
         metavar="FRACTION",
-        help="Model FLOPs utilisation, a fraction in (0, 1].",
-        show_default=f"{DEFAULT_MFU:g}",
+        help="Model FLOPs utilisation, a fraction in (0, 1] (the default follows --precision, "
+        "from published runs).",
+        show_default=", ".join(f"{v:g} at {k}" for k, v in DEFAULT_MFU_BY_PRECISION.items()),
         rich_help_panel=HARDWARE,
     ),
 ]
@@ -226,6 +227,28 @@ SeqLenOpt = Annotated[
         metavar="TOKENS",
         help="Sequence length, tokens.",
         show_default=str(DEFAULT_SEQ_LEN),
+        rich_help_panel=SHAPE,
+    ),
+]
+LayersOpt = Annotated[
+    int | None,
+    typer.Option(
+        parser=POSITIVE_INT,
+        metavar="N",
+        help="Pin the sketch's depth (the width then fits the size; with --d-model, the "
+        "shape and its size are fixed).",
+        show_default=False,
+        rich_help_panel=SHAPE,
+    ),
+]
+DModelOpt = Annotated[
+    int | None,
+    typer.Option(
+        parser=POSITIVE_INT,
+        metavar="WIDTH",
+        help="Pin the sketch's width, whole heads: a multiple of 64 up to 1,024, of 128 above "
+        "(the depth then fits the size).",
+        show_default=False,
         rich_help_panel=SHAPE,
     ),
 ]

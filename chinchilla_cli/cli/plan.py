@@ -13,6 +13,7 @@ from chinchilla_cli.cli._options import (
     AcceleratorOpt,
     ArchOpt,
     AspectRatioOpt,
+    DModelOpt,
     ExpertFfwOpt,
     ExpertsOpt,
     ForceOpt,
@@ -21,6 +22,7 @@ from chinchilla_cli.cli._options import (
     JsonOpt,
     KvHeadsOpt,
     LawOpt,
+    LayersOpt,
     MfuOpt,
     PeakFlopsOpt,
     PlotOpt,
@@ -166,9 +168,22 @@ def plan(
             rich_help_panel=BEYOND,
         ),
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="A famous model as built (see `chinchilla presets models`): its exact shape "
+            "and active parameters on its published tokens (or --tokens); with --chips, its "
+            "cost.",
+            show_default=False,
+            rich_help_panel=BUDGET,
+        ),
+    ] = None,
     arch: ArchOpt = None,
     kv_heads: KvHeadsOpt = None,
     aspect_ratio: AspectRatioOpt = None,
+    layers: LayersOpt = None,
+    d_model: DModelOpt = None,
     vocab: VocabOpt = None,
     seq_len: SeqLenOpt = None,
     experts: ExpertsOpt = None,
@@ -210,7 +225,7 @@ def plan(
         unique_tokens=unique_tokens, inference_tokens=inference_tokens, arch=arch,
         kv_heads=kv_heads, aspect_ratio=aspect_ratio, vocab=vocab, seq_len=seq_len,
         experts=experts, top_k=top_k, shared_experts=shared_experts, expert_ffw=expert_ffw,
-        precision=precision,
+        precision=precision, model=model, layers=layers, d_model=d_model,
     )  # fmt: skip
     if plot is not None:
         from chinchilla_cli.plots.plan import plan_plot

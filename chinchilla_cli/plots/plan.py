@@ -56,13 +56,13 @@ def plan_figure(plt: Any, plan: Any) -> Any:
         if style == ":" and abs(flops / plan.budget.flops - 1) < 1e-6:
             continue  # the run spends the budget: one line says it
         ax.plot(n, tokens_for(flops, n), color="black", lw=1.6, ls=style, label=label, zorder=5)
-    u = plan.uncertainty
-    if u is not None:
+    u, co = plan.uncertainty, plan.compute_optimal
+    if u is not None:  # the interval is of N_opt and D_opt: about the law's split of C
         ax.errorbar(
-            [o.params],
-            [o.tokens],
-            xerr=[[o.params - u.params.low], [u.params.high - o.params]],
-            yerr=[[o.tokens - u.tokens.low], [u.tokens.high - o.tokens]],
+            [co.params],
+            [co.tokens],
+            xerr=[[co.params - u.params.low], [u.params.high - co.params]],
+            yerr=[[co.tokens - u.tokens.low], [u.tokens.high - co.tokens]],
             fmt="none",
             ecolor="black",
             elinewidth=1.2,

@@ -38,7 +38,12 @@ def plan_view(plan: Plan) -> RenderableType:
 
         parts.append(forecast_table(plan.accuracy, getattr(plan.law, "accuracy", None)))
     a = plan.architecture
-    parts.append(moe_sketch_table(a) if isinstance(a, MoEArchitecture) else dense_sketch_table(a))
+    if plan.model is not None:
+        parts.append(named_model_table(plan))
+    elif isinstance(a, MoEArchitecture):
+        parts.append(moe_sketch_table(a))
+    else:
+        parts.append(dense_sketch_table(a))
     parts.append(feasibility_table(plan))
     if plan.cost is not None and plan.energy is not None:
         parts.append(cost_table(plan))
@@ -149,7 +154,10 @@ def allocation_table(plan: Plan) -> RenderableType:
                 else "more than a decade beyond them (see the warning)",
             )
         )
-    return kv_table(f"{ALLOCATION_TITLES[plan.recommendation]} ({plan.law.name})", rows)
+    title = ALLOCATION_TITLES[plan.recommendation]
+    if plan.model is not None:
+        title = f"{plan.model.name} as built"
+    return kv_table(f"{title} ({plan.law.name})", rows)
 
 
 def loss_table(plan: Plan) -> RenderableType:
@@ -224,24 +232,48 @@ def feasibility_table(plan: Plan) -> RenderableType:
 
 def _trunk_rows(a: Architecture | MoEArchitecture) -> list[tuple[str, str, str]]:
     """Depth, width and heads: what dense and mixture-of-experts sketches share."""
+    latent = isinstance(a, MoEArchitecture) and a.latent_attention is not None
     return [
         ("layers", f"{a.n_layers}", f"d_model / layers = {a.aspect_ratio:.0f}"),
         ("d_model", f"{a.d_model:,}", ""),
         (
             "heads x head size",
             f"{a.n_heads} x {a.head_dim}",
-            "" if a.n_kv_heads == a.n_heads else f"{a.n_kv_heads} key/value heads",
+            "multi-head latent attention"
+            if latent
+            else ""
+            if a.n_kv_heads == a.n_heads
+            else f"{a.n_kv_heads} key/value heads",
         ),
     ]
 
 
-def moe_sketch_table(a: MoEArchitecture) -> Table:
+def named_model_table(plan: Plan) -> Table:
+    """A preset's shape as built, with its authors' parameter counts beside the count."""
+    m = plan.model
+    assert m is not None
+    a, title = m.architecture, f"Architecture ({m.name} as built)"
+    published = (
+        "published",
+        m.published(),
+        f"the counted total is {m.count_mismatch:+.1%} from it (sources: `chinchilla presets "
+        "models`)",
+    )
+    if isinstance(a, MoEArchitecture):
+        return moe_sketch_table(a, title, (published,))
+    return dense_sketch_table(a, title, (published,))
+
+
+def moe_sketch_table(
+    a: MoEArchitecture, title: str | None = None, extra: tuple[tuple[str, str, str], ...] = ()
+) -> Table:
     shared = f", {a.shared_experts} shared" if a.shared_experts else ""
+    dense = f"; the first {a.dense_layers} dense" if a.dense_layers else ""
     return kv_table(
-        "Architecture sketch (mixture of experts)",
+        title or "Architecture sketch (mixture of experts)",
         [
             *_trunk_rows(a),
-            ("experts", f"{a.experts} routed", f"top-{a.top_k} per token{shared}"),
+            ("experts", f"{a.experts} routed", f"top-{a.top_k} per token{shared}{dense}"),
             (
                 "expert width",
                 f"{a.expert_ffw_size:,}",
@@ -259,13 +291,16 @@ def moe_sketch_table(a: MoEArchitecture) -> Table:
                 f"{sci(a.flops_per_token)}",
                 f"appendix F on the active path; 6N_active = {sci(a.flops_per_token_6n)}",
             ),
+            *extra,
         ],
     )
 
 
-def dense_sketch_table(a: Architecture) -> Table:
+def dense_sketch_table(
+    a: Architecture, title: str | None = None, extra: tuple[tuple[str, str, str], ...] = ()
+) -> Table:
     return kv_table(
-        "Architecture sketch",
+        title or "Architecture sketch",
         [
             *_trunk_rows(a),
             (
@@ -286,6 +321,7 @@ def dense_sketch_table(a: Architecture) -> Table:
                 f"appendix F; 6N = {sci(a.flops_per_token_6n)} "
                 f"({a.flops_per_token_ratio_to_6n:.2f}x)",
             ),
+            *extra,
         ],
     )
 
@@ -303,6 +339,8 @@ def headline(plan: Plan) -> Text:
         "inference-aware": f"Cheapest over its life, under {plan.law.name}: ",
         "as-given": f"As given, under {plan.law.name}: ",
     }[plan.recommendation]
+    if plan.model is not None:
+        lead = f"{plan.model.name} as built, under {plan.law.name}: "
     parts = [run]
     if plan.loss is not None:
         parts.append(f"predicted loss {plan.loss.total:.4f}")
@@ -364,7 +402,7 @@ def brief_view(plan: Plan) -> RenderableType:
             ]
         ),
         (
-            "sketch",
+            "sketch" if plan.model is None else "as built",
             f"{a.n_layers} x {a.d_model:,}",
             _sketch_brief(a),
         ),
@@ -381,6 +419,15 @@ def brief_view(plan: Plan) -> RenderableType:
     if plan.cost is not None:
         usd = "—" if plan.cost.usd is None else f"${plan.cost.usd:,.0f}"
         rows.append(("cost", usd, f"{plan.cost.chip_hours:,.0f} chip-hours"))
+    trained = None if plan.model is None else plan.model.training
+    if plan.cost is not None and trained is not None and trained.gpu_hours is not None:
+        rows.append(
+            (
+                "published",
+                f"{trained.gpu_hours:,.0f} GPU-hours",
+                f"{plan.model.name} on {trained.accelerator}, {trained.precision}",  # type: ignore[union-attr]
+            )
+        )
     parts: list[RenderableType] = [headline(plan), Text(""), kv_table("Plan", rows)]
     if plan.warnings:
         parts.append(warnings_block(plan.warnings))
@@ -462,11 +509,23 @@ def constrained_table(plan: Plan) -> Table:
 def inference_table(plan: Plan) -> Table:
     i = plan.inference
     assert i is not None
+    moe = isinstance(plan.architecture, MoEArchitecture)
     return kv_table(
         f"Inference-aware (Sardana et al. 2024): {human(i.inference_tokens)} tokens served",
         [
             ("target loss", f"{i.target_loss:.4f}", "same loss, least lifetime compute"),
-            ("parameters N", human(i.params), f"vs {human(i.chinchilla_params)} compute-optimal"),
+            (
+                "active parameters N" if moe else "parameters N",
+                human(i.params),
+                f"vs {human(i.chinchilla_params)} compute-optimal",
+            ),
+            (
+                "serving memory",
+                f"{(plan.serving_memory_bytes or 0) / 1e9:,.0f} GB",
+                "bf16 weights of every expert (all are held; a token uses the active ones)"
+                if moe
+                else "bf16 weights",
+            ),
             (
                 "training tokens D",
                 human(i.tokens),
@@ -554,7 +613,7 @@ def hyperparameters_table(h: HyperparameterAdvice) -> RenderableType:
             law.law + (" *" if law is h.adopted else ""),
             f"{law.learning_rate:.3g}",
             human(law.batch_tokens),
-            f"{law.batch_tokens / h.seq_len:,.0f}",
+            _sequences(law.batch_tokens / h.seq_len),
         )
     key = (
         f"* the plan's batch: {h.batch_sequences:,} sequences of {h.seq_len:,} tokens per "
@@ -562,6 +621,11 @@ def hyperparameters_table(h: HyperparameterAdvice) -> RenderableType:
         f"{CRITICAL_BATCH_NOTE}"
     )
     return Group(t, Text(words(key), style="dim"), Text(""))
+
+
+def _sequences(count: float) -> str:
+    """Whole sequences in a batch; a batch shorter than one sequence says so, not "0"."""
+    return f"{count:,.0f}" if count >= 0.5 else "under 1"
 
 
 def crosscheck_table(plan: Plan) -> Table:

@@ -26,12 +26,14 @@ from chinchilla_cli.laws import (
     frontier_scale,
     tokens_for,
 )
+from chinchilla_cli.prediction import RunNoise, residual_noise
 from chinchilla_cli.presets import dump_yaml
 from chinchilla_cli.runs import Runs
 from chinchilla_cli.shared_e import SharedFit
 
 if TYPE_CHECKING:
     from chinchilla_cli.accuracy import AccuracyFit
+    from chinchilla_cli.calibration import Coverage
     from chinchilla_cli.heldout import ApproachComparison
     from chinchilla_cli.logs import TrainingLog
 
@@ -106,7 +108,31 @@ class FitReport:
         """The fitted law, carrying the span of its runs (plans beyond it say so)."""
         if self.parametric is None:
             return None
-        return replace(self.parametric.law, fit_range=self.fit_range, accuracy=self.accuracy)
+        law = replace(
+            self.parametric.law, fit_range=self.fit_range, accuracy=self.accuracy, noise=self.noise
+        )
+        if self.samples is None or not len(self.samples):
+            return law
+        rows = tuple(
+            (float(E), float(A), float(B), float(a), float(b)) for E, A, B, a, b in self.samples
+        )
+        return replace(law, samples=rows, samples_source=self.samples_source)
+
+    @property
+    def samples_source(self) -> str:
+        """Where the law's bootstrap samples come from, in words."""
+        n = 0 if self.samples is None else len(self.samples)
+        return f"{n} bootstrap resamples of the runs (seed {self.seed}), each refitted"
+
+    @property
+    def noise(self) -> RunNoise | None:
+        """Run-to-run noise of log loss around the parametric law, from its residuals
+        (degrees of freedom: the runs less the parameters fitted, not fixed or tied)."""
+        p = self.parametric
+        if p is None:
+            return None
+        free = 5 - len(p.constraints.fixed) - len(p.constraints.tied)
+        return residual_noise(p.rmse_log_loss, p.n_runs, free)
 
     @property
     def fit_range(self) -> FitRange:
@@ -118,6 +144,27 @@ class FitReport:
             return (float(x.min()), float(x.max()))
 
         return FitRange(span(r.params), span(r.tokens), span(r.flops), span(ratio))
+
+    def heldout_coverage(self, level: float | None = None) -> Coverage | None:
+        """How often a `level`% (default: the report's) new-run interval covers a run of
+        a budget the law was refitted without, each budget in turn (calibration.py);
+        None for an IsoFLOP fit."""
+        if self.parametric is None:
+            return None
+        from chinchilla_cli.calibration import heldout_coverage
+
+        return heldout_coverage(
+            self.runs,
+            self.ci_level if level is None else level,
+            tolerance=self.flops_tolerance,
+            fit=self.parametric,
+        )
+
+    def coverage_summary(self) -> dict[str, Any] | None:
+        """`heldout_coverage` at the report's level as JSON; None when no budget has
+        enough runs to hold out (a grid design) or the fit is IsoFLOP's."""
+        found = self.heldout_coverage()
+        return found.to_dict() if found is not None and found.budgets else None
 
     def frontier(self) -> dict[str, float]:
         if self.parametric:
@@ -190,6 +237,8 @@ class FitReport:
             "objective": self.parametric.objective if self.parametric else None,
             "converged": self.parametric.converged if self.parametric else True,
             "rmse_log_loss": self.parametric.rmse_log_loss if self.parametric else None,
+            "noise": self.noise.to_dict() if self.noise else None,
+            "coverage": self.coverage_summary(),
             "ci_level": self.ci_level if ci else None,
             "bootstrap": None
             if self.samples is None
@@ -259,13 +308,12 @@ class FitReport:
                     "rmse_log_loss": p.rmse_log_loss,
                 },
             }
+            if self.noise is not None:
+                doc["noise"] = self.noise.to_dict()
         if ci is not None and self.samples is not None:
             doc["ci"] = {"level": self.ci_level, **{k: list(v) for k, v in ci.items()}}
             if self.parametric is not None:
-                doc["samples_source"] = (
-                    f"{len(self.samples)} bootstrap resamples of the runs "
-                    f"(seed {self.seed}), each refitted"
-                )
+                doc["samples_source"] = self.samples_source
                 doc["samples"] = [[float(x) for x in row] for row in self.samples]
         if self.accuracy is not None and self.parametric is not None:
             doc["accuracy"] = self.accuracy.law_block(self.ci_level)

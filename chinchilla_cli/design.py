@@ -1,4 +1,4 @@
-"""The next runs to train (`chinchilla sweep --from RUNS --target C`): the K runs that most
+"""The next runs to train (`chinchilla sweep` given runs and a target budget): the K runs that
 narrow the interval of N_opt (or of the compute-optimal loss) at a target budget, per
 FLOP they cost.
 
@@ -32,10 +32,8 @@ from chinchilla_cli.fit_defaults import CI_LEVEL
 from chinchilla_cli.fit_results import FitReport
 from chinchilla_cli.fitting import fit
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, ParametricLaw
+from chinchilla_cli.sweeps import DEFAULT_NARROW, DEFAULT_SUGGESTED_RUNS, NARROW
 
-NARROW = ("nopt", "loss")  # what the runs narrow: N_opt(C) or the compute-optimal loss L*(C)
-DEFAULT_NARROW = "nopt"
-DEFAULT_RUNS = 4
 MAX_SUGGESTED_RUNS = 50
 MAX_FLOPS_SPAN = 100.0  # candidates from max_flops / this up to max_flops
 BUDGETS_PER_DECADE = 4  # candidate budgets, spaced in log C
@@ -201,7 +199,7 @@ def suggest_runs(
     runs: str | Path | Mapping[str, Any] | FitReport,
     *,
     target_flops: float,
-    n_runs: int = DEFAULT_RUNS,
+    n_runs: int = DEFAULT_SUGGESTED_RUNS,
     max_flops: float | None = None,
     narrow: str = DEFAULT_NARROW,
     level: float = CI_LEVEL,

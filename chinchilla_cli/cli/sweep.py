@@ -29,8 +29,14 @@ from chinchilla_cli.cli._options import (
     quantity,
     refuse_idle_outputs,
 )
-from chinchilla_cli.design import DEFAULT_NARROW, DEFAULT_RUNS, NARROW
-from chinchilla_cli.sweeps import DEFAULT_CHIPS, DEFAULT_SIZES, DEFAULT_SPAN
+from chinchilla_cli.sweeps import (
+    DEFAULT_CHIPS,
+    DEFAULT_NARROW,
+    DEFAULT_SIZES,
+    DEFAULT_SPAN,
+    DEFAULT_SUGGESTED_RUNS,
+    NARROW,
+)
 
 NEXT = "The next runs to train"
 # what --from uses; every other option given with it is refused
@@ -130,7 +136,7 @@ def sweep(
             help="With --from: how many runs to suggest.",
             rich_help_panel=NEXT,
         ),
-    ] = DEFAULT_RUNS,
+    ] = DEFAULT_SUGGESTED_RUNS,
     max_flops: Annotated[
         float | None,
         typer.Option(
@@ -193,13 +199,12 @@ def sweep(
         else:
             show(views.render(found))
         return
-    for name, given_value in (
-        ("--target", target),
-        ("--max-flops", max_flops),
-        ("--max-loss", max_loss),
-    ):
-        if given_value is not None:
-            raise InputError(f"{name}: used only with --from RUNS (the next runs to train)")
+    for name in FROM_USES:
+        source = ctx.get_parameter_source(name)
+        if name not in ("from_runs", "json_out") and source is not None:
+            if source.name == "COMMANDLINE":
+                option = "--" + name.replace("_", "-")
+                raise InputError(f"{option}: used only with --from RUNS (the next runs to train)")
     refuse_idle_outputs(force, csv=csv, plot=plot)
     if budgets is None:
         raise InputError(f"sweep: no budgets; give `budgets` as {BUDGET_FORMS}")

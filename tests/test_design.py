@@ -23,7 +23,6 @@ REPLICATION = str(ROOT / "tests" / "data" / "svg_extracted_data.csv")
 TRUTH = ParametricLaw("truth", 1.69, 406.4, 410.7, 0.34, 0.28)
 NOISE = 0.005  # sd of log loss
 TARGET = 1e23
-K = 6
 
 
 def isoflop(budgets, sizes, span=16.0):
@@ -41,15 +40,26 @@ def noisy(params, tokens, rng):
     return loss * np.exp(rng.normal(0.0, NOISE, loss.shape))
 
 
+BASE_BUDGETS = [1e17, 1e18, 1e19]
+BASE_SIZES = 5
+K = 8
+MAX_FLOPS = 1e21
+
+
+def base_fit(seed):
+    params, tokens = isoflop(BASE_BUDGETS, BASE_SIZES)
+    loss = noisy(params, tokens, np.random.default_rng(seed))
+    return params, tokens, fit(params=params, tokens=tokens, loss=loss)
+
+
 @pytest.fixture(scope="module")
 def base():
-    params, tokens = isoflop([1e17, 3e17, 1e18, 3e18, 1e19], 9)
-    report = fit(params=params, tokens=tokens, loss=noisy(params, tokens, np.random.default_rng(0)))
-    return params, tokens, report
+    return base_fit(0)
 
 
-def spread(report, params, tokens, extra, seed=1, repeats=100):
-    """RMSE of log N_opt(TARGET) over refits of fresh noisy losses of the runs plus `extra`."""
+def spread(report, params, tokens, extra, seed, repeats=150):
+    """RMSE of log N_opt(TARGET) over refits of fresh noisy losses of the runs plus `extra`
+    (the base runs draw the same noise whatever is added: common random numbers)."""
     n = np.concatenate([params, extra[0]])
     d = np.concatenate([tokens, extra[1]])
     rng = np.random.default_rng(seed)
@@ -61,10 +71,15 @@ def spread(report, params, tokens, extra, seed=1, repeats=100):
     return math.sqrt(float(np.mean(np.square(errors))))
 
 
-def test_suggested_runs_narrow_n_opt_more_than_an_isoflop_grid(base):
-    params, tokens, report = base
-    s = suggest_runs(report, target_flops=TARGET, n_runs=K, max_flops=1e20)
-    assert len(s.runs) == K and all(r.flops <= 1e20 * (1 + 1e-9) for r in s.runs)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_suggested_runs_narrow_n_opt_more_than_an_isoflop_grid(seed):
+    """15 runs (3 budgets x 5 sizes, 0.5% noise) fitted; 8 runs of at most 1e21 FLOPs
+    suggested to pin N_opt at 1e23; an IsoFLOP grid of 8 sizes over 16x in N at one
+    budget spends the same compute. Fresh noise, refitted 150 times: the suggested runs
+    leave N_opt at least 5% tighter (RMSE of log N_opt against the truth)."""
+    params, tokens, report = base_fit(seed)
+    s = suggest_runs(report, target_flops=TARGET, n_runs=K, max_flops=MAX_FLOPS)
+    assert len(s.runs) == K and all(r.flops <= MAX_FLOPS * (1 + 1e-9) for r in s.runs)
     design = (np.array([r.params for r in s.runs]), np.array([r.tokens for r in s.runs]))
     grid = isoflop([s.total_flops / K], K)  # the same compute, one budget, K sizes
     assert 6 * float(np.sum(grid[0] * grid[1])) == pytest.approx(s.total_flops, rel=1e-9)
@@ -80,16 +95,17 @@ def test_suggested_runs_narrow_n_opt_more_than_an_isoflop_grid(base):
     )
     assert with_design < 0.95 * with_grid
     # and by simulation: fresh noise, refitted, the spread of N_opt at the target
+    nothing = (design[0][:0], design[1][:0])
     none, on_grid, designed = (
-        spread(report, params, tokens, x) for x in ((design[0][:0], design[1][:0]), grid, design)
+        spread(report, params, tokens, x, seed + 10) for x in (nothing, grid, design)
     )
-    assert designed < on_grid < none
-    assert designed < 0.97 * on_grid
+    assert on_grid < none
+    assert designed < 0.95 * on_grid
 
 
 def test_narrowing_the_loss(base):
     _, _, report = base
-    s = suggest_runs(report, target_flops=TARGET, n_runs=3, max_flops=1e20, narrow="loss")
+    s = suggest_runs(report, target_flops=TARGET, n_runs=3, max_flops=MAX_FLOPS, narrow="loss")
     assert s.narrow == "loss" and s.value == pytest.approx(
         math.exp(target_log(report.law, TARGET, "loss"))
     )

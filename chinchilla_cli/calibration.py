@@ -135,7 +135,7 @@ def heldout_coverage(
     made here when not given), and count its runs inside their `level`% new-run interval.
     `runs` has arrays `params`, `tokens` and `loss` (runs.Runs, a FitReport's `runs`)."""
     if not 0 < level < 100:
-        raise InputError(f"level must be between 0 and 100, got {level!r}", field="level")
+        raise InputError(f"`level` must be between 0 and 100, got {level!r}", field="level")
     params, tokens, loss = (np.asarray(x, float) for x in (runs.params, runs.tokens, runs.loss))
     if fit is None:
         fit = fit_parametric(params, tokens, loss)

@@ -255,12 +255,14 @@ def _check(
 ) -> None:
     for name, value in (("target_flops", target_flops), ("max_flops", max_flops)):
         if value is not None and not (math.isfinite(value) and value > 0):
-            raise InputError(f"{name} must be a positive number of FLOPs, got {value!r}", name)
+            raise InputError(f"`{name}` must be a positive number of FLOPs, got {value!r}", name)
     if isinstance(n_runs, bool) or not isinstance(n_runs, int):
-        raise InputError(f"n_runs must be a whole number, got {n_runs!r}", field="n_runs")
+        raise InputError(f"`n_runs` must be a whole number, got {n_runs!r}", field="n_runs")
     if not 1 <= n_runs <= MAX_SUGGESTED_RUNS:
-        raise InputError(f"n_runs must be 1 to {MAX_SUGGESTED_RUNS}, got {n_runs}", field="n_runs")
+        raise InputError(
+            f"`n_runs` must be 1 to {MAX_SUGGESTED_RUNS}, got {n_runs}", field="n_runs"
+        )
     if narrow not in NARROW:
-        raise InputError(f"narrow must be one of {', '.join(NARROW)}, got {narrow!r}", "narrow")
+        raise InputError(f"`narrow` must be one of {', '.join(NARROW)}, got {narrow!r}", "narrow")
     if not 0 < level < 100:
-        raise InputError(f"level must be between 0 and 100, got {level!r}", field="level")
+        raise InputError(f"`level` must be between 0 and 100, got {level!r}", field="level")

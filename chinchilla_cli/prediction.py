@@ -111,10 +111,10 @@ def check_run(params: float, tokens: float, level: float) -> None:
     for name, value in (("params", params), ("tokens", tokens)):
         bad = isinstance(value, bool) or not isinstance(value, (int, float))
         if bad or not (math.isfinite(value) and value > 0):
-            raise InputError(f"{name} must be a positive number, got {value!r}", field=name)
+            raise InputError(f"`{name}` must be a positive number, got {value!r}", field=name)
     if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 100:
         raise InputError(
-            f"level must be a percentage between 0 and 100, got {level!r}", field="level"
+            f"`level` must be a percentage between 0 and 100, got {level!r}", field="level"
         )
 
 

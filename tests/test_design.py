@@ -150,3 +150,10 @@ def test_bad_arguments_are_refused(run):
     with pytest.raises(InputError) as e:
         suggest_runs(REPLICATION, target_flops=1e23, n_runs=0)
     assert e.value.field == "n_runs"
+
+
+def test_a_notebook_shows_the_suggestion(base):
+    _, _, report = base
+    s = suggest_runs(report, target_flops=TARGET, n_runs=2, max_flops=MAX_FLOPS)
+    text = s._repr_mimebundle_()["text/plain"]
+    assert "The next runs to train" in text and "Runs, in the order chosen" in text

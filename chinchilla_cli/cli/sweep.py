@@ -40,7 +40,8 @@ from chinchilla_cli.sweeps import (
 
 NEXT = "The next runs to train"
 # what --from uses; every other option given with it is refused
-FROM_USES = ("from_runs", "target", "runs", "max_flops", "narrow", "max_loss", "json_out")
+# (named as the library names them: runs, target_flops, n_runs; errors then name the option)
+FROM_USES = ("runs", "target_flops", "n_runs", "max_flops", "narrow", "max_loss", "json_out")
 
 
 def sweep(
@@ -107,7 +108,7 @@ def sweep(
         ),
     ] = None,
     plot: PlotOpt = None,
-    from_runs: Annotated[
+    runs: Annotated[
         str | None,
         typer.Option(
             "--from",
@@ -118,9 +119,10 @@ def sweep(
             rich_help_panel=NEXT,
         ),
     ] = None,
-    target: Annotated[
+    target_flops: Annotated[
         float | None,
         typer.Option(
+            "--target",
             parser=POSITIVE,
             metavar="FLOPS",
             show_default=False,
@@ -128,9 +130,10 @@ def sweep(
             rich_help_panel=NEXT,
         ),
     ] = None,
-    runs: Annotated[
+    n_runs: Annotated[
         int,
         typer.Option(
+            "--runs",
             metavar="K",
             parser=quantity(minimum=1, inclusive=True, integer=True),
             help="With --from: how many runs to suggest.",
@@ -179,17 +182,17 @@ def sweep(
     from chinchilla_cli.errors import InputError
     from chinchilla_cli.quantity import BUDGET_FORMS
 
-    if from_runs is not None:
+    if runs is not None:
         from chinchilla_cli.cli._options import refuse_unused
         from chinchilla_cli.design import suggest_runs
 
         refuse_unused(ctx, FROM_USES, "--from suggests runs to add to a fit")
-        if target is None:
+        if target_flops is None:
             raise InputError("--from: give --target, the budget to narrow the interval at")
         found = suggest_runs(
-            from_runs,
-            target_flops=target,
-            n_runs=int(runs),
+            runs,
+            target_flops=target_flops,
+            n_runs=int(n_runs),
             max_flops=max_flops,
             narrow=narrow,
             max_loss=max_loss,
@@ -199,12 +202,11 @@ def sweep(
         else:
             show(views.render(found))
         return
-    for name in FROM_USES:
-        source = ctx.get_parameter_source(name)
-        if name not in ("from_runs", "json_out") and source is not None:
-            if source.name == "COMMANDLINE":
-                option = "--" + name.replace("_", "-")
-                raise InputError(f"{option}: used only with --from RUNS (the next runs to train)")
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name or "")
+        if param.name in FROM_USES[1:-1] and source is not None and source.name == "COMMANDLINE":
+            option = max(param.opts, key=len)
+            raise InputError(f"{option}: used only with --from RUNS (the next runs to train)")
     refuse_idle_outputs(force, csv=csv, plot=plot)
     if budgets is None:
         raise InputError(f"sweep: no budgets; give `budgets` as {BUDGET_FORMS}")

@@ -162,7 +162,10 @@ class FitReport:
 
     def coverage_summary(self) -> dict[str, Any] | None:
         """`heldout_coverage` at the report's level as JSON; None when no budget has
-        enough runs to hold out (a grid design) or the fit is IsoFLOP's."""
+        enough runs to hold out (a grid design), the fit is IsoFLOP's, or a run gives
+        several points (a training log's checkpoints)."""
+        if self.log is not None and self.log.n_points > self.log.n_runs:
+            return None  # a budget's checkpoints would be held out while their runs stay
         found = self.heldout_coverage()
         return found.to_dict() if found is not None and found.budgets else None
 

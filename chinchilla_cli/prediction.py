@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 from chinchilla_cli.errors import InputError
@@ -80,6 +79,8 @@ def new_run_interval(
 ) -> tuple[float, float]:
     """The central `level`% of a new run's loss: log loss normal about each sample's (an
     equal mixture), or about `loss` when there are no samples."""
+    from statistics import NormalDist  # only when a law carries noise: plan starts fast
+
     centres = [math.log(x) for x in sample_losses] or [math.log(loss)]
     tail = (100.0 - level) / 200.0
     if log_loss_sd <= 0:

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from chinchilla_cli._display import display_bundle
+from chinchilla_cli._display import Drawn
 from chinchilla_cli.architecture import DEFAULT_SEQ_LEN, Architecture
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.frontier import (
@@ -364,7 +364,7 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(Drawn):
     """Runs side by side under a law: what `chinchilla compare` reports. One `Row` per
     run, the laws of the loss columns (`all_laws`), the sentences that compare the runs
     with the law's frontier, and notes on the input."""
@@ -395,8 +395,14 @@ class Comparison:
             "notes": list(self.notes),
         }
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return display_bundle(self)
+    def __repr__(self) -> str:
+        shown = []
+        for r in self.rows[:4]:
+            e = r.compute_efficiency
+            measure = f"N/N* {r.params_ratio:.3g}" if e is None else f"C*/C {e:.2f}"
+            shown.append(f"{r.config.name} {measure}")
+        more = f", {len(self.rows) - 4} more" if len(self.rows) > 4 else ""
+        return f"Comparison({len(self.rows)} runs under {self.law.name}: {', '.join(shown)}{more})"
 
 
 def loss_laws(law: Law, all_laws: bool) -> list[Law]:

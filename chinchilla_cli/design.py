@@ -25,13 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from chinchilla_cli._display import display_bundle
+from chinchilla_cli._display import Displayed
 from chinchilla_cli.calibration import information, log_loss_jacobian
 from chinchilla_cli.errors import FitError, InputError
 from chinchilla_cli.fit_defaults import CI_LEVEL
 from chinchilla_cli.fit_results import FitReport
 from chinchilla_cli.fitting import fit
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, ParametricLaw
+from chinchilla_cli.quantity import sci
 from chinchilla_cli.sweeps import DEFAULT_NARROW, DEFAULT_SUGGESTED_RUNS, NARROW
 
 MAX_SUGGESTED_RUNS = 50
@@ -72,7 +73,7 @@ class SuggestedRun:
 
 
 @dataclass(frozen=True)
-class Suggestion:
+class Suggestion(Displayed):
     """The runs that most narrow the `level`% interval of `narrow` ("nopt": N_opt, "loss":
     the compute-optimal loss) at `target_flops` per FLOP, from `law` fitted to `n_fitted`
     runs with run-to-run noise `log_loss_sd`: the interval `before` and `after` them."""
@@ -121,8 +122,13 @@ class Suggestion:
             "method": self.method,
         }
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return display_bundle(self)
+    def __repr__(self) -> str:
+        what = "N_opt" if self.narrow == "nopt" else "L*"
+        return (
+            f"Suggestion({len(self.runs)} runs, {sci(self.total_flops)} FLOPs: {what} at "
+            f"{sci(self.target_flops)} FLOPs, {self.level:g}% interval {self.narrowing:.3f} "
+            f"of its width now, from {self.n_fitted} runs)"
+        )
 
 
 def _law_at(theta: Any) -> ParametricLaw:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from chinchilla_cli._display import display_bundle
+from chinchilla_cli._display import Drawn
 from chinchilla_cli.approach3 import ParametricFit
 from chinchilla_cli.files import Staged, write_text_atomic
 from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE
@@ -28,6 +28,7 @@ from chinchilla_cli.laws import (
 )
 from chinchilla_cli.prediction import RunNoise, residual_noise
 from chinchilla_cli.presets import dump_yaml
+from chinchilla_cli.quantity import sci
 from chinchilla_cli.runs import Runs
 from chinchilla_cli.shared_e import SharedFit
 
@@ -71,7 +72,7 @@ class Extrapolation:
 
 
 @dataclass(frozen=True)
-class FitReport:
+class FitReport(Drawn):
     """A scaling law fitted to a set of runs, with what the fit knows of its quality.
 
     `approach` says which fit: "parametric" (`parametric`, Approach 3's law), "isoflop"
@@ -105,24 +106,38 @@ class FitReport:
 
     @property
     def law(self) -> ParametricLaw | None:
-        """The fitted law, carrying the span of its runs (plans beyond it say so)."""
+        """The fitted law as `save` writes it: its source, the span of its runs (plans
+        beyond it say so), its bootstrap samples (plans give intervals) and its accuracy
+        forecast, so that planning with it equals planning with the saved file."""
         if self.parametric is None:
             return None
-        law = replace(
-            self.parametric.law, fit_range=self.fit_range, accuracy=self.accuracy, noise=self.noise
+        samples = self.law_samples()
+        return replace(
+            self.parametric.law,
+            source=self.law_source(),
+            fit_range=self.fit_range,
+            accuracy=self.accuracy,
+            samples=samples,
+            samples_source=self.samples_source() if samples else "",
+            noise=self.noise,
         )
-        if self.samples is None or not len(self.samples):
-            return law
-        rows = tuple(
-            (float(E), float(A), float(B), float(a), float(b)) for E, A, B, a, b in self.samples
-        )
-        return replace(law, samples=rows, samples_source=self.samples_source)
 
-    @property
+    def law_source(self) -> str:
+        """How the law was obtained, as its `source` says."""
+        r = self.runs
+        return f"fitted by `chinchilla fit` ({self.approach}) to {r.n_kept} runs from {r.source}"
+
+    def law_samples(self) -> tuple[tuple[float, float, float, float, float], ...]:
+        """The bootstrap refits of the parametric law, rows (E, A, B, alpha, beta)."""
+        if self.parametric is None or self.samples is None or len(self.samples) == 0:
+            return ()
+        return tuple(tuple(float(x) for x in row) for row in self.samples)  # type: ignore[misc]
+
     def samples_source(self) -> str:
-        """Where the law's bootstrap samples come from, in words."""
-        n = 0 if self.samples is None else len(self.samples)
-        return f"{n} bootstrap resamples of the runs (seed {self.seed}), each refitted"
+        assert self.samples is not None
+        return (
+            f"{len(self.samples)} bootstrap resamples of the runs (seed {self.seed}), each refitted"
+        )
 
     @property
     def noise(self) -> RunNoise | None:
@@ -259,8 +274,21 @@ class FitReport:
             d["minima"] = [m.to_dict() for m in self.isoflop.minima]
         return d
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return display_bundle(self)
+    def __repr__(self) -> str:
+        if self.law is not None:
+            fitted = ", ".join(f"{k} {v:.4g}" for k, v in self.law.parameters().items())
+        else:
+            f = self.frontier()
+            fitted = f"N_opt ~ C^{f['a']:.3f}, D_opt ~ C^{f['b']:.3f}"
+        extra = ""
+        if self.samples is not None:
+            extra += f"; {len(self.samples)} bootstrap resamples"
+        if self.intervention is not None:
+            extra += f"; {self.intervention.headline()}"
+        if self.warnings:
+            n = len(self.warnings)
+            extra += f"; {n} warning{'s' if n > 1 else ''}"
+        return f"FitReport({self.approach} on {self.runs.n_kept} runs: {fitted}{extra})"
 
     def save(
         self,
@@ -280,8 +308,7 @@ class FitReport:
 
     def law_document(self, name: str) -> dict[str, Any]:
         """The fitted law in the schema of presets/laws.yaml (plus name, fit and samples)."""
-        r = self.runs
-        how = f"fitted by `chinchilla fit` ({self.approach}) to {r.n_kept} runs from {r.source}"
+        how = self.law_source()
         ci = self.intervals()
         if self.parametric is None:  # approach "both" saves its parametric law
             assert self.isoflop is not None
@@ -316,7 +343,7 @@ class FitReport:
         if ci is not None and self.samples is not None:
             doc["ci"] = {"level": self.ci_level, **{k: list(v) for k, v in ci.items()}}
             if self.parametric is not None:
-                doc["samples_source"] = self.samples_source
+                doc["samples_source"] = self.samples_source()
                 doc["samples"] = [[float(x) for x in row] for row in self.samples]
         if self.accuracy is not None and self.parametric is not None:
             doc["accuracy"] = self.accuracy.law_block(self.ci_level)
@@ -490,7 +517,7 @@ class SharedE:
 
 
 @dataclass(frozen=True)
-class Intervention:
+class Intervention(Drawn):
     """Every variant against the baseline: multipliers at the budgets, crossovers, and
     (with `shared` E) what one E for all groups costs."""
 
@@ -505,6 +532,32 @@ class Intervention:
     resamples: int
     seed: int
     warnings: tuple[str, ...]
+    # the baseline's own fit (without this comparison): shown and drawn beside it
+    baseline_report: FitReport | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def report(self) -> FitReport:
+        """The baseline's FitReport carrying this comparison, as `fit` returned it."""
+        if self.baseline_report is None:
+            raise ValueError("this Intervention was built without its baseline's report")
+        return replace(self.baseline_report, intervention=self)
+
+    def headline(self) -> str:
+        """Each variant's multiplier at the first and last budget, in a line."""
+        parts = []
+        for v in self.variants[:3]:
+            ends = [v.points[0], v.points[-1]] if len(v.points) > 1 else list(v.points)
+            at = ", ".join(
+                ("unbounded" if p.multiplier is None else f"{p.multiplier:.3g}x")
+                + f" at {sci(p.flops)}"
+                for p in ends
+            )
+            parts.append(f"{v.label} vs {self.baseline}: {at}")
+        more = f"; {len(self.variants) - 3} more" if len(self.variants) > 3 else ""
+        return "; ".join(parts) + more
+
+    def __repr__(self) -> str:
+        return f"Intervention({self.headline()}; {self.multipliers_from})"
 
     @property
     def multipliers_from(self) -> str:

@@ -410,6 +410,7 @@ def _compare_groups(
         resamples,
         seed,
         tuple(warnings),
+        baseline_report=reports[0],
     )
     return replace(reports[0], intervention=intervention)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from chinchilla_cli._display import display_bundle
+from chinchilla_cli._display import Displayed, Drawn
 from chinchilla_cli.advice import (
     CrossCheck,
     Feasibility,
@@ -59,7 +59,7 @@ RECOMMENDATIONS = ("compute-optimal", "data-constrained", "inference-aware", "as
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(Drawn):
     """Everything `chinchilla plan` reports for one budget.
 
     `optimal` is the recommended run after every constraint given (repeated data,
@@ -126,8 +126,16 @@ class Plan:
             "warnings": list(self.warnings),
         }
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return display_bundle(self)
+    def __repr__(self) -> str:
+        o = self.optimal
+        loss = "no loss" if self.loss is None else f"loss {self.loss.total:.4f}"
+        how = "" if self.recommendation == "compute-optimal" else f", {self.recommendation}"
+        n = len(self.warnings)
+        warned = f", {n} warning{'s' if n > 1 else ''}" if n else ""
+        return (
+            f"Plan({human(o.params)} params, {human(o.tokens)} tokens, {sci(o.flops)} FLOPs, "
+            f"{loss}, law {self.law.name}{how}{warned})"
+        )
 
 
 @dataclass(frozen=True)
@@ -307,7 +315,7 @@ class FrontierRow:
 
 
 @dataclass(frozen=True)
-class Frontier:
+class Frontier(Displayed):
     """The law's compute-optimal runs at several budgets (the budget range of
     `chinchilla plan`), one `FrontierRow` per budget."""
 
@@ -320,8 +328,15 @@ class Frontier:
             "frontier": [r.to_dict() for r in self.rows],
         }
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return display_bundle(self)
+    def __repr__(self) -> str:
+        runs = [r.run for r in self.rows]
+        if not runs:
+            return f"Frontier(no budgets, law {self.law.name})"
+        return (
+            f"Frontier({len(runs)} budgets, {sci(runs[0].flops)} to {sci(runs[-1].flops)} "
+            f"FLOPs: N {human(runs[0].params)} to {human(runs[-1].params)}, "
+            f"law {self.law.name})"
+        )
 
 
 def frontier_table(budgets: Sequence[float] | str, law: str | Law | None = None) -> Frontier:

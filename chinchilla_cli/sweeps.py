@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chinchilla_cli._display import display_bundle
+from chinchilla_cli._display import Drawn
 from chinchilla_cli.advice import TRAIN_BYTES_PER_PARAM
 from chinchilla_cli.architecture import Architecture
 from chinchilla_cli.errors import InputError
@@ -169,7 +169,7 @@ class SweepBudget:
 
 
 @dataclass(frozen=True)
-class Sweep:
+class Sweep(Drawn):
     """An IsoFLOP experiment (`chinchilla sweep`): for each budget, `sizes` runs spread
     over a factor `span` in N around the law's optimum, each with its architecture
     sketch (of `shape`) and its wall-clock on `cluster`. `csv_text()` is the grid for
@@ -184,8 +184,16 @@ class Sweep:
     assumptions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return display_bundle(self)
+    def __repr__(self) -> str:
+        b = self.budgets
+        if not b:
+            return f"Sweep(no budgets, law {self.law.name})"
+        where = f"{sci(b[0].flops)} to {sci(b[-1].flops)}" if len(b) > 1 else sci(b[0].flops)
+        return (
+            f"Sweep({len(b)} budgets x {self.sizes} sizes = {len(self.runs)} runs, {where} "
+            f"FLOPs, {self.total_hours:,.3g} hours on {self.cluster.chips} x "
+            f"{self.cluster.accelerator.name}, law {self.law.name})"
+        )
 
     @property
     def vocab_size(self) -> int:

@@ -157,3 +157,5 @@ def test_a_notebook_shows_the_suggestion(base):
     s = suggest_runs(report, target_flops=TARGET, n_runs=2, max_flops=MAX_FLOPS)
     text = s._repr_mimebundle_()["text/plain"]
     assert "The next runs to train" in text and "Runs, in the order chosen" in text
+    assert "Runs, in the order chosen" in s._repr_html_()
+    assert repr(s).startswith("Suggestion(2 runs, ")

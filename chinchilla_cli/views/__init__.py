@@ -7,18 +7,21 @@ tables of every command look alike.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import IO, Any, cast
+from typing import Any
 
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+
+from chinchilla_cli.views.table import OnePassTable
 
 DASH = "—"
 
@@ -66,7 +69,7 @@ def words(text: str) -> str:
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
 
 
 def print_json(data: Any) -> None:
@@ -79,7 +82,7 @@ def titled_table(title: str, *, compact: bool = False, **options: Any) -> Table:
     `compact` drops the outer edge and padding (wide tables of many columns)."""
     if compact:
         options = {"show_edge": False, "collapse_padding": True, "pad_edge": False, **options}
-    return Table(
+    return OnePassTable(
         title=title,
         title_justify="left",
         title_style="bold",
@@ -125,22 +128,27 @@ def render(result: Any) -> RenderableType:
 
 
 def mimebundle(result: Any) -> dict[str, str]:
-    """Jupyter's rich display of a result: the command's tables as text and HTML."""
-    # rich only calls write and flush on the file; _Null has both
-    c = Console(record=True, width=110, file=cast(IO[str], _Null()), highlight=False)
+    """Jupyter's rich display of a result: the command's tables as text and as HTML
+    tables, with nothing printed (a console in a notebook would display as it prints)."""
+    return {"text/plain": plain_text(result), "text/html": render_html(result)}
+
+
+def plain_text(result: Any, width: int = 110) -> str:
+    """The result's view as the terminal shows it, without colour."""
+    c = Console(record=True, width=width, file=io.StringIO(), highlight=False, force_jupyter=False)
     c.print(render(result))
-    return {"text/plain": c.export_text(), "text/html": c.export_html(inline_styles=True)}
+    return c.export_text()
 
 
-class _Null:
-    def write(self, text: str) -> int:
-        return len(text)
+def render_html(result: Any) -> str:
+    """The result's view as HTML: a table for each of its tables, its lines and warnings."""
+    from chinchilla_cli.views.html import to_html
 
-    def flush(self) -> None:
-        pass
+    return to_html(render(result))
 
 
 _VIEWS = {
+    "Intervention": ("interventions", "comparison_view"),
     "Plan": ("plan", "plan_view"),
     "Frontier": ("plan", "frontier_view"),
     "FitReport": ("fit", "fit_view"),

@@ -184,3 +184,8 @@ def intervention_view(report: FitReport) -> RenderableType:
     if iv.warnings:
         parts.append(warnings_block(iv.warnings))
     return Group(*parts)
+
+
+def comparison_view(iv: Intervention) -> RenderableType:
+    """An Intervention on its own (`fit(...).intervention`): as `fit` shows it."""
+    return intervention_view(iv.report)

@@ -9,6 +9,7 @@ and returns the same result object, whose `to_dict()` is what the command prints
     fit(params=N, tokens=D, loss=L).law        # a ParametricLaw usable as `law=`
     compare("gopher", "chinchilla").rows
     sweep("1e18:1e20:5").runs
+    suggest_runs("runs.csv", target_flops=1e23).runs   # the next runs to train
     load_law("hoffmann2022").optimal_params(5.76e23)
 
 Names are imported on first use, so `import chinchilla_cli` stays cheap.
@@ -35,6 +36,9 @@ _EXPORTS = {
     "Config": "comparison",
     "sweep": "sweeps",
     "Sweep": "sweeps",
+    "suggest_runs": "design",
+    "Suggestion": "design",
+    "Prediction": "prediction",
     "load_law": "laws",
     "Law": "laws",
     "ParametricLaw": "laws",
@@ -61,6 +65,9 @@ __all__ = [
     "Config",
     "sweep",
     "Sweep",
+    "suggest_runs",
+    "Suggestion",
+    "Prediction",
     "load_law",
     "Law",
     "ParametricLaw",
@@ -75,6 +82,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from chinchilla_cli.comparison import Comparison, Config, compare
+    from chinchilla_cli.design import Suggestion, suggest_runs
     from chinchilla_cli.errors import ChinchillaError, FitError, InputError
     from chinchilla_cli.fitting import FitReport, fit
     from chinchilla_cli.frontier import Allocation
@@ -88,6 +96,7 @@ if TYPE_CHECKING:
         load_law,
     )
     from chinchilla_cli.planning import Frontier, Plan, frontier_table, plan
+    from chinchilla_cli.prediction import Prediction
     from chinchilla_cli.sweeps import Sweep, sweep
 
 

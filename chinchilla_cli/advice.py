@@ -16,6 +16,7 @@ from chinchilla_cli.hyperparameters import Hyperparameters as LawHyperparameters
 from chinchilla_cli.hyperparameters import load_hyperparameter_law, optimal_hyperparameters
 from chinchilla_cli.laws import Law, ParametricLaw, load_law
 from chinchilla_cli.moe import MoEArchitecture
+from chinchilla_cli.prediction import new_run_interval
 from chinchilla_cli.quantity import human
 
 CROSSCHECK_LAWS = (
@@ -208,6 +209,8 @@ class Uncertainty:
     tokens: Interval  # D_opt(C)
     loss: Interval  # L at the plan's (N, D)
     source: str
+    # a new run's loss there: the samples plus the law's run-to-run noise (None: no noise)
+    loss_new_run: Interval | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -216,6 +219,7 @@ class Uncertainty:
             "params": self.params.to_list(),
             "tokens": self.tokens.to_list(),
             "loss": self.loss.to_list(),
+            "loss_new_run": None if self.loss_new_run is None else self.loss_new_run.to_list(),
             "source": self.source,
         }
 
@@ -239,13 +243,19 @@ def uncertainty(
 
         return Interval(q(tail), q(1.0 - tail))
 
+    losses = [s.loss(alloc.params, alloc.tokens).total for s in laws]
+    new_run = None
+    if law.noise is not None:
+        point = law.loss(alloc.params, alloc.tokens).total
+        new_run = Interval(*new_run_interval(point, losses, law.noise.log_loss_sd, level))
     return Uncertainty(
         level,
         len(laws),
         interval([s.optimal_params(flops) for s in laws]),
         interval([s.optimal_tokens(flops) for s in laws]),
-        interval([s.loss(alloc.params, alloc.tokens).total for s in laws]),
+        interval(losses),
         law.samples_source,
+        new_run,
     )
 
 

@@ -26,6 +26,7 @@ from chinchilla_cli.laws import (
     frontier_scale,
     tokens_for,
 )
+from chinchilla_cli.prediction import RunNoise, residual_noise
 from chinchilla_cli.presets import dump_yaml
 from chinchilla_cli.quantity import sci
 from chinchilla_cli.runs import Runs
@@ -33,6 +34,7 @@ from chinchilla_cli.shared_e import SharedFit
 
 if TYPE_CHECKING:
     from chinchilla_cli.accuracy import AccuracyFit
+    from chinchilla_cli.calibration import Coverage
     from chinchilla_cli.heldout import ApproachComparison
     from chinchilla_cli.logs import TrainingLog
 
@@ -117,6 +119,7 @@ class FitReport(Drawn):
             accuracy=self.accuracy,
             samples=samples,
             samples_source=self.samples_source() if samples else "",
+            noise=self.noise,
         )
 
     def law_source(self) -> str:
@@ -137,6 +140,16 @@ class FitReport(Drawn):
         )
 
     @property
+    def noise(self) -> RunNoise | None:
+        """Run-to-run noise of log loss around the parametric law, from its residuals
+        (degrees of freedom: the runs less the parameters fitted, not fixed or tied)."""
+        p = self.parametric
+        if p is None:
+            return None
+        free = 5 - len(p.constraints.fixed) - len(p.constraints.tied)
+        return residual_noise(p.rmse_log_loss, p.n_runs, free)
+
+    @property
     def fit_range(self) -> FitRange:
         """The span of N, D, C and D/N of the runs fitted."""
         r = self.runs
@@ -146,6 +159,30 @@ class FitReport(Drawn):
             return (float(x.min()), float(x.max()))
 
         return FitRange(span(r.params), span(r.tokens), span(r.flops), span(ratio))
+
+    def heldout_coverage(self, level: float | None = None) -> Coverage | None:
+        """How often a `level`% (default: the report's) new-run interval covers a run of
+        a budget the law was refitted without, each budget in turn (calibration.py);
+        None for an IsoFLOP fit."""
+        if self.parametric is None:
+            return None
+        from chinchilla_cli.calibration import heldout_coverage
+
+        return heldout_coverage(
+            self.runs,
+            self.ci_level if level is None else level,
+            tolerance=self.flops_tolerance,
+            fit=self.parametric,
+        )
+
+    def coverage_summary(self) -> dict[str, Any] | None:
+        """`heldout_coverage` at the report's level as JSON; None when no budget has
+        enough runs to hold out (a grid design), the fit is IsoFLOP's, or a run gives
+        several points (a training log's checkpoints)."""
+        if self.log is not None and self.log.n_points > self.log.n_runs:
+            return None  # a budget's checkpoints would be held out while their runs stay
+        found = self.heldout_coverage()
+        return found.to_dict() if found is not None and found.budgets else None
 
     def frontier(self) -> dict[str, float]:
         if self.parametric:
@@ -218,6 +255,8 @@ class FitReport(Drawn):
             "objective": self.parametric.objective if self.parametric else None,
             "converged": self.parametric.converged if self.parametric else True,
             "rmse_log_loss": self.parametric.rmse_log_loss if self.parametric else None,
+            "noise": self.noise.to_dict() if self.noise else None,
+            "coverage": self.coverage_summary(),
             "ci_level": self.ci_level if ci else None,
             "bootstrap": None
             if self.samples is None
@@ -299,6 +338,8 @@ class FitReport(Drawn):
                     "rmse_log_loss": p.rmse_log_loss,
                 },
             }
+            if self.noise is not None:
+                doc["noise"] = self.noise.to_dict()
         if ci is not None and self.samples is not None:
             doc["ci"] = {"level": self.ci_level, **{k: list(v) for k, v in ci.items()}}
             if self.parametric is not None:

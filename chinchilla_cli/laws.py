@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 from chinchilla_cli.architecture import DEFAULT_ASPECT_RATIO
 from chinchilla_cli.architecture import FLOPS_PER_PARAM_TOKEN as FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.errors import InputError
+from chinchilla_cli.fit_defaults import CI_LEVEL
 from chinchilla_cli.names import did_you_mean, match, unknown
+from chinchilla_cli.prediction import (
+    Prediction,
+    RunNoise,
+    check_run,
+    noise_from_mapping,
+    predict_loss,
+)
 from chinchilla_cli.presets import load_presets, read_yaml_file
 from chinchilla_cli.solvers import solve_increasing
 
@@ -171,6 +179,8 @@ class ParametricLaw:
     # a task metric as a sigmoid of this law's loss (`fit` with a metric column), with
     # its own bootstrap samples paired with `samples`; None when the law carries none
     accuracy: AccuracyFit | None = field(default=None, repr=False)
+    # run-to-run noise of log loss around the law, from its fit's residuals (prediction.py)
+    noise: RunNoise | None = None
     kind = "parametric"
     splits_6nd = True  # its N_opt and D_opt spend the budget exactly: 6 N D = C
     predicts_loss = True
@@ -238,6 +248,15 @@ class ParametricLaw:
     def sample_laws(self) -> list[ParametricLaw]:
         """One law per bootstrap sample the law carries (empty when it carries none)."""
         return [self.with_parameters(*row) for row in self.samples]
+
+    def predict(self, params: float, tokens: float, level: float = CI_LEVEL) -> Prediction:
+        """The loss of a run of `params` trained on `tokens`, with the law's `level`%
+        interval (over its bootstrap samples) and a new run's (adding the run-to-run noise
+        of its fit); either is None when the law carries no samples or no noise."""
+        check_run(params, tokens, level)
+        losses = [s.loss(params, tokens).total for s in self.sample_laws()]
+        total = self.loss(params, tokens).total
+        return predict_loss(params, tokens, total, losses, self.noise, level)
 
 
 @dataclass(frozen=True)
@@ -448,6 +467,7 @@ _OPTIONAL = {
     "aspect_ratio",
     "fit_range",
     "accuracy",
+    "noise",
 }
 
 
@@ -515,6 +535,7 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
             opt_num("R_N_star"),
             fit_range,
             accuracy=_accuracy(data.get("accuracy"), where, what, len(samples)),
+            noise=noise_from_mapping(data.get("noise"), where, what),
         )
     if "accuracy" in data:
         raise InputError(

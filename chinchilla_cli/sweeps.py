@@ -43,6 +43,10 @@ MIN_PARABOLA_SIZES = 3  # a parabola through loss against log N needs three size
 MAX_SIZES = 100
 SKETCH_TOLERANCE = 0.05  # warn when a sketch's count is further than this from its target
 APPENDIX_F_NOTE_RATIO = 1.10  # mention the appendix-F count when it exceeds 6N by this
+# the next runs to train (design.py), here without numpy for the command line's defaults
+NARROW = ("nopt", "loss")  # what the runs narrow: N_opt(C) or the compute-optimal loss L*(C)
+DEFAULT_NARROW = "nopt"
+DEFAULT_SUGGESTED_RUNS = 4
 
 CSV_COLUMNS = (
     "budget_flops",

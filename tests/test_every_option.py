@@ -122,6 +122,12 @@ SAMPLES: dict[str, dict[str, str | None]] = {
         "--precision": "fp8",
         "--csv": "{tmp}.csv",
         "--plot": "{tmp}.png",
+        "--from": SVG,
+        "--target": "1e23",
+        "--runs": "3",
+        "--max-flops": "1e21",
+        "--narrow": "loss",
+        "--max-loss": "3.42",
         "--force": None,
     },
 }

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from chinchilla_cli.cli._options import (
+    POSITIVE,
     POSITIVE_INT,
     AcceleratorOpt,
     ArchOpt,
@@ -28,10 +29,23 @@ from chinchilla_cli.cli._options import (
     quantity,
     refuse_idle_outputs,
 )
-from chinchilla_cli.sweeps import DEFAULT_CHIPS, DEFAULT_SIZES, DEFAULT_SPAN
+from chinchilla_cli.sweeps import (
+    DEFAULT_CHIPS,
+    DEFAULT_NARROW,
+    DEFAULT_SIZES,
+    DEFAULT_SPAN,
+    DEFAULT_SUGGESTED_RUNS,
+    NARROW,
+)
+
+NEXT = "The next runs to train"
+# what --from uses; every other option given with it is refused
+# (named as the library names them: runs, target_flops, n_runs; errors then name the option)
+FROM_USES = ("runs", "target_flops", "n_runs", "max_flops", "narrow", "max_loss", "json_out")
 
 
 def sweep(
+    ctx: typer.Context,
     budgets: Annotated[
         str | None,
         typer.Option(
@@ -94,10 +108,73 @@ def sweep(
         ),
     ] = None,
     plot: PlotOpt = None,
+    runs: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="RUNS",
+            show_default=False,
+            help="Runs already trained (a CSV as `fit` reads it): suggest the next runs to "
+            "train, those that most narrow the interval at --target per FLOP.",
+            rich_help_panel=NEXT,
+        ),
+    ] = None,
+    target_flops: Annotated[
+        float | None,
+        typer.Option(
+            "--target",
+            parser=POSITIVE,
+            metavar="FLOPS",
+            show_default=False,
+            help="With --from: the budget whose N_opt (or loss) the runs should pin down.",
+            rich_help_panel=NEXT,
+        ),
+    ] = None,
+    n_runs: Annotated[
+        int,
+        typer.Option(
+            "--runs",
+            metavar="K",
+            parser=quantity(minimum=1, inclusive=True, integer=True),
+            help="With --from: how many runs to suggest.",
+            rich_help_panel=NEXT,
+        ),
+    ] = DEFAULT_SUGGESTED_RUNS,
+    max_flops: Annotated[
+        float | None,
+        typer.Option(
+            parser=POSITIVE,
+            metavar="FLOPS",
+            show_default=False,
+            help="With --from: the most compute one new run may take (default: 10x the "
+            "largest run given).",
+            rich_help_panel=NEXT,
+        ),
+    ] = None,
+    narrow: Annotated[
+        str,
+        typer.Option(
+            metavar="|".join(NARROW),
+            help="With --from: narrow the interval of N_opt (nopt) or of the compute-optimal "
+            "loss (loss) at --target.",
+            rich_help_panel=NEXT,
+        ),
+    ] = DEFAULT_NARROW,
+    max_loss: Annotated[
+        float | None,
+        typer.Option(
+            parser=POSITIVE,
+            metavar="LOSS",
+            show_default=False,
+            help="With --from: drop runs with a higher loss before fitting (as `fit`).",
+            rich_help_panel=NEXT,
+        ),
+    ] = None,
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Design an IsoFLOP experiment: model sizes per budget centred on the law's optimum."""
+    """Design an IsoFLOP experiment: model sizes per budget centred on the law's optimum;
+    or, with --from, the next runs to train."""
     from pathlib import Path
 
     from chinchilla_cli import files, sweeps, views
@@ -105,6 +182,31 @@ def sweep(
     from chinchilla_cli.errors import InputError
     from chinchilla_cli.quantity import BUDGET_FORMS
 
+    if runs is not None:
+        from chinchilla_cli.cli._options import refuse_unused
+        from chinchilla_cli.design import suggest_runs
+
+        refuse_unused(ctx, FROM_USES, "--from suggests runs to add to a fit")
+        if target_flops is None:
+            raise InputError("--from: give --target, the budget to narrow the interval at")
+        found = suggest_runs(
+            runs,
+            target_flops=target_flops,
+            n_runs=int(n_runs),
+            max_flops=max_flops,
+            narrow=narrow,
+            max_loss=max_loss,
+        )
+        if json_out:
+            views.print_json(found.to_dict())
+        else:
+            show(views.render(found))
+        return
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name or "")
+        if param.name in FROM_USES[1:-1] and source is not None and source.name == "COMMANDLINE":
+            option = max(param.opts, key=len)
+            raise InputError(f"{option}: used only with --from RUNS (the next runs to train)")
     refuse_idle_outputs(force, csv=csv, plot=plot)
     if budgets is None:
         raise InputError(f"sweep: no budgets; give `budgets` as {BUDGET_FORMS}")

@@ -154,4 +154,5 @@ _VIEWS = {
     "FitReport": ("fit", "fit_view"),
     "Comparison": ("compare", "compare_view"),
     "Sweep": ("sweep", "sweep_view"),
+    "Suggestion": ("design", "suggestion_view"),
 }

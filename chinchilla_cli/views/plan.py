@@ -182,10 +182,21 @@ def loss_table(plan: Plan) -> RenderableType:
         how = "E + A/N'^alpha + B/D'^beta (effective N', D')"
     else:
         how = "E + A/N^alpha + B/D^beta"
+    new_run = []
+    if u and u.loss_new_run is not None:
+        new_run.append(
+            (
+                "a new run's loss",
+                "",
+                f"{u.level:g}% interval {u.loss_new_run.low:.4f} to {u.loss_new_run.high:.4f} "
+                "(the law's, plus its fit's run-to-run noise)",
+            )
+        )
     return kv_table(
         "Predicted loss",
         [
             ("loss L(N, D)", f"{lt.total:.4f}", how),
+            *new_run,
             ("irreducible E", f"{lt.irreducible:.4f}", "entropy of text"),
             ("params term A/N^alpha", f"{lt.params_term:.4f}", "finite model"),
             ("data term B/D^beta", f"{lt.data_term:.4f}", "finite data"),

@@ -48,6 +48,8 @@ from chinchilla_cli.laws import (
     resolve_law,
 )
 from chinchilla_cli.moe import MoEArchitecture
+from chinchilla_cli.moe_laws import MoEChoice, MoELearningRate, MoERequest
+from chinchilla_cli.moe_plan import check_budget_for_search, moe_additions, settle
 from chinchilla_cli.quantity import human, parse_budgets, require, sci
 from chinchilla_cli.specs import ClusterSpec, ShapeSpec, cluster_spec, given, shape_spec
 from chinchilla_cli.tradeoff import TradeoffRow, tradeoff
@@ -93,6 +95,10 @@ class Plan:
     within_fit_range: bool | None = None
     # the task metric the law's accuracy forecast predicts for the run (None: it has none)
     accuracy: AccuracyForecast | None = None
+    # the experts or granularities an MoE law compared (None: no comparison was made)
+    moe_choice: MoEChoice | None = None
+    # the Joint MoE paper's learning rate (eq. 8), for a mixture-of-experts sketch
+    moe_learning_rate: MoELearningRate | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as `chinchilla plan` prints it in JSON."""
@@ -120,6 +126,10 @@ class Plan:
             "inference": self.inference.to_dict() if self.inference else None,
             "tradeoff": [r.to_dict() for r in self.tradeoff],
             "hyperparameters": self.hyperparameters.to_dict() if self.hyperparameters else None,
+            "moe_law": self.moe_choice.to_dict() if self.moe_choice else None,
+            "moe_learning_rate": self.moe_learning_rate.to_dict()
+            if self.moe_learning_rate
+            else None,
             "crosscheck": [c.to_dict() for c in self.crosscheck],
             "findings": list(self.findings),
             "assumptions": list(self.assumptions),
@@ -408,10 +418,12 @@ def plan(
     aspect_ratio: float | None = None,
     vocab: int | None = None,
     seq_len: int | None = None,
-    experts: int | None = None,
+    experts: int | str | Sequence[int] | None = None,
     top_k: int | None = None,
     shared_experts: int | None = None,
     expert_ffw: int | None = None,
+    granularity: float | str | None = None,
+    max_total_params: float | None = None,
     precision: str | None = None,
     cluster: ClusterSpec | None = None,
     shape: ShapeSpec | None = None,
@@ -431,6 +443,12 @@ def plan(
     law's N is then the ACTIVE parameters (the dense law applied to what each token uses):
     compute is 6 x active x D throughout, memory counts every expert. The shape's settings
     may come as one `shape` (a ShapeSpec) instead.
+
+    Under the MoE laws the experts count: with `law` "ludziejewski2025" (Joint MoE),
+    `experts` E gives its compute-optimal active parameters and tokens for E top-1
+    experts, "auto" (or a list of counts) the count of lowest predicted loss, and
+    `max_total_params` keeps only models whose total parameters fit; with
+    "krajewski2024", `granularity` G (a number or "auto") under that law's FLOP model.
     Every argument left as None takes its default, and the plan's assumptions say so.
 
     >>> plan(chips=1024, days=30).optimal.params  # doctest: +SKIP
@@ -441,11 +459,11 @@ def plan(
     )  # fmt: skip
     for field, value in (("unique_tokens", unique_tokens), ("inference_tokens", inference_tokens)):
         require(value, field)
-    sketches = shape_spec(
-        shape, arch=arch, vocab=vocab, seq_len=seq_len, aspect_ratio=aspect_ratio,
-        kv_heads=kv_heads, experts=experts, top_k=top_k, shared_experts=shared_experts,
-        expert_ffw=expert_ffw,
-    )  # fmt: skip
+    shape_settings = {
+        "arch": arch, "vocab": vocab, "seq_len": seq_len, "aspect_ratio": aspect_ratio,
+        "kv_heads": kv_heads, "experts": experts, "top_k": top_k,
+        "shared_experts": shared_experts, "expert_ffw": expert_ffw,
+    }  # fmt: skip
     settings = {
         "accelerator": accelerator, "peak_flops": peak_flops, "mfu": mfu, "goodput": goodput,
         "precision": precision, "price_per_hour": price_per_hour, "tdp_watts": tdp_watts,
@@ -454,10 +472,17 @@ def plan(
     hardware = cluster_spec(cluster, chips is not None or deadline_days is not None, settings)
     the_law = resolve_law(law)
     _check_law_can(the_law, unique_tokens, inference_tokens, target_loss)
+    request = MoERequest.of(
+        the_law, arch if shape is None else shape.family, experts, granularity, max_total_params
+    )
+    check_budget_for_search(request, any(x is not None for x in (params, tokens, target_loss)))
     budget, allocation = resolve_budget(
-        the_law, hardware, flops, chips=chips, seconds=budget_seconds(days, hours),
+        request.fixed_law(), hardware, flops, chips=chips, seconds=budget_seconds(days, hours),
         params=params, tokens=tokens, target_loss=target_loss, deadline_days=deadline_days,
     )  # fmt: skip
+    settled = settle(request, budget.flops, shape_settings if shape is None else {})
+    the_law, allocation = settled.law, settled.allocation or allocation
+    sketches = shape_spec(shape, **(shape_settings if shape else settled.shape_settings))
     sketches.check_kv_heads((allocation or optimal_allocation(the_law, budget.flops)).params)
     result = make_plan(
         the_law,
@@ -475,7 +500,17 @@ def plan(
         extra = deadline_warnings(budget.cluster.chips)
         if extra:
             result = replace(result, warnings=result.warnings + tuple(extra))
-    return result
+    more = moe_additions(
+        the_law, result.architecture, result.optimal, settled.choice,
+        result.feasibility.memory_params,
+    )  # fmt: skip
+    return replace(
+        result,
+        warnings=result.warnings + more.warnings,
+        findings=result.findings + more.findings,
+        moe_choice=settled.choice,
+        moe_learning_rate=more.learning_rate,
+    )
 
 
 def plan_assumptions(
@@ -505,7 +540,7 @@ def plan_assumptions(
             )
         )
     if shape.family == "moe":
-        out.append(shape.moe_assumption())
+        out.append(shape.moe_assumption(law.kind in ("joint_moe", "fine_grained_moe")))
     out.append(
         f"{shape.family} shapes, vocabulary {shape.vocab_size:,}, sequence {shape.seq_len:,}, "
         + given(

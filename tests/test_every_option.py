@@ -53,6 +53,8 @@ SAMPLES: dict[str, dict[str, str | None]] = {
         "--top-k": "8",
         "--shared-experts": "1",
         "--expert-ffw": "1024",
+        "--granularity": "4",
+        "--max-total-params": "5B",
         "--plot": "{tmp}.png",
         "--brief": None,
         "--force": None,

@@ -380,6 +380,11 @@ class MoELearningRate:
         return "exp(8.39 - 0.81 ln N_act,non-emb - 0.25 ln E) (ludziejewski2025 eq. 8)"
 
     @property
+    def extrapolated(self) -> bool:
+        """Beyond the top-1 experts, up to 32, that eq. 8 was fitted and checked on."""
+        return self.top_k != JOINT_TOP_K or self.experts > 32
+
+    @property
     def notes(self) -> tuple[str, ...]:
         out = [self.step_law_note]
         if self.top_k != JOINT_TOP_K:

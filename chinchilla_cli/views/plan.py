@@ -387,7 +387,8 @@ def brief_view(plan: Plan) -> RenderableType:
         rows.append(("cost", usd, f"{plan.cost.chip_hours:,.0f} chip-hours"))
     if plan.moe_learning_rate is not None:
         m = plan.moe_learning_rate
-        rows.append(("peak LR (MoE)", f"{m.learning_rate:.3g}", "ludziejewski2025 eq. 8"))
+        beyond = ", extrapolated: fitted on top-1, up to 32 experts" if m.extrapolated else ""
+        rows.append(("peak LR (MoE)", f"{m.learning_rate:.3g}", "ludziejewski2025 eq. 8" + beyond))
     parts: list[RenderableType] = [headline(plan), Text(""), kv_table("Plan", rows)]
     if plan.moe_choice is not None:
         parts.append(moe_choice_table(plan.moe_choice))
@@ -572,25 +573,26 @@ def moe_choice_table(choice: MoEChoice) -> RenderableType:
     """The experts (or granularities) an MoE law compared at the budget, the chosen bold."""
     setting = "E" if choice.setting == "experts" else "G"
     what = "experts" if choice.setting == "experts" else "granularities"
-    t = titled_table(f"{what.capitalize()} compared at {sci(choice.flops)} FLOPs ({choice.law})")
+    t = titled_table(f"{what.capitalize()} compared ({choice.law})")
     for col in (setting, "N active", "total", "D", "loss"):
         t.add_column(col, justify="right", no_wrap=True)
     for c in choice.candidates:
         mark = " (memory)" if c.capped else ""
+        chosen = c is choice.chosen
         t.add_row(
-            f"{c.setting:g}",
+            f"{c.setting:g}" + (" *" if chosen else ""),
             human(c.params) + mark,
             human(c.total_params),
             human(c.tokens),
             f"{c.loss:.4f}",
-            style="bold" if c is choice.chosen else None,
+            style="bold" if chosen else None,
         )
     total = (
         "total: every expert (the sketch's)"
         if choice.setting == "experts"
         else "total: the law's N (non-embedding)"
     )
-    key = f"bold: the lowest predicted loss; {total}"
+    key = f"* the lowest predicted loss at {sci(choice.flops)} FLOPs; {total}"
     if choice.max_total_params is not None:
         key += (
             f"; (memory): shrunk to fit {human(choice.max_total_params)} total parameters, "

@@ -462,7 +462,12 @@ class FineGrainedMoELaw:
         return self.moe.total_for_blocks(self.blocks(params))
 
     def loss(self, params: float, tokens: float) -> LossTerms:
-        total = self.total_params(params)
+        if getattr(params, "shape", None) is not None:  # arrays (a figure's landscape)
+            import numpy as np
+
+            total = np.vectorize(self.total_params)(params)
+        else:
+            total = self.total_params(params)
         m = self.moe
         n_term = (m.g / self.granularity**m.gamma + m.a) / total**m.alpha
         d_term = m.b / tokens**m.beta

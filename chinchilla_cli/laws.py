@@ -24,7 +24,7 @@ from chinchilla_cli.errors import InputError
 from chinchilla_cli.moe_scaling import FineGrainedMoE, JointMoE
 from chinchilla_cli.names import did_you_mean, match, unknown
 from chinchilla_cli.presets import load_presets, read_yaml_file
-from chinchilla_cli.solvers import golden_min, solve_increasing
+from chinchilla_cli.solvers import solve_increasing
 
 if TYPE_CHECKING:
     from chinchilla_cli.accuracy import AccuracyFit
@@ -473,22 +473,32 @@ class FineGrainedMoELaw:
         d_term = m.b / tokens**m.beta
         return LossTerms(m.c + n_term + d_term, m.c, n_term, d_term)
 
-    def optimal_params(self, flops: float) -> float:
-        def at(log_n: float) -> float:
-            n = math.exp(log_n)
-            return self.loss(n, tokens_for(flops, n)).total
+    def tokens_for_blocks(self, blocks: float) -> float:
+        """D_opt of the model of `blocks` blocks: where the loss's slope in ln N (at
+        C = 6 N D fixed) is zero, alpha N-term dlnT/dlnN = beta D-term, dlnT/dlnN being
+        3 over the slope of eq. 10's FLOPs in n_blocks."""
+        m, g = self.moe, self.granularity
+        n_term = (m.g / g**m.gamma + m.a) / m.total_for_blocks(blocks) ** m.alpha
+        slope = m.flops_slope(blocks, g)
+        tokens: float = (m.beta * m.b * slope / (3 * m.alpha * n_term)) ** (1 / m.beta)
+        return tokens
 
-        hi = math.log(flops / FLOPS_PER_PARAM_TOKEN)  # one token
-        return math.exp(golden_min(at, math.log(1e3), hi, tol=1e-12))
+    def _budget_of_blocks(self, blocks: float) -> float:
+        return self.moe.flops_per_token(blocks, self.granularity) * self.tokens_for_blocks(blocks)
+
+    def optimal_params(self, flops: float) -> float:
+        blocks = solve_increasing(self._budget_of_blocks, flops, 1e-6, 1e9)
+        return self.moe.flops_per_token(blocks, self.granularity) / FLOPS_PER_PARAM_TOKEN
 
     def optimal_tokens(self, flops: float) -> float:
         return float(tokens_for(flops, self.optimal_params(flops)))
 
     def flops_for_params(self, params: float) -> float:
-        return solve_increasing(self.optimal_params, params, 1e6, 1e40)
+        return FLOPS_PER_PARAM_TOKEN * params * self.tokens_for_blocks(self.blocks(params))
 
     def flops_for_tokens(self, tokens: float) -> float:
-        return solve_increasing(self.optimal_tokens, tokens, 1e6, 1e40)
+        blocks = solve_increasing(self.tokens_for_blocks, tokens, 1e-6, 1e9)
+        return self.moe.flops_per_token(blocks, self.granularity) * tokens
 
 
 Law = ParametricLaw | AllocationLaw | KaplanLaw | DeepSeekLaw | FineGrainedMoELaw

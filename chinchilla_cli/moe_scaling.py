@@ -160,11 +160,18 @@ class FineGrainedMoE:
         router = d * self.expansion * granularity * FG_FLOPS_ROUTER
         return (dense + router) * blocks
 
+    def flops_slope(self, blocks: float, granularity: float) -> float:
+        """d ln(F/D) / d ln n_blocks: 3 for the dense path (d ∝ n), 2 for the router."""
+        d = FG_WIDTH_PER_BLOCK * blocks
+        dense = 12 * d * d * FG_FLOPS_DENSE
+        router = d * self.expansion * granularity * FG_FLOPS_ROUTER
+        return (3 * dense + 2 * router) / (dense + router)
+
     def flops(self, total_params: float, tokens: float, granularity: float) -> float:
         """Training FLOPs of eq. 10 for N total non-embedding parameters on D tokens."""
         return self.flops_per_token(self.blocks_for_total(total_params), granularity) * tokens
 
     def blocks_for_flops_per_token(self, flops_per_token: float, granularity: float) -> float:
         return solve_increasing(
-            lambda n: self.flops_per_token(n, granularity), flops_per_token, 1e-3, 1e7
+            lambda n: self.flops_per_token(n, granularity), flops_per_token, 1e-6, 1e9
         )

@@ -592,6 +592,7 @@ _OPTIONAL = {
     "expansion",
     "loss_data",
     "moe_samples",
+    "learning_rate",
 }
 
 

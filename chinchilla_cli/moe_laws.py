@@ -365,32 +365,46 @@ def dense_law_note(law: Law) -> str | None:
     return DENSE_LAW_MOE_NOTE.format(name=law.name)
 
 
+# eq. 8 was fitted on top-1 experts at E in {1, 8} and checked up to 32
+LR_CHECKED_EXPERTS = 32
+
+
 @dataclass(frozen=True)
 class MoELearningRate:
-    """The Joint MoE paper's peak learning rate (eq. 8) for the plan's sketch."""
+    """The Joint MoE paper's peak learning rate (eq. 8) for the plan's sketch, with the
+    constants it was computed from (presets/laws.yaml, ludziejewski2025)."""
 
     learning_rate: float
     non_embedding_active_params: float
     experts: int
     top_k: int
+    constants: tuple[float, float, float]  # intercept, exponents of N_act\e and of E
     step_law_note: str = STEP_LAW_MOE_NOTE
 
     @property
     def formula(self) -> str:
-        return "exp(8.39 - 0.81 ln N_act,non-emb - 0.25 ln E) (ludziejewski2025 eq. 8)"
+        c, p, e = self.constants
+
+        def term(x: float) -> str:
+            return f"{'-' if x < 0 else '+'} {abs(x):g}"
+
+        return f"exp({c:g} {term(p)} ln N_act,non-emb {term(e)} ln E) (ludziejewski2025 eq. 8)"
 
     @property
     def extrapolated(self) -> bool:
         """Beyond the top-1 experts, up to 32, that eq. 8 was fitted and checked on."""
-        return self.top_k != JOINT_TOP_K or self.experts > 32
+        return self.top_k != JOINT_TOP_K or self.experts > LR_CHECKED_EXPERTS
 
     @property
     def notes(self) -> tuple[str, ...]:
         out = [self.step_law_note]
         if self.top_k != JOINT_TOP_K:
             out.append(f"eq. 8 was fitted on top-1 experts; this sketch routes top-{self.top_k}")
-        if self.experts > 32:
-            out.append(f"eq. 8 was checked up to 32 experts; this sketch has {self.experts}")
+        if self.experts > LR_CHECKED_EXPERTS:
+            out.append(
+                f"eq. 8 was checked up to {LR_CHECKED_EXPERTS} experts; this sketch has "
+                f"{self.experts}"
+            )
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
@@ -407,11 +421,17 @@ class MoELearningRate:
 def moe_learning_rate(
     non_embedding_active_params: float, experts: int, top_k: int
 ) -> MoELearningRate:
+    """Eq. 8 of the Joint MoE paper for a sketch's active non-embedding parameters."""
+    from chinchilla_cli.presets import load_presets
+
+    rate = load_presets("laws")["ludziejewski2025"]["learning_rate"]
+    constants = (float(rate["intercept"]), float(rate["params"]), float(rate["experts"]))
     return MoELearningRate(
-        joint_learning_rate(non_embedding_active_params, experts),
+        joint_learning_rate(non_embedding_active_params, experts, *constants),
         non_embedding_active_params,
         experts,
         top_k,
+        constants,
     )
 
 

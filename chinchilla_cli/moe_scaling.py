@@ -89,17 +89,19 @@ class JointMoE:
         return float(c + A / active_params**alpha + B / tokens**beta)
 
 
-# Joint MoE eq. 8: LR = exp(8.39 - 0.81 ln N_act\e - 0.25 ln E), N_act\e the active
-# non-embedding parameters (fitted at E in {1, 8}, checked at 4 and 32)
-JOINT_LR_INTERCEPT, JOINT_LR_PARAMS, JOINT_LR_EXPERTS = 8.39, -0.81, -0.25
-
-
-def joint_learning_rate(non_embedding_active_params: float, experts: int) -> float:
-    """The Joint MoE paper's peak learning rate (eq. 8)."""
+def joint_learning_rate(
+    non_embedding_active_params: float,
+    experts: int,
+    intercept: float,
+    params_exponent: float,
+    experts_exponent: float,
+) -> float:
+    """The Joint MoE paper's peak learning rate (eq. 8), LR = exp(intercept + params ln
+    N_act,non-embedding + experts ln E); the constants are in presets/laws.yaml."""
     return math.exp(
-        JOINT_LR_INTERCEPT
-        + JOINT_LR_PARAMS * math.log(non_embedding_active_params)
-        + JOINT_LR_EXPERTS * math.log(experts)
+        intercept
+        + params_exponent * math.log(non_embedding_active_params)
+        + experts_exponent * math.log(experts)
     )
 
 

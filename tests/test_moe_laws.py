@@ -223,8 +223,13 @@ def test_a_search_needs_a_compute_budget():
 
 
 def test_joint_learning_rate_is_eq_8():
-    assert joint_learning_rate(1e9, 8) == pytest.approx(
+    from chinchilla_cli.moe_laws import moe_learning_rate
+
+    assert moe_learning_rate(1e9, 8, 1).learning_rate == pytest.approx(
         math.exp(8.39 - 0.81 * math.log(1e9) - 0.25 * math.log(8))
+    )
+    assert joint_learning_rate(1e9, 1, 8.39, -0.81, -0.25) == pytest.approx(
+        math.exp(8.39 - 0.81 * math.log(1e9))
     )
 
 

@@ -139,6 +139,16 @@ def moe_additions(
             )
         scale = run.params / arch.active_params
         rate = moe_learning_rate(arch.non_embedding_active_params * scale, arch.experts, arch.top_k)
+    elif isinstance(law, JointMoELaw):
+        findings.append(
+            f"{law.name} at one expert is its dense form; with `arch` moe and `experts` it "
+            "plans a mixture of experts"
+        )
+    elif isinstance(law, FineGrainedMoELaw):
+        findings.append(
+            f"{law.name} describes a mixture of {law.moe.expansion} x G experts; with `arch` "
+            "moe the sketch is one"
+        )
     total = memory_params
     if isinstance(law, FineGrainedMoELaw):
         total = law.total_params(run.params)

@@ -99,6 +99,7 @@ def test_joint_law_at_one_expert_is_its_dense_form():
     assert isinstance(law, ParametricLaw) and law.experts == 1
     plain = plan(flops=1e20, law="ludziejewski2025")
     assert plain.optimal.params == pytest.approx(law.optimal_params(1e20))
+    assert any("its dense form" in f for f in plain.findings)
     one = plan(flops=1e20, law="ludziejewski2025", arch="moe", experts=1)
     assert one.optimal.params == pytest.approx(plain.optimal.params)
     assert one.loss is not None and plain.loss is not None

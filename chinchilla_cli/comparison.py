@@ -34,6 +34,7 @@ from chinchilla_cli.frontier import (
 )
 from chinchilla_cli.laws import (
     FLOPS_PER_PARAM_TOKEN,
+    INCOMPARABLE_KINDS,
     Law,
     LossTerms,
     load_law,
@@ -410,13 +411,20 @@ def loss_laws(law: Law, all_laws: bool) -> list[Law]:
     preset that predicts loss (and the chosen law if it comes from a file)."""
     if not all_laws:
         return [law] if law.predicts_loss else []
+    # the MoE laws' losses are on other data and tokenizers: a column only when chosen
     laws = [load_law(n) for n in preset_law_names()]
+    laws = [x for x in laws if x.kind not in INCOMPARABLE_KINDS[1:] or x.name == law.name]
     if law.name not in {x.name for x in laws}:
         laws.append(law)
     return [x for x in laws if x.predicts_loss]
 
 
 def make_row(law: Law, config: Config, column_laws: list[Law]) -> Row:
+    from chinchilla_cli.moe_laws import law_for_architecture
+
+    # an MoE law reads a mixture of experts at its expert count
+    law = law_for_architecture(law, config.architecture)
+    column_laws = [law_for_architecture(x, config.architecture) for x in column_laws]
     terms = law.loss(config.params, config.tokens)
     optimal = optimal_allocation(law, config.flops)
     losses = []
@@ -491,11 +499,9 @@ def make_comparison(
         )
     moe = [r.config.name for r in rows if r.config.total_params is not None]
     if moe:
-        notes.append(
-            f"{', '.join(moe)}: mixture{'s' * (len(moe) > 1)} of experts: N is the active "
-            "parameters, for the law and for C = 6·N·D (the dense law applied to what each "
-            "token uses); the total sets the memory"
-        )
+        from chinchilla_cli.moe_laws import moe_config_notes
+
+        notes += moe_config_notes(law, [r.config for r in rows if r.config.total_params])
     for r in rows:
         if r.config.architecture is not None and r.config.origin == "preset":
             entry = load_presets("models")[r.config.name]

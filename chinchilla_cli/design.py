@@ -218,6 +218,12 @@ def suggest_runs(
     the worse; or a FitReport of a parametric fit)."""
     _check(target_flops, n_runs, max_flops, narrow, level)
     report = runs if isinstance(runs, FitReport) else fit(runs, max_loss=max_loss)
+    if not isinstance(report, FitReport):  # runs with an experts column: the Joint MoE law
+        raise InputError(
+            "suggests runs for a dense law: runs with an experts column fit the Joint MoE "
+            "law, whose design is not supported",
+            field="runs",
+        )
     law, noise = report.law, report.noise
     if law is None or noise is None or noise.log_loss_sd <= 0:
         raise FitError("suggesting runs needs a parametric fit with residual noise")

@@ -20,6 +20,7 @@ from chinchilla_cli.fit_engine import fit_runs
 from chinchilla_cli.fit_options import FitOptions
 from chinchilla_cli.fit_results import FitReport as FitReport
 from chinchilla_cli.interventions import check_arguments, compare_groups
+from chinchilla_cli.moe_fit import MoEFitReport, moe_fit_if_experts
 from chinchilla_cli.read_options import ReadOptions
 
 Sources = str | Path | Mapping[str, Any]  # a file ("-": stdin), or a table of columns
@@ -61,7 +62,7 @@ def fit(
     baseline: str | None = None,
     shared: str | None = None,
     budgets: str | Sequence[float] | None = None,
-) -> FitReport:
+) -> FitReport | MoEFitReport:
     """Fit a scaling law to training runs.
 
     The runs come as a CSV/TSV path ("-" for stdin), a mapping of column names to arrays
@@ -104,6 +105,10 @@ def fit(
     compute where the multiplier crosses 1. `shared` "E" fits every group with one
     irreducible loss, takes the multipliers from those laws, and reports what sharing
     costs (objective, held-out error).
+
+    Runs with an `experts` column (a file or a table of columns) fit the Joint MoE law
+    (Ludziejewski et al. 2025, all eleven constants; moe_fit.py): the report is a
+    MoEFitReport, whose saved law `plan` uses with `arch` moe and `experts`.
     """
     options = FitOptions.of(
         approach=approach,
@@ -163,7 +168,7 @@ def fit_with(
     budgets: str | Sequence[float] | None = None,
     progress: Callable[[int], None] | None = None,
     arrays: bool = False,
-) -> FitReport:
+) -> FitReport | MoEFitReport:
     """`fit` with its options made: read `runs` (a path, "-" for stdin, or a table of
     columns; `arrays`: the columns came as `params`, `tokens`... arrays) as `read` says,
     and fit them as `options` say, or compare the groups `vs` or `group` make."""
@@ -205,4 +210,7 @@ def fit_with(
             )
         source = "<arrays>" if arrays else "<columns>"
         table, log = logs.table_from_columns(runs, read, source=source)
+    moe = moe_fit_if_experts(runs, table, read, options)
+    if moe is not None:
+        return moe
     return fit_runs(table, options, progress=progress, log=log)

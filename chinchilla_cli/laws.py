@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from chinchilla_cli.architecture import DEFAULT_ASPECT_RATIO
 from chinchilla_cli.architecture import FLOPS_PER_PARAM_TOKEN as FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.fit_defaults import CI_LEVEL
+from chinchilla_cli.moe_scaling import FineGrainedMoE, JointMoE
 from chinchilla_cli.names import did_you_mean, match, unknown
 from chinchilla_cli.prediction import (
     Prediction,
@@ -393,7 +394,140 @@ class DeepSeekLaw:
         return None
 
 
-Law = ParametricLaw | AllocationLaw | KaplanLaw | DeepSeekLaw
+@dataclass(frozen=True)
+class JointMoELaw(ParametricLaw):
+    """Ludziejewski et al. 2025's Joint MoE law (moe_scaling.JointMoE) at `experts`
+    experts: at a fixed expert count it is Hoffmann et al.'s form in ACTIVE parameters
+    (embeddings included), so its frontier under C = 6 N_act D is the closed form of
+    ParametricLaw. `at_experts` gives the law at another count; one expert is its dense
+    form. `moe_samples` are bootstrap rows of the eleven constants (a fitted law)."""
+
+    moe: JointMoE | None = None
+    experts: int = 1
+    moe_samples: tuple[tuple[float, ...], ...] = field(default=(), repr=False)
+    # the expert counts and total parameters of the runs it was fitted to
+    fit_experts: Bound | None = None
+    fit_total_params: Bound | None = None
+    kind = "joint_moe"
+
+    def at_experts(self, experts: int) -> JointMoELaw:
+        assert self.moe is not None
+        return joint_moe_law(
+            self.name, self.moe, experts, self.source, self.notes, self.fit_range,
+            self.moe_samples, self.samples_source, self.fit_experts, self.fit_total_params,
+        )  # fmt: skip
+
+    def sample_laws(self) -> list[ParametricLaw]:
+        return [
+            joint_moe_law(self.name, JointMoE(*row), self.experts, fit_range=self.fit_range)
+            for row in self.moe_samples
+        ]
+
+
+def joint_moe_law(
+    name: str,
+    moe: JointMoE,
+    experts: int = 1,
+    source: str = "",
+    notes: tuple[str, ...] = (),
+    fit_range: FitRange | None = None,
+    moe_samples: tuple[tuple[float, ...], ...] = (),
+    samples_source: str = "",
+    fit_experts: Bound | None = None,
+    fit_total_params: Bound | None = None,
+) -> JointMoELaw:
+    """The Joint MoE law `moe` at `experts` experts."""
+    c, A, alpha, B, beta = moe.coefficients(experts)
+    # samples: a marker that the law carries intervals (sample_laws reads moe_samples)
+    return JointMoELaw(
+        name, c, A, B, alpha, beta, source, notes,
+        samples=tuple((c, A, B, alpha, beta) for _ in moe_samples),
+        samples_source=samples_source, fit_range=fit_range, moe=moe, experts=experts,
+        moe_samples=moe_samples, fit_experts=fit_experts, fit_total_params=fit_total_params,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FineGrainedMoELaw:
+    """Krajewski et al. 2024's fine-grained MoE law (moe_scaling.FineGrainedMoE) at
+    `granularity` G, under its own FLOP model (eq. 10, which charges the router).
+
+    To share the interface of the other laws (C = 6 N D), N here is the
+    compute-equivalent ACTIVE parameter count F / (6 D) of eq. 10 (the dense path
+    12 d² n_blocks plus the router's FLOPs); `total_params` converts it to the law's own
+    N, the total non-embedding parameters. Its frontier is found numerically.
+    """
+
+    name: str
+    moe: FineGrainedMoE
+    granularity: float = 1.0
+    source: str = ""
+    notes: tuple[str, ...] = ()
+    fit_range: FitRange | None = None
+    fit_granularity: Bound | None = None
+    fit_total_params: Bound | None = None
+    kind = "fine_grained_moe"
+    splits_6nd = True  # 6 N D = C by construction of N (eq. 10's FLOPs over 6 D)
+    predicts_loss = True
+
+    def at_granularity(self, granularity: float) -> FineGrainedMoELaw:
+        return replace(self, granularity=float(granularity))
+
+    def blocks(self, params: float) -> float:
+        return self.moe.blocks_for_flops_per_token(FLOPS_PER_PARAM_TOKEN * params, self.granularity)
+
+    def total_params(self, params: float) -> float:
+        """The law's N (total non-embedding) of the model with `params` active."""
+        return self.moe.total_for_blocks(self.blocks(params))
+
+    def loss(self, params: float, tokens: float) -> LossTerms:
+        if getattr(params, "shape", None) is not None:  # arrays (a figure's landscape)
+            import numpy as np
+
+            total = np.vectorize(self.total_params)(params)
+        else:
+            total = self.total_params(params)
+        m = self.moe
+        n_term = (m.g / self.granularity**m.gamma + m.a) / total**m.alpha
+        d_term = m.b / tokens**m.beta
+        return LossTerms(m.c + n_term + d_term, m.c, n_term, d_term)
+
+    def tokens_for_blocks(self, blocks: float) -> float:
+        """D_opt of the model of `blocks` blocks: where the loss's slope in ln N (at
+        C = 6 N D fixed) is zero, alpha N-term dlnT/dlnN = beta D-term, dlnT/dlnN being
+        3 over the slope of eq. 10's FLOPs in n_blocks."""
+        m, g = self.moe, self.granularity
+        n_term = (m.g / g**m.gamma + m.a) / m.total_for_blocks(blocks) ** m.alpha
+        slope = m.flops_slope(blocks, g)
+        tokens: float = (m.beta * m.b * slope / (3 * m.alpha * n_term)) ** (1 / m.beta)
+        return tokens
+
+    def _budget_of_blocks(self, blocks: float) -> float:
+        return self.moe.flops_per_token(blocks, self.granularity) * self.tokens_for_blocks(blocks)
+
+    def optimal_params(self, flops: float) -> float:
+        blocks = solve_increasing(self._budget_of_blocks, flops, 1e-6, 1e9)
+        return self.moe.flops_per_token(blocks, self.granularity) / FLOPS_PER_PARAM_TOKEN
+
+    def optimal_tokens(self, flops: float) -> float:
+        return float(tokens_for(flops, self.optimal_params(flops)))
+
+    def flops_for_params(self, params: float) -> float:
+        return FLOPS_PER_PARAM_TOKEN * params * self.tokens_for_blocks(self.blocks(params))
+
+    def flops_for_tokens(self, tokens: float) -> float:
+        blocks = solve_increasing(self.tokens_for_blocks, tokens, 1e-6, 1e9)
+        return self.moe.flops_per_token(blocks, self.granularity) * tokens
+
+
+Law = ParametricLaw | AllocationLaw | KaplanLaw | DeepSeekLaw | FineGrainedMoELaw
+# kinds whose losses are on another dataset or tokenizer, or whose N counts differently:
+# not comparable with the other laws' losses (views mark them)
+INCOMPARABLE_KINDS = ("kaplan", "joint_moe", "fine_grained_moe")
+MOE_LAW_NOTE = (
+    "{name}'s losses are on {data}: not comparable with the dense laws' losses "
+    "(besiroglu2024, hoffmann2022...)"
+)
 
 KAPLAN_NOTE = (
     "kaplan2020 counts parameters without embeddings and its losses are in nats on "
@@ -432,6 +566,8 @@ _FIELDS = {
     "parametric": ("E", "A", "B", "alpha", "beta"),
     "allocation": ("a",),
     "kaplan": ("a", "N_c", "D_c", "alpha_N", "alpha_D"),
+    "joint_moe": JointMoE.names(),
+    "fine_grained_moe": ("a", "alpha", "b", "beta", "g", "gamma", "c"),
     "deepseek": (
         "k_scale",
         "a_scale",
@@ -447,6 +583,8 @@ _NEEDS = {
     "allocation": "a, and k or anchor_flops with anchor_params",
     "kaplan": "a, k (or anchor_flops with anchor_params), N_c, D_c, alpha_N, alpha_D",
     "deepseek": "k_scale, a_scale, k_tokens, a_tokens, seq_len, vocab_size",
+    "joint_moe": ", ".join(JointMoE.names()),
+    "fine_grained_moe": "a, alpha, b, beta, g, gamma, c",
 }
 _OPTIONAL = {
     "name",
@@ -468,6 +606,13 @@ _OPTIONAL = {
     "fit_range",
     "accuracy",
     "noise",
+    "fit_experts",
+    "fit_granularity",
+    "fit_total_params",
+    "expansion",
+    "loss_data",
+    "moe_samples",
+    "learning_rate",
 }
 
 
@@ -543,6 +688,8 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
             f"metric as a sigmoid of its loss), not a {kind} one",
             field=what,
         )
+    if kind in ("joint_moe", "fine_grained_moe"):
+        return _moe_law(name, kind, data, num, source, notes, fit_range, where, what)
     if kind == "deepseek":
         return DeepSeekLaw(
             name,
@@ -606,6 +753,62 @@ def _allocation_law(
     )
 
 
+def _moe_law(
+    name: str,
+    kind: str,
+    data: dict[str, Any],
+    num: Callable[..., float],
+    source: str,
+    notes: tuple[str, ...],
+    fit_range: FitRange | None,
+    where: str,
+    what: str,
+) -> Law:
+    """A Joint MoE (`joint_moe`) or fine-grained MoE (`fine_grained_moe`) law; either
+    marked not comparable with the dense laws' losses (its `loss_data`)."""
+    data_note = str(data.get("loss_data") or "another dataset and tokenizer")
+    notes = notes + (MOE_LAW_NOTE.format(name=name, data=data_note),)
+    total = parse_bound(data.get("fit_total_params"), "fit_total_params", where, what)
+    try:
+        if kind == "joint_moe":
+            moe = JointMoE(*(num(k, signed=True) for k in JointMoE.names()))
+            return joint_moe_law(
+                name, moe, 1, source, notes, fit_range,
+                _moe_samples(data.get("moe_samples"), where, what),
+                str(data.get("samples_source", "")).strip(),
+                parse_bound(data.get("fit_experts"), "fit_experts", where, what), total,
+            )  # fmt: skip
+        a, alpha, b, beta, g, gamma, c = (
+            num(k) for k in ("a", "alpha", "b", "beta", "g", "gamma", "c")
+        )
+        fine = FineGrainedMoE(a, alpha, b, beta, g, gamma, c)
+        if "expansion" in data:
+            fine = replace(fine, expansion=int(num("expansion")))
+    except InputError as e:
+        raise InputError(f"{where}: {e.message}", field=what) from None
+    granularity = parse_bound(data.get("fit_granularity"), "fit_granularity", where, what)
+    return FineGrainedMoELaw(name, fine, 1.0, source, notes, fit_range, granularity, total)
+
+
+def _moe_samples(raw: Any, where: str, what: str) -> tuple[tuple[float, ...], ...]:
+    """Bootstrap rows of the Joint MoE law's eleven constants (a fitted law's)."""
+    if raw is None:
+        return ()
+    width = len(JointMoE.names())
+    ok = isinstance(raw, list) and all(
+        isinstance(r, list)
+        and len(r) == width
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in r)
+        for r in raw
+    )
+    if not ok:
+        raise InputError(
+            f"{where}: moe_samples must be a list of [{', '.join(JointMoE.names())}] rows",
+            field=what,
+        )
+    return tuple(tuple(float(x) for x in r) for r in raw)
+
+
 def _accuracy(raw: Any, where: str, what: str, n_samples: int) -> AccuracyFit | None:
     """The `accuracy:` block (a task metric as a sigmoid of the loss), if any."""
     if raw is None:
@@ -616,6 +819,14 @@ def _accuracy(raw: Any, where: str, what: str, n_samples: int) -> AccuracyFit | 
 
 
 _RANGE_KEYS = ("params", "tokens", "flops", "tokens_per_param")
+
+
+def parse_bound(raw: Any, key: str, where: str, what: str) -> Bound | None:
+    """One `[low, high]` pair of a law file (null bounds allowed), or None."""
+    if raw is None:
+        return None
+    parsed = _fit_range({"params": raw}, f"{where}: {key}", what)
+    return None if parsed is None else parsed.params
 
 
 def _fit_range(raw: Any, where: str, what: str) -> FitRange | None:

@@ -48,6 +48,8 @@ from chinchilla_cli.laws import (
     resolve_law,
 )
 from chinchilla_cli.moe import MoEArchitecture
+from chinchilla_cli.moe_laws import MoEChoice, MoELearningRate, MoERequest
+from chinchilla_cli.moe_plan import check_budget_for_search, moe_additions, settle
 from chinchilla_cli.named_models import (
     NamedModel,
     named_model,
@@ -105,6 +107,10 @@ class Plan(Drawn):
     accuracy: AccuracyForecast | None = None
     # the preset planned as built (`plan(model=...)`); None: a sketch of the law's size
     model: NamedModel | None = None
+    # the experts or granularities an MoE law compared (None: no comparison was made)
+    moe_choice: MoEChoice | None = None
+    # the Joint MoE paper's learning rate (eq. 8), for a mixture-of-experts sketch
+    moe_learning_rate: MoELearningRate | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as `chinchilla plan` prints it in JSON."""
@@ -136,6 +142,10 @@ class Plan(Drawn):
             "inference": self._inference_dict(),
             "tradeoff": [counted(r.to_dict()) for r in self.tradeoff],
             "hyperparameters": self._hyperparameters_dict(),
+            "moe_law": self.moe_choice.to_dict() if self.moe_choice else None,
+            "moe_learning_rate": self.moe_learning_rate.to_dict()
+            if self.moe_learning_rate
+            else None,
             "crosscheck": [counted(c.to_dict()) for c in self.crosscheck],
             "findings": list(self.findings),
             "assumptions": list(self.assumptions),
@@ -485,10 +495,12 @@ def plan(
     aspect_ratio: float | None = None,
     vocab: int | None = None,
     seq_len: int | None = None,
-    experts: int | None = None,
+    experts: int | str | Sequence[int] | None = None,
     top_k: int | None = None,
     shared_experts: int | None = None,
     expert_ffw: int | None = None,
+    granularity: float | str | None = None,
+    max_total_params: float | None = None,
     precision: str | None = None,
     cluster: ClusterSpec | None = None,
     shape: ShapeSpec | None = None,
@@ -516,25 +528,41 @@ def plan(
     are then refused, a cluster is `chips` or `deadline_days`. `layers` and `d_model`
     pin the sketch's depth and width: with both, the shape and so its size are fixed (a
     budget is then `tokens`, or none: the law's optimal tokens for that size).
+
+    Under the MoE laws the experts count: with `law` "ludziejewski2025" (Joint MoE),
+    `experts` E gives its compute-optimal active parameters and tokens for E top-1
+    experts, "auto" (or a list of counts) the count of lowest predicted loss, and
+    `max_total_params` keeps only models whose total parameters fit; with
+    "krajewski2024", `granularity` G (a number or "auto") under that law's FLOP model.
     Every argument left as None takes its default, and the plan's assumptions say so.
 
     >>> plan(chips=1024, days=30).optimal.params  # doctest: +SKIP
     """
+    the_law = resolve_law(law)
+    request = MoERequest.of(
+        the_law, arch if shape is None else shape.family, experts, granularity, max_total_params
+    )
+    shape_settings = {
+        "arch": arch, "vocab": vocab, "seq_len": seq_len, "aspect_ratio": aspect_ratio,
+        "kv_heads": kv_heads, "experts": request.experts, "top_k": top_k,
+        "shared_experts": shared_experts, "expert_ffw": expert_ffw, "layers": layers,
+        "d_model": d_model,
+    }  # fmt: skip
     sketches, named, fixed = shape_and_size(
         model,
         shape,
-        {
-            "arch": arch, "vocab": vocab, "seq_len": seq_len, "aspect_ratio": aspect_ratio,
-            "kv_heads": kv_heads, "experts": experts, "top_k": top_k,
-            "shared_experts": shared_experts, "expert_ffw": expert_ffw, "layers": layers,
-            "d_model": d_model,
-        },
+        shape_settings,
         {
             "flops": flops, "days": days, "hours": hours, "params": params,
             "target_loss": target_loss, "unique_tokens": unique_tokens,
-            "inference_tokens": inference_tokens,
+            "inference_tokens": inference_tokens, "granularity": granularity,
+            "max_total_params": max_total_params,
         },
     )  # fmt: skip
+    if named is not None and sketches is not None:  # the MoE law at the model's experts
+        request = MoERequest.of(
+            the_law, sketches.family, named_experts(the_law, sketches), None, None
+        )
     if fixed is not None:
         params = fixed
         tokens = named.tokens if named is not None and tokens is None else tokens
@@ -550,13 +578,17 @@ def plan(
         "pue": pue, "grid_intensity": grid_intensity,
     }  # fmt: skip
     hardware = cluster_spec(cluster, chips is not None or deadline_days is not None, settings)
-    the_law = resolve_law(law)
     _check_law_can(the_law, unique_tokens, inference_tokens, target_loss)
+    check_budget_for_search(request, any(x is not None for x in (params, tokens, target_loss)))
     budget, allocation = resolve_budget(
-        the_law, hardware, flops, chips=chips, seconds=budget_seconds(days, hours),
+        request.fixed_law(), hardware, flops, chips=chips, seconds=budget_seconds(days, hours),
         params=params, tokens=tokens, target_loss=target_loss, deadline_days=deadline_days,
     )  # fmt: skip
-    if fixed is None:
+    sketched = sketches is None and shape is None  # a sketch the law's choice may shape
+    settled = settle(request, budget.flops, shape_settings if sketched else {})
+    the_law, allocation = settled.law, settled.allocation or allocation
+    if sketches is None:
+        sketches = shape_spec(shape, **(shape_settings if shape else settled.shape_settings))
         sketches.check_kv_heads((allocation or optimal_allocation(the_law, budget.flops)).params)
     result = make_plan(
         the_law,
@@ -579,11 +611,22 @@ def plan(
     if budget.cluster is not None and "mfu" not in hardware.defaulted:
         extra += mfu_warnings(hardware.utilisation, hardware.precision)
     said = [] if named is None else published_cost_findings(named, result.cost)
-    if extra or said:
-        result = replace(
-            result, warnings=result.warnings + tuple(extra), findings=result.findings + tuple(said)
-        )
-    return result
+    more = moe_additions(
+        the_law, result.architecture, result.optimal, settled.choice,
+        result.feasibility.memory_params,
+    )  # fmt: skip
+    return replace(
+        result,
+        warnings=result.warnings + tuple(extra) + more.warnings,
+        findings=result.findings + tuple(said) + more.findings,
+        moe_choice=settled.choice,
+        moe_learning_rate=more.learning_rate,
+    )
+
+
+def named_experts(law: Law, shape: ShapeSpec) -> int | None:
+    """The expert count a named model gives an MoE law that reads one (the Joint law)."""
+    return shape.experts if law.kind == "joint_moe" and shape.family == "moe" else None
 
 
 def shape_and_size(
@@ -591,14 +634,21 @@ def shape_and_size(
     shape: ShapeSpec | None,
     shape_args: dict[str, Any],
     budget_args: dict[str, Any],
-) -> tuple[ShapeSpec, NamedModel | None, float | None]:
+) -> tuple[ShapeSpec | None, NamedModel | None, float | None]:
     """The shape a plan sketches, the named model it plans as built (if any) and the
     size N that either fixes (a named model's, or a sketch pinned in depth and width),
-    refusing every argument that would contradict them."""
+    refusing every argument that would contradict them; (None, None, None) for a sketch
+    of the law's size, whose shape is settled with the law (MoE laws choose experts)."""
     if model is not None:
         refuse_with_model(model, {**shape_args, **budget_args, "shape": shape})
         named = named_model(model)
         return named.shape_spec(), named, named.active_params
+    if shape is not None:
+        layers, d_model = shape.layers, shape.d_model
+    else:
+        layers, d_model = shape_args.get("layers"), shape_args.get("d_model")
+    if layers is None or d_model is None:  # sketched once the law has settled its experts
+        return None, None, None
     sketches = shape_spec(shape, **shape_args)
     fixed = sketches.fixed_params()
     if fixed is not None:
@@ -643,7 +693,7 @@ def plan_assumptions(
     if model is not None:
         return (*out, model.assumption())
     if shape.family == "moe":
-        out.append(shape.moe_assumption())
+        out.append(shape.moe_assumption(law.kind in ("joint_moe", "fine_grained_moe")))
     pins = [f"{shape.layers} layers"] if shape.layers is not None else []
     pins += [f"d_model {shape.d_model:,}"] if shape.d_model is not None else []
     out.append(

@@ -247,17 +247,23 @@ class ShapeSpec:
                 field="kv_heads",
             )
 
-    def moe_assumption(self) -> str:
-        """What a mixture-of-experts sketch assumes, in one sentence."""
+    def moe_assumption(self, moe_law: bool = False) -> str:
+        """What a mixture-of-experts sketch assumes, in one sentence (`moe_law`: the
+        law predicts from active parameters and experts, not a dense law's N)."""
         shared = given(f"{self.shared_experts} shared", "shared_experts" in self.defaulted)
         width = (
             "expert width the dense width / (top-k + shared) (default)"
             if self.expert_ffw is None
             else f"expert width {self.expert_ffw:,}"
         )
+        law = (
+            "an MoE law of active parameters, tokens and experts"
+            if moe_law
+            else "the dense law applied to active parameters"
+        )
         return (
             f"mixture of experts: {self.experts} routed experts, top-{self.top_k}, {shared}, "
-            f"{width}; the dense law applied to active parameters (N is what each token uses, "
+            f"{width}; {law} (N is what each token uses, "
             "C = 6·N_active·D throughout; memory holds every expert)"
         )
 

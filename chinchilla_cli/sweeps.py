@@ -133,6 +133,7 @@ class SweepBudget:
     centre_tokens: float  # C / (6 N*)
     centre_loss: float | None
     runs: tuple[SweepRun, ...]
+    experts: int | None = None  # a sweep over experts (an MoE law): this budget's count
 
     @property
     def total_flops(self) -> float:
@@ -167,6 +168,7 @@ class SweepBudget:
             "runs": [r.to_dict() for r in self.runs],
             "total_flops": self.total_flops,
             "total_hours": self.total_hours,
+            **({} if self.experts is None else {"experts": self.experts}),
         }
 
 
@@ -254,7 +256,8 @@ class Sweep(Drawn):
         """The grid as CSV for `chinchilla fit`: fill in the loss column, then fit it."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
+        by_experts = any(b.experts is not None for b in self.budgets)
+        writer.writerow(CSV_COLUMNS + (("experts",) if by_experts else ()))
         for b in self.budgets:
             for r in b.runs:
                 a = r.architecture
@@ -269,6 +272,7 @@ class Sweep(Drawn):
                         a.n_heads,
                         f"{r.hours:.6g}",
                         "",
+                        *([b.experts] if by_experts else []),
                     ]
                 )
         return out.getvalue()
@@ -411,7 +415,7 @@ def sweep(
     aspect_ratio: float | None = None,
     arch: str | None = None,
     kv_heads: int | None = None,
-    experts: int | None = None,
+    experts: int | str | Sequence[int] | None = None,
     top_k: int | None = None,
     shared_experts: int | None = None,
     expert_ffw: int | None = None,
@@ -424,19 +428,38 @@ def sweep(
     architecture sketch each and the wall-clock of each run on `chips` accelerators.
     `arch` and the expert arguments shape the sketches as `plan` does (for "moe", N is
     the active parameters); `precision` picks the accelerator's peak. The hardware and
-    shape settings may come as one `cluster` (ClusterSpec) and `shape` (ShapeSpec)."""
+    shape settings may come as one `cluster` (ClusterSpec) and `shape` (ShapeSpec).
+    Under the Joint MoE law (ludziejewski2025) `experts` may list counts ("1,4,16"): one
+    set of runs per count at each budget, the experiment that fits that law."""
+    from chinchilla_cli.moe_laws import sweep_expert_counts, sweep_law, sweep_top_k
+
+    counts = sweep_expert_counts(experts)
+    if len(counts) > 1:
+        parts = [
+            sweep(
+                budgets, sizes=sizes, span=span, law=law, chips=chips, accelerator=accelerator,
+                peak_flops=peak_flops, mfu=mfu, vocab=vocab, seq_len=seq_len,
+                aspect_ratio=aspect_ratio, arch=arch, kv_heads=kv_heads, experts=e,
+                top_k=top_k, shared_experts=shared_experts, expert_ffw=expert_ffw,
+                precision=precision, cluster=cluster, shape=shape,
+            )
+            for e in counts
+        ]  # fmt: skip
+        return _merge(parts, counts)
+    experts = counts[0]
     planned = parse_budgets(budgets, "budgets") if isinstance(budgets, str) else tuple(budgets)
     for value in planned:
         require(value, "budgets")
     require(chips, "chips", integer=True)
+    given_law = resolve_law(law)
     sketches = shape_spec(
         shape, arch=arch, vocab=vocab, seq_len=seq_len, aspect_ratio=aspect_ratio,
-        kv_heads=kv_heads, experts=experts, top_k=top_k, shared_experts=shared_experts,
-        expert_ffw=expert_ffw,
+        kv_heads=kv_heads, experts=experts, shared_experts=shared_experts,
+        top_k=sweep_top_k(given_law, arch, top_k), expert_ffw=expert_ffw,
     )  # fmt: skip
     settings = {"accelerator": accelerator, "peak_flops": peak_flops, "mfu": mfu}
     hardware = cluster_spec(cluster, True, {**settings, "precision": precision})
-    the_law = resolve_law(law)
+    the_law = sweep_law(given_law, sketches)
     on = hardware.cluster(chips)
     assumptions = [
         given(f"law {the_law.name}", law is None),
@@ -447,7 +470,7 @@ def sweep(
         f"{sketches.seq_len:,}, d_model/layers ≈ {sketches.aspect_ratio:g}",
     ]
     if sketches.family == "moe":
-        assumptions.append(sketches.moe_assumption())
+        assumptions.append(sketches.moe_assumption(the_law is not given_law))
     result = make_sweep(
         the_law,
         planned,
@@ -461,3 +484,13 @@ def sweep(
         return result
     extra = mfu_warnings(hardware.utilisation, hardware.precision)
     return replace(result, warnings=result.warnings + tuple(extra))
+
+
+def _merge(parts: list[Sweep], counts: tuple[int | None, ...]) -> Sweep:
+    """One sweep of several expert counts: each count's budgets, marked with it."""
+    budgets = tuple(
+        replace(b, experts=e) for part, e in zip(parts, counts, strict=True) for b in part.budgets
+    )
+    warnings = tuple(dict.fromkeys(w for part in parts for w in part.warnings))
+    assumptions = tuple(dict.fromkeys(a for part in parts for a in part.assumptions))
+    return replace(parts[0], budgets=budgets, warnings=warnings, assumptions=assumptions)

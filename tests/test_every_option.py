@@ -56,6 +56,8 @@ SAMPLES: dict[str, dict[str, str | None]] = {
         "--model": "chinchilla",
         "--layers": "20",
         "--d-model": "2048",
+        "--granularity": "4",
+        "--max-total-params": "5B",
         "--plot": "{tmp}.png",
         "--brief": None,
         "--force": None,

@@ -39,7 +39,9 @@ def budget(log_c: float) -> float:
 
 def test_the_law_lists_cover_every_kind():
     kinds = {load_law(n).kind for n in LAWS}
-    assert kinds == {"parametric", "allocation", "kaplan", "deepseek"}
+    assert kinds == {
+        "parametric", "allocation", "kaplan", "deepseek", "joint_moe", "fine_grained_moe"
+    }  # fmt: skip
     assert "kaplan2020" in LOSS_LAWS and "kaplan2020" not in MINIMISING_LAWS
     assert "deepseek2024" in LAWS and "deepseek2024" not in LOSS_LAWS
 

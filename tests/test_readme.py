@@ -117,6 +117,8 @@ def _update() -> None:
         lines = shown.rstrip("\n").splitlines()
         if ELISION in (line.strip() for line in lines) and _in_order(lines, actual):
             return m.group(0)
+        if len(lines) == len(actual) and all(map(_matches, lines, actual)):
+            return m.group(0)  # the same, up to its wildcards: keep them
         if ELISION in (line.strip() for line in lines):
             head = lines[: [line.strip() for line in lines].index(ELISION)]
             keep = actual[: len(head)] + [ELISION]

@@ -262,12 +262,48 @@ PrecisionOpt = Annotated[
         rich_help_panel=HARDWARE,
     ),
 ]
+
+
+def experts_text(text: str) -> str:
+    """--experts: a count, `auto`, or a comma list of counts (checked as POSITIVE_INT)."""
+    if not isinstance(text, str) or text.strip().lower() == "auto":
+        return text
+    for part in text.split(","):
+        POSITIVE_INT(part.strip())
+    return text.strip()
+
+
+experts_text.__name__ = "E"
 ExpertsOpt = Annotated[
-    int | None,
+    str | None,
     typer.Option(
-        parser=POSITIVE_INT,
-        metavar="E",
-        help="Routed experts per MoE layer (needed with --arch moe).",
+        parser=experts_text,
+        metavar="E|auto|E,E,...",
+        help="Routed experts per MoE layer (needed with --arch moe). Under ludziejewski2025: "
+        "auto (the count of lowest predicted loss in its fitted range) or a comma list of "
+        "counts to compare (plan: the best of them; sweep: one set of runs each).",
+        show_default=False,
+        rich_help_panel=MOE,
+    ),
+]
+GranularityOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="G|auto",
+        parser=text("G"),
+        help="Granularity under krajewski2024 (each token to G experts of 1/G the FFN "
+        "width): a number, or auto for the best under its FLOP model.",
+        show_default=False,
+        rich_help_panel=MOE,
+    ),
+]
+MaxTotalParamsOpt = Annotated[
+    float | None,
+    typer.Option(
+        parser=POSITIVE,
+        metavar="N",
+        help="Memory limit for an MoE law's choice: the most total parameters (every "
+        "expert held), e.g. 5B.",
         show_default=False,
         rich_help_panel=MOE,
     ),

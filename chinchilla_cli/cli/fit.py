@@ -352,6 +352,20 @@ def fit(
             budgets=budgets,
             progress=advance,
         )
+    from chinchilla_cli.errors import InputError
+    from chinchilla_cli.moe_fit import MoEFitReport
+
+    if isinstance(report, MoEFitReport):  # runs with an experts column: the Joint MoE law
+        from chinchilla_cli.views.moe_fit import moe_fit_view
+
+        if plot is not None:
+            raise InputError("--plot: no figure for a Joint MoE fit yet; fit without it")
+        moe_saved = None if save is None else str(report.save(save, name=name, force=force))
+        if json_out:
+            print_json({**report.to_dict(), "saved": moe_saved, "plot": None})
+        else:
+            show(moe_fit_view(report, saved=moe_saved))
+        return
     saved = _write_outputs(report, save, name, plot, force)
     if json_out:  # the files written are the command's, added to the report's JSON
         print_json({**report.to_dict(), "saved": saved, "plot": plot})

@@ -18,11 +18,13 @@ from chinchilla_cli.cli._options import (
     ExpertsOpt,
     ForceOpt,
     GoodputOpt,
+    GranularityOpt,
     GridIntensityOpt,
     JsonOpt,
     KvHeadsOpt,
     LawOpt,
     LayersOpt,
+    MaxTotalParamsOpt,
     MfuOpt,
     PeakFlopsOpt,
     PlotOpt,
@@ -190,6 +192,8 @@ def plan(
     top_k: TopKOpt = None,
     shared_experts: SharedExpertsOpt = None,
     expert_ffw: ExpertFfwOpt = None,
+    granularity: GranularityOpt = None,
+    max_total_params: MaxTotalParamsOpt = None,
     plot: PlotOpt = None,
     brief: Annotated[
         bool, typer.Option("--brief", help="One screen: the answer and its key numbers.")
@@ -225,7 +229,8 @@ def plan(
         unique_tokens=unique_tokens, inference_tokens=inference_tokens, arch=arch,
         kv_heads=kv_heads, aspect_ratio=aspect_ratio, vocab=vocab, seq_len=seq_len,
         experts=experts, top_k=top_k, shared_experts=shared_experts, expert_ffw=expert_ffw,
-        precision=precision, model=model, layers=layers, d_model=d_model,
+        granularity=granularity, max_total_params=max_total_params, precision=precision,
+        model=model, layers=layers, d_model=d_model,
     )  # fmt: skip
     if plot is not None:
         from chinchilla_cli.plots.plan import plan_plot

@@ -152,6 +152,7 @@ _VIEWS = {
     "Plan": ("plan", "plan_view"),
     "Frontier": ("plan", "frontier_view"),
     "FitReport": ("fit", "fit_view"),
+    "MoEFitReport": ("moe_fit", "moe_fit_view"),
     "Comparison": ("compare", "compare_view"),
     "Sweep": ("sweep", "sweep_view"),
     "Suggestion": ("design", "suggestion_view"),

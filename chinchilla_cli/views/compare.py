@@ -90,9 +90,11 @@ def law_table(cmp: Comparison) -> Table:
             )
         return t
 
-    additive = law.kind == "parametric"
+    additive = law.kind in ("parametric", "joint_moe")
     if additive:
         title = f"Under {law.name}: L = E + A/N^α + B/D^β, E = {law.E:g}"  # type: ignore[union-attr]
+        if law.kind == "joint_moe":
+            title += " (A, α, B, β at each run's experts)"
     else:
         title = f"Under {law.name} ({law.kind}: no additive split of the loss)"
     t = _table(title)

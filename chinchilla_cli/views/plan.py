@@ -11,7 +11,9 @@ from rich.text import Text
 
 from chinchilla_cli.advice import CRITICAL_BATCH_NOTE, HyperparameterAdvice
 from chinchilla_cli.architecture import Architecture
+from chinchilla_cli.laws import INCOMPARABLE_KINDS
 from chinchilla_cli.moe import MoEArchitecture
+from chinchilla_cli.moe_laws import MoEChoice, MoELearningRate
 from chinchilla_cli.planning import Frontier, Plan
 from chinchilla_cli.quantity import human, sci
 from chinchilla_cli.views import days, kv_table, titled_table, warnings_block, words
@@ -30,6 +32,8 @@ def plan_view(plan: Plan) -> RenderableType:
     """Every section of a plan, in the order a reader checks them."""
     parts: list[RenderableType] = [headline(plan), Text(""), budget_table(plan)]
     parts.append(allocation_table(plan))
+    if plan.moe_choice is not None:
+        parts.append(moe_choice_table(plan.moe_choice))
     if plan.constrained is not None:
         parts.append(constrained_table(plan))
     parts.append(loss_table(plan))
@@ -52,7 +56,7 @@ def plan_view(plan: Plan) -> RenderableType:
     if plan.tradeoff:
         parts.append(tradeoff_table(plan))
     if plan.hyperparameters is not None:
-        parts.append(hyperparameters_table(plan.hyperparameters))
+        parts.append(hyperparameters_table(plan.hyperparameters, plan.moe_learning_rate))
     parts.append(crosscheck_table(plan))
     for line in plan.findings:
         parts.append(Text(words(line[0].upper() + line[1:] + ".")))
@@ -439,7 +443,27 @@ def brief_view(plan: Plan) -> RenderableType:
                 f"{plan.model.name} on {trained.accelerator}, {trained.precision}",  # type: ignore[union-attr]
             )
         )
+    if plan.moe_learning_rate is not None:
+        m = plan.moe_learning_rate
+        beyond = ", extrapolated: fitted on top-1, up to 32 experts" if m.extrapolated else ""
+        rows.append(("peak LR (MoE)", f"{m.learning_rate:.3g}", "ludziejewski2025 eq. 8" + beyond))
     parts: list[RenderableType] = [headline(plan), Text(""), kv_table("Plan", rows)]
+    if plan.moe_choice is not None:
+        parts.append(moe_choice_table(plan.moe_choice))
+    if plan.moe_learning_rate is not None and plan.hyperparameters is not None:
+        h = plan.hyperparameters
+        step = next((x for x in h.laws if x.law == "steplaw2025"), None)
+        if step is not None:
+            parts.append(
+                Text(
+                    words(
+                        f"Step Law's peak learning rate: {step.learning_rate:.3g}. "
+                        + plan.moe_learning_rate.step_law_note
+                        + "."
+                    ),
+                    style="dim",
+                )
+            )
     if plan.warnings:
         parts.append(warnings_block(plan.warnings))
     return Group(*parts)
@@ -615,7 +639,45 @@ def _params_formula(family: str) -> str:
     return "vocab·d + layers·(5·d·heads·head_size + 2·d·ffw)"
 
 
-def hyperparameters_table(h: HyperparameterAdvice) -> RenderableType:
+def moe_choice_table(choice: MoEChoice) -> RenderableType:
+    """The experts (or granularities) an MoE law compared at the budget, the chosen bold."""
+    setting = "E" if choice.setting == "experts" else "G"
+    what = "experts" if choice.setting == "experts" else "granularities"
+    t = titled_table(f"{what.capitalize()} compared ({choice.law})")
+    for col in (setting, "N active", "total", "D", "loss"):
+        t.add_column(col, justify="right", no_wrap=True)
+    for c in choice.candidates:
+        mark = " (memory)" if c.capped else ""
+        chosen = c is choice.chosen
+        t.add_row(
+            f"{c.setting:g}" + (" *" if chosen else ""),
+            human(c.params) + mark,
+            human(c.total_params),
+            human(c.tokens),
+            f"{c.loss:.4f}",
+            style="bold" if chosen else None,
+        )
+    total = (
+        "total: every expert (the sketch's)"
+        if choice.setting == "experts"
+        else "total: the law's N (non-embedding)"
+    )
+    key = f"* the lowest predicted loss at {sci(choice.flops)} FLOPs; {total}"
+    if choice.max_total_params is not None:
+        key += (
+            f"; (memory): shrunk to fit {human(choice.max_total_params)} total parameters, "
+            "trained on the rest of the budget's tokens"
+        )
+    return Group(t, Text(words(key), style="dim"), Text(""))
+
+
+def _moe_rate_rows(moe: MoELearningRate | None) -> list[tuple[str, str]]:
+    return [] if moe is None else [("ludziejewski2025 (MoE, eq. 8)", f"{moe.learning_rate:.3g}")]
+
+
+def hyperparameters_table(
+    h: HyperparameterAdvice, moe: MoELearningRate | None = None
+) -> RenderableType:
     t = titled_table("Suggested hyperparameters")
     for col in ("law", "peak LR", "batch, tokens", "sequences"):
         t.add_column(col, justify="left" if col == "law" else "right", no_wrap=True)
@@ -626,11 +688,15 @@ def hyperparameters_table(h: HyperparameterAdvice) -> RenderableType:
             human(law.batch_tokens),
             _sequences(law.batch_tokens / h.seq_len),
         )
+    for name, rate in _moe_rate_rows(moe):
+        t.add_row(name, rate, "—", "—")
     key = (
         f"* the plan's batch: {h.batch_sequences:,} sequences of {h.seq_len:,} tokens per "
         f"step, {h.steps:,} steps for D. Formulas: `chinchilla presets hyperparameters`; "
         f"{CRITICAL_BATCH_NOTE}"
     )
+    if moe is not None:
+        key += f". MoE: {moe.formula}; " + "; ".join(moe.notes)
     return Group(t, Text(words(key), style="dim"), Text(""))
 
 
@@ -651,11 +717,18 @@ def crosscheck_table(plan: Plan) -> Table:
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
     for c in plan.crosscheck:
         style = "bold" if c.law == plan.law.name else None
-        loss = "—" if c.loss is None else f"{c.loss:.4f}" + (" *" if c.kind == "kaplan" else "")
+        star = " *" if c.kind in INCOMPARABLE_KINDS else ""
+        loss = "—" if c.loss is None else f"{c.loss:.4f}" + star
         t.add_row(
             c.law, human(c.params), human(c.tokens), f"{c.tokens_per_param:.1f}", loss, style=style
         )
+    captions = []
     if any(c.kind == "kaplan" for c in plan.crosscheck):
-        t.caption = "* kaplan2020: N without embeddings, loss in nats on WebText2 (not comparable)"
+        captions.append("* kaplan2020: N without embeddings, loss in nats on WebText2")
+    other = sorted({c.law for c in plan.crosscheck if c.kind in INCOMPARABLE_KINDS[1:]})
+    if other:
+        captions.append(f"* {', '.join(other)}: losses on other data and tokenizers")
+    if captions:
+        t.caption = "; ".join(captions) + " (not comparable)"
         t.caption_justify = "left"
     return t

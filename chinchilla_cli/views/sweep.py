@@ -3,6 +3,8 @@ by the Sweep (beyond formatting and unit conversion)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -30,6 +32,11 @@ def _ratio(x: float) -> str:
     return f"{x:.1f}" if x < 10 else f"{x:,.0f}"
 
 
+def _budget(b: Any) -> str:
+    """The budget, with its expert count in a sweep over experts."""
+    return sci(b.flops) + ("" if b.experts is None else f" E={b.experts}")
+
+
 def _table(title: str) -> Table:
     return titled_table(title, compact=True)
 
@@ -51,7 +58,7 @@ def runs_table(sw: Sweep) -> Table:
         for i, r in enumerate(b.runs):
             a = r.architecture
             cells = [
-                sci(b.flops) if i == 0 else "",
+                _budget(b) if i == 0 else "",
                 f"{r.relative_size:.2f}",
                 human(r.target_params),
                 human(r.params),
@@ -78,7 +85,7 @@ def budgets_table(sw: Sweep) -> Table:
     ):
         t.add_column(h, justify="right", no_wrap=True)
     for b in sw.budgets:
-        cells = [sci(b.flops), human(b.centre_params), human(b.centre_tokens)]
+        cells = [_budget(b), human(b.centre_params), human(b.centre_tokens)]
         if predicts:
             spread = b.loss_spread
             cells += [

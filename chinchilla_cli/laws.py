@@ -23,7 +23,7 @@ from chinchilla_cli.architecture import FLOPS_PER_PARAM_TOKEN as FLOPS_PER_PARAM
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.names import did_you_mean, match, unknown
 from chinchilla_cli.presets import load_presets, read_yaml_file
-from chinchilla_cli.solvers import solve_increasing
+from chinchilla_cli.solvers import golden_min, solve_increasing
 
 if TYPE_CHECKING:
     from chinchilla_cli.accuracy import AccuracyFit
@@ -240,6 +240,95 @@ class ParametricLaw:
         return [self.with_parameters(*row) for row in self.samples]
 
 
+FORM_LOSS = {  # the fitted forms beyond Chinchilla's (forms.py), as a law file names them
+    "kaplan": "E + [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D",
+    "coupled": "E + (A/N^alpha + B/D^beta)^k",
+}
+FORM_KEYS = {
+    "kaplan": ("E", "N_c", "D_c", "alpha_N", "alpha_D"),
+    "coupled": ("E", "A", "B", "alpha", "beta", "k"),
+}
+
+
+@dataclass(frozen=True)
+class FormLaw:
+    """A fitted law of another form than Chinchilla's: L = E + (A/N^alpha + B/D^beta)^k.
+
+    `form` "coupled" is that law with every parameter fitted (k = 1: Chinchilla's);
+    "kaplan" is Kaplan et al. 2020's eq. 1.5 with an irreducible term, the case beta = 1,
+    alpha = alpha_N/alpha_D, A = N_c^alpha, B = D_c, k = alpha_D (`parameters` names
+    them so). Its compute-optimal N has no closed form: the minimum of L(N, C/(6N))
+    over log N, by golden-section search."""
+
+    name: str
+    form: str
+    E: float
+    A: float
+    B: float
+    alpha: float
+    beta: float
+    k: float
+    source: str = ""
+    notes: tuple[str, ...] = ()
+    fit_range: FitRange | None = None
+    kind = "form"
+    splits_6nd = True  # its N_opt and D_opt spend the budget exactly: 6 N D = C
+    predicts_loss = True
+
+    def loss(self, params: float, tokens: float) -> LossTerms:
+        coupled = (self.A / params**self.alpha + self.B / tokens**self.beta) ** self.k
+        return LossTerms(self.E + coupled, self.E)
+
+    def optimal_params(self, flops: float) -> float:
+        x = flops / FLOPS_PER_PARAM_TOKEN
+        mid = 0.5 * math.log(x)  # N = D = sqrt(C/6); search 30 decades of D/N either side
+
+        def log_loss(u: float) -> float:
+            return math.log(self.loss(math.exp(u), x / math.exp(u)).total)
+
+        return math.exp(golden_min(log_loss, mid - 35.0, mid + 35.0))
+
+    def optimal_tokens(self, flops: float) -> float:
+        return float(tokens_for(flops, self.optimal_params(flops)))
+
+    def flops_for_params(self, params: float) -> float:
+        return solve_increasing(self.optimal_params, params, 1.0, 1e60)
+
+    def flops_for_tokens(self, tokens: float) -> float:
+        return solve_increasing(self.optimal_tokens, tokens, 1.0, 1e60)
+
+    def parameters(self) -> dict[str, float]:
+        if self.form == "kaplan":
+            return {
+                "E": self.E,
+                "N_c": self.A ** (1.0 / self.alpha),
+                "D_c": self.B,
+                "alpha_N": self.alpha * self.k,
+                "alpha_D": self.k,
+            }
+        return {
+            "E": self.E,
+            "A": self.A,
+            "B": self.B,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "k": self.k,
+        }
+
+
+def form_law(
+    name: str, form: str, values: dict[str, float], source: str = "", **extra: Any
+) -> FormLaw:
+    """A FormLaw from its parameters as `FormLaw.parameters` names them."""
+    v = values
+    if form == "kaplan":
+        alpha = v["alpha_N"] / v["alpha_D"]
+        return FormLaw(
+            name, form, v["E"], v["N_c"] ** alpha, v["D_c"], alpha, 1.0, v["alpha_D"], source, **extra
+        )
+    return FormLaw(name, form, v["E"], v["A"], v["B"], v["alpha"], v["beta"], v["k"], source, **extra)
+
+
 @dataclass(frozen=True)
 class AllocationLaw:
     """N_opt = k C^a and D_opt = C / (6 N_opt): an allocation with no loss model.
@@ -374,7 +463,7 @@ class DeepSeekLaw:
         return None
 
 
-Law = ParametricLaw | AllocationLaw | KaplanLaw | DeepSeekLaw
+Law = ParametricLaw | AllocationLaw | KaplanLaw | DeepSeekLaw | FormLaw
 
 KAPLAN_NOTE = (
     "kaplan2020 counts parameters without embeddings and its losses are in nats on "
@@ -483,6 +572,9 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
     """The law a preset or YAML mapping describes (its `kind`: parametric by default);
     an InputError about `what` naming `where` when a value is missing or out of range."""
     kind = str(data.get("kind", "parametric"))
+    form = data.get("form")
+    if form is not None and str(form) != "chinchilla":
+        return _form_law(name, str(form), data, where, what)
     notes = _law_keys(kind, data, where, what)
 
     def num(key: str, allow_zero: bool = False, signed: bool = False) -> float:
@@ -652,3 +744,41 @@ def _samples(
             f"{where}: samples must be a list of [E, A, B, alpha, beta] rows", field=what
         )
     return tuple(tuple(float(x) for x in r) for r in raw)  # type: ignore[misc]
+
+
+def _form_law(name: str, form: str, data: dict[str, Any], where: str, what: str) -> FormLaw:
+    """A law file with `form:` kaplan or coupled (saved by `fit --form`)."""
+    if form not in FORM_KEYS:
+        raise InputError(
+            f"{where}: unknown form {form!r}; expected chinchilla, {', '.join(FORM_KEYS)}",
+            field=what,
+        )
+    keys = FORM_KEYS[form]
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise InputError(
+            f"{where}: not a {form} law: missing {', '.join(missing)} (a {form} law needs "
+            f"{', '.join(keys)})",
+            field=what,
+        )
+    values = {}
+    for key in keys:
+        v = data[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise InputError(f"{where}: {key} must be a finite number, got {v!r}", field=what)
+        if v < 0 or (v == 0 and key != "E"):
+            raise InputError(f"{where}: {key} must be positive, got {v!r}", field=what)
+        values[key] = float(v)
+    known = {*keys, *_OPTIONAL, "form"}
+    notes = tuple(
+        f"{where}: ignored unknown key {did_you_mean(str(k), known)}"
+        for k in sorted(set(map(str, data)) - known)
+    )
+    return form_law(
+        name,
+        form,
+        values,
+        str(data.get("source", "")).strip(),
+        notes=notes,
+        fit_range=_fit_range(data.get("fit_range"), where, what),
+    )

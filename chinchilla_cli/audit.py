@@ -32,6 +32,7 @@ MIN_FIT_RUNS = 10  # a refit sees at least this many runs
 MIN_FIT_BUDGETS = 2  # an ordered cut fits at least this many budgets
 BAND_RUNS = 8  # compute bands: about this many runs each
 MAX_BANDS = 8
+DECADE_BIN = 0.5  # the ordered cuts' errors are shown in bins this many decades wide
 
 # train masks (folds x points, True: fitted) -> predicted log loss (folds x points),
 # a row of NaN where that refit failed
@@ -95,6 +96,28 @@ class OrderedCut:
 
 
 @dataclass(frozen=True)
+class DecadeBin:
+    """The ordered cuts' predictions that reach between `low` and `high` decades beyond
+    the runs fitted: how many (cut, budget) pairs and runs, their RMSE and bias."""
+
+    low: float
+    high: float
+    n_pairs: int
+    n_runs: int
+    rmse_log_loss: float
+    bias_log_loss: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "decades": [self.low, self.high],
+            "n_pairs": self.n_pairs,
+            "n_runs": self.n_runs,
+            "rmse_log_loss": self.rmse_log_loss,
+            "bias_log_loss": self.bias_log_loss,
+        }
+
+
+@dataclass(frozen=True)
 class Audit:
     """Every budget held out in turn, and ordered cuts: how far to trust the law.
 
@@ -132,6 +155,25 @@ class Audit:
                 n += p.n_runs
         return math.sqrt(sq / n) if n else None
 
+    def by_decades(self, width: float = DECADE_BIN) -> tuple[DecadeBin, ...]:
+        """The ordered cuts' (cut, predicted budget) pairs binned by decades extrapolated:
+        how the error grows with the distance a law is asked to reach."""
+        pairs = [p for c in self.cuts for p in c.predicted if p.rmse_log_loss is not None]
+        if not pairs:
+            return ()
+        top = max(p.decades for p in pairs)
+        out = []
+        for i in range(int(math.floor(top / width)) + 1):
+            lo, hi = i * width, (i + 1) * width
+            inside = [p for p in pairs if lo <= p.decades < hi or (i == 0 and p.decades < lo)]
+            if not inside:
+                continue
+            n = sum(p.n_runs for p in inside)
+            sq = sum(p.n_runs * (p.rmse_log_loss or 0.0) ** 2 for p in inside)
+            bias = sum(p.n_runs * (p.bias_log_loss or 0.0) for p in inside) / n
+            out.append(DecadeBin(lo, hi, len(inside), n, math.sqrt(sq / n), bias))
+        return tuple(out)
+
     def to_dict(self) -> dict[str, Any]:
         worst = self.worst
         return {
@@ -142,6 +184,7 @@ class Audit:
             "held_out": [b.to_dict() for b in self.held_out],
             "ordered_cuts": [c.to_dict() for c in self.cuts],
             "ordered_cut_rmse_log_loss": self.cut_rmse(),
+            "by_decades": [b.to_dict() for b in self.by_decades()],
             "notes": list(self.notes),
         }
 

@@ -16,6 +16,7 @@ from chinchilla_cli.fit_constraints import Constraints, constraints_from
 from chinchilla_cli.fit_defaults import (
     APPROACHES,
     CI_LEVEL,
+    FORMS,
     FLOPS_TOLERANCE,
     HUBER_DELTA,
     MAX_BOOTSTRAP,
@@ -25,6 +26,14 @@ from chinchilla_cli.fit_defaults import (
 )
 from chinchilla_cli.names import match, unknown
 from chinchilla_cli.quantity import require
+
+
+def form_named(name: str) -> str:
+    """The form `name` means, without regard to case; InputError with the nearest names."""
+    found = match(str(name).strip(), FORMS)
+    if found is None:
+        raise InputError(unknown("form", str(name), FORMS), field="form")
+    return found
 
 
 def approach_named(name: str) -> str:
@@ -57,9 +66,14 @@ class FitOptions:
     exhaustive: bool = False
     constraints: Constraints = field(default_factory=Constraints)
     metric_col: str | None = None
+    form: str = "chinchilla"
+    audit: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "approach", approach_named(self.approach))
+        object.__setattr__(self, "form", form_named(self.form))
+        object.__setattr__(self, "audit", bool(self.audit))
+        self._check_form()
         require(self.huber_delta, "huber_delta")
         require(self.bootstrap, "bootstrap", inclusive=True, integer=True, maximum=MAX_BOOTSTRAP)
         if self.bootstrap == 1:
@@ -95,6 +109,28 @@ class FitOptions:
         object.__setattr__(self, "seed", int(self.seed))
         object.__setattr__(self, "exhaustive", bool(self.exhaustive))
 
+    def _check_form(self) -> None:
+        """Another form than Chinchilla's is a parametric fit without the options only
+        Chinchilla's engine has (the census, constraints, the bootstrap, approach both)."""
+        if self.form == "chinchilla":
+            return
+        if self.approach != "parametric":
+            raise InputError(
+                f"`form` {self.form} is a parametric law; use it with `approach` parametric",
+                field="form",
+            )
+        for name, used in (
+            ("exhaustive", self.exhaustive),
+            ("bootstrap", self.bootstrap),
+            ("fix", self.constraints.fixed),
+            ("tie", self.constraints.tied),
+        ):
+            if used:
+                raise InputError(
+                    f"applies to Chinchilla's form; not available with `form` {self.form}",
+                    field=name,
+                )
+
     @classmethod
     def of(
         cls,
@@ -109,6 +145,8 @@ class FitOptions:
         fix: Mapping[str, float] | Sequence[str] | None = None,
         tie: Sequence[tuple[str, str] | str] | None = None,
         metric_col: str | None = None,
+        form: str = "chinchilla",
+        audit: bool = True,
     ) -> FitOptions:
         """The options from `fit`'s arguments (None: the default; `fix` and `tie` as
         `fit_constraints.constraints_from` reads them). An argument the fit would not use
@@ -134,6 +172,8 @@ class FitOptions:
             exhaustive,
             constraints_from(fix, tie),
             metric_col,
+            form,
+            audit,
         )
 
 

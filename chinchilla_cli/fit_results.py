@@ -20,6 +20,7 @@ from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE
 from chinchilla_cli.isoflop import IsoflopFit
 from chinchilla_cli.laws import (
     FitRange,
+    FormLaw,
     ParametricLaw,
     frontier_exponents,
     frontier_params,
@@ -32,6 +33,9 @@ from chinchilla_cli.shared_e import SharedFit
 
 if TYPE_CHECKING:
     from chinchilla_cli.accuracy import AccuracyFit
+    from chinchilla_cli.audit import Audit
+    from chinchilla_cli.form_compare import FormComparison
+    from chinchilla_cli.forms import FormFit
     from chinchilla_cli.heldout import ApproachComparison
     from chinchilla_cli.logs import TrainingLog
 
@@ -100,10 +104,25 @@ class FitReport:
     accuracy: AccuracyFit | None = None
     # `vs` or `group`: this is the baseline's fit; the variants against it
     intervention: Intervention | None = None
+    # every budget held out in turn, and ordered cuts (audit.py); None: not audited
+    audit: Audit | None = None
+    # `form` kaplan or coupled (forms.py): that form's fit, in place of `parametric`
+    form_fit: FormFit | None = None
+    # `form` compare: every form fitted and ranked by its ordered-cut error
+    forms: FormComparison | None = None
 
     @property
-    def law(self) -> ParametricLaw | None:
+    def form(self) -> str | None:
+        """The law's functional form: chinchilla, kaplan or coupled (None: Approach 2)."""
+        if self.form_fit is not None:
+            return self.form_fit.form
+        return "chinchilla" if self.parametric is not None else None
+
+    @property
+    def law(self) -> ParametricLaw | FormLaw | None:
         """The fitted law, carrying the span of its runs (plans beyond it say so)."""
+        if self.form_fit is not None:
+            return replace(self.form_fit.law, fit_range=self.fit_range)
         if self.parametric is None:
             return None
         return replace(self.parametric.law, fit_range=self.fit_range, accuracy=self.accuracy)
@@ -120,6 +139,11 @@ class FitReport:
         return FitRange(span(r.params), span(r.tokens), span(r.flops), span(ratio))
 
     def frontier(self) -> dict[str, float]:
+        if self.form_fit is not None:  # no closed form: the slope of N_opt across the budgets
+            law = self.form_fit.law
+            lo, hi = REPORT_BUDGETS[0], REPORT_BUDGETS[-1]
+            a = math.log(law.optimal_params(hi) / law.optimal_params(lo)) / math.log(hi / lo)
+            return {"a": a, "b": 1.0 - a}
         if self.parametric:
             law = self.parametric.law
             return {"a": law.a, "b": law.b, "G": law.G}
@@ -130,7 +154,9 @@ class FitReport:
     def tokens_per_param(self) -> dict[str, float]:
         out = {}
         for c in REPORT_BUDGETS:
-            if self.parametric:
+            if self.form_fit is not None:
+                n = self.form_fit.law.optimal_params(c)
+            elif self.parametric:
                 n = self.parametric.law.optimal_params(c)
             else:
                 assert self.isoflop is not None
@@ -187,9 +213,9 @@ class FitReport:
             "params": self.law.parameters() if self.law else None,
             "frontier": self.frontier(),
             "tokens_per_param": self.tokens_per_param(),
-            "objective": self.parametric.objective if self.parametric else None,
-            "converged": self.parametric.converged if self.parametric else True,
-            "rmse_log_loss": self.parametric.rmse_log_loss if self.parametric else None,
+            "objective": self._fitted("objective"),
+            "converged": self._fitted("converged", True),
+            "rmse_log_loss": self._fitted("rmse_log_loss"),
             "ci_level": self.ci_level if ci else None,
             "bootstrap": None
             if self.samples is None
@@ -200,12 +226,22 @@ class FitReport:
             "comparison": self.comparison.to_dict() if self.comparison else None,
             "accuracy": self.accuracy.to_dict(self.ci_level) if self.accuracy else None,
             "intervention": self.intervention.to_dict() if self.intervention else None,
+            "form": self.form,
+            "audit": self.audit.to_dict() if self.audit else None,
+            "forms": self.forms.to_dict() if self.forms else None,
         }
+        if self.form_fit is not None:
+            d["optimizer"] = self.form_fit.to_dict()
         if self.parametric:
             d["optimizer"] = self.parametric.to_dict()
         if self.isoflop:
             d["minima"] = [m.to_dict() for m in self.isoflop.minima]
         return d
+
+    def _fitted(self, key: str, default: Any = None) -> Any:
+        """objective, converged or rmse_log_loss of the law's fit (either engine's)."""
+        fitted = self.form_fit if self.form_fit is not None else self.parametric
+        return default if fitted is None else getattr(fitted, key)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return display_bundle(self)
@@ -231,6 +267,8 @@ class FitReport:
         r = self.runs
         how = f"fitted by `chinchilla fit` ({self.approach}) to {r.n_kept} runs from {r.source}"
         ci = self.intervals()
+        if self.form_fit is not None:
+            return _plain(self._form_document(name, how))
         if self.parametric is None:  # approach "both" saves its parametric law
             assert self.isoflop is not None
             f = self.isoflop
@@ -271,6 +309,27 @@ class FitReport:
             doc["accuracy"] = self.accuracy.law_block(self.ci_level)
         plain: dict[str, Any] = _plain(doc)
         return plain
+
+
+    def _form_document(self, name: str, how: str) -> dict[str, Any]:
+        """A kaplan or coupled law (`form:` names it; laws.py loads it)."""
+        f = self.form_fit
+        assert f is not None
+        return {
+            "name": name,
+            "kind": "parametric",
+            "form": f.form,
+            **f.law.parameters(),
+            "source": how,
+            "fit_range": self.fit_range.to_dict(),
+            "fit": {
+                "objective": f.objective,
+                "converged": f.converged,
+                "huber_delta": f.huber_delta,
+                "n_runs": f.n_runs,
+                "rmse_log_loss": f.rmse_log_loss,
+            },
+        }
 
 
 def _plain(x: Any) -> Any:

@@ -61,6 +61,8 @@ def fit(
     baseline: str | None = None,
     shared: str | None = None,
     budgets: str | Sequence[float] | None = None,
+    form: str = "chinchilla",
+    audit: bool = True,
 ) -> FitReport:
     """Fit a scaling law to training runs.
 
@@ -104,6 +106,12 @@ def fit(
     compute where the multiplier crosses 1. `shared` "E" fits every group with one
     irreducible loss, takes the multipliers from those laws, and reports what sharing
     costs (objective, held-out error).
+
+    `form` is the law's functional form (chinchilla.forms): "chinchilla" (the paper's),
+    "kaplan" (Kaplan et al. 2020 eq. 1.5 with an irreducible term), "coupled" (E +
+    (A/N^alpha + B/D^beta)^k), or "compare": each fitted, ranked by ordered-cut error
+    (`forms`), the best one the report's law. `audit` (default on) holds every budget
+    out in turn and makes every ordered cut (`audit`; chinchilla_cli.audit).
     """
     options = FitOptions.of(
         approach=approach,
@@ -116,6 +124,8 @@ def fit(
         fix=fix,
         tie=tie,
         metric_col=metric_col,
+        form=form,
+        audit=audit,
     )
     read = ReadOptions(
         params_col=params_col,
@@ -167,6 +177,10 @@ def fit_with(
     """`fit` with its options made: read `runs` (a path, "-" for stdin, or a table of
     columns; `arrays`: the columns came as `params`, `tokens`... arrays) as `read` says,
     and fit them as `options` say, or compare the groups `vs` or `group` make."""
+    if options.form != "chinchilla" and (vs is not None or group is not None):
+        raise InputError(
+            "compares groups with Chinchilla's form; give `form` chinchilla", field="form"
+        )
     check_arguments(
         vs=vs,
         group=group,

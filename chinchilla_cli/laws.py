@@ -277,7 +277,7 @@ class FormLaw:
 
     def loss(self, params: float, tokens: float) -> LossTerms:
         coupled = (self.A / params**self.alpha + self.B / tokens**self.beta) ** self.k
-        return LossTerms(self.E + coupled, self.E)
+        return LossTerms(self.E + coupled)  # N and D interact: no additive split
 
     def optimal_params(self, flops: float) -> float:
         x = flops / FLOPS_PER_PARAM_TOKEN
@@ -537,6 +537,7 @@ _OPTIONAL = {
     "aspect_ratio",
     "fit_range",
     "accuracy",
+    "form",
 }
 
 
@@ -769,7 +770,7 @@ def _form_law(name: str, form: str, data: dict[str, Any], where: str, what: str)
         if v < 0 or (v == 0 and key != "E"):
             raise InputError(f"{where}: {key} must be positive, got {v!r}", field=what)
         values[key] = float(v)
-    known = {*keys, *_OPTIONAL, "form"}
+    known = {*keys, *_OPTIONAL}
     notes = tuple(
         f"{where}: ignored unknown key {did_you_mean(str(k), known)}"
         for k in sorted(set(map(str, data)) - known)

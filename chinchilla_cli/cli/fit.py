@@ -10,6 +10,7 @@ from chinchilla_cli.cli._options import POSITIVE, ForceOpt, JsonOpt, quantity, r
 from chinchilla_cli.fit_defaults import (
     APPROACHES,
     CI_LEVEL,
+    FORMS,
     FLOPS_TOLERANCE,
     HUBER_DELTA,
     MAX_CI_LEVEL,
@@ -39,6 +40,23 @@ def fit(
             "the largest budget when fitted without it.",
         ),
     ] = "parametric",
+    form: Annotated[
+        str,
+        typer.Option(
+            metavar="|".join(FORMS),
+            help="The law's form: chinchilla (E + A/N^alpha + B/D^beta), kaplan (Kaplan et "
+            "al. 2020 eq. 1.5 plus E), coupled (E + (A/N^alpha + B/D^beta)^k), or compare: "
+            "each fitted, ranked by how it extrapolates (ordered cuts); the best is the law.",
+        ),
+    ] = "chinchilla",
+    audit: Annotated[
+        bool,
+        typer.Option(
+            "--audit",
+            help="Show the audit: every budget held out in turn (RMSE and bias of log "
+            "loss) and the ordered cuts' error against decades extrapolated.",
+        ),
+    ] = False,
     huber_delta: Annotated[
         float | None,
         typer.Option(
@@ -351,12 +369,13 @@ def fit(
             shared=shared,
             budgets=budgets,
             progress=advance,
+            form=form,
         )
     saved = _write_outputs(report, save, name, plot, force)
     if json_out:  # the files written are the command's, added to the report's JSON
         print_json({**report.to_dict(), "saved": saved, "plot": plot})
     else:
-        show(fit_view(report, saved=saved, plot=plot))
+        show(fit_view(report, saved=saved, plot=plot, audit=audit))
 
 
 def _refuse_outputs(

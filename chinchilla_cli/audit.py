@@ -282,7 +282,9 @@ def audit_fit(
         predicted = []
         for j in range(g, n_groups):
             rmse, bias = _score(row, log_loss, label == j)
-            predicted.append(BudgetError(centre[j], runs_in[j], _decades(centre[j], fitted), rmse, bias))
+            predicted.append(
+                BudgetError(centre[j], runs_in[j], _decades(centre[j], fitted), rmse, bias)
+            )
         rmse, bias = _score(row, log_loss, label >= g)
         cuts.append(
             OrderedCut(

@@ -18,15 +18,15 @@ import numpy as np
 
 from chinchilla_cli import refits
 from chinchilla_cli.accuracy_fit import fit_runs_accuracy
+from chinchilla_cli.approach3 import ParametricFit, bootstrap_parametric, fit_parametric
 from chinchilla_cli.audit import Audit, audit_fit
+from chinchilla_cli.errors import FitError, InputError
+from chinchilla_cli.fit_options import DEFAULT_FIT, FitOptions
+from chinchilla_cli.fit_results import REPORT_BUDGETS, Extrapolation, FitReport
 from chinchilla_cli.form_compare import FormComparison, compare_forms
 from chinchilla_cli.forms import REFIT_WORDS as FORM_REFIT_WORDS
 from chinchilla_cli.forms import FormFit, fit_form
 from chinchilla_cli.forms import refitter as form_refitter
-from chinchilla_cli.approach3 import ParametricFit, bootstrap_parametric, fit_parametric
-from chinchilla_cli.errors import FitError, InputError
-from chinchilla_cli.fit_options import DEFAULT_FIT, FitOptions
-from chinchilla_cli.fit_results import REPORT_BUDGETS, Extrapolation, FitReport
 from chinchilla_cli.heldout import ApproachComparison, compare_approaches
 from chinchilla_cli.isoflop import IsoflopFit, bootstrap_isoflop, fit_isoflop, group_budgets
 from chinchilla_cli.laws import EXTRAPOLATION_FACTOR
@@ -148,14 +148,17 @@ def form_report(
 ) -> FitReport:
     """A kaplan or coupled law (forms.py) in place of Chinchilla's: fitted (unless
     `fitted`), audited (unless `found`), with its error on the largest budget."""
-    f = fitted or fit_form(
-        options.form, runs.params, runs.tokens, runs.loss, options.huber_delta
-    )
+    f = fitted or fit_form(options.form, runs.params, runs.tokens, runs.loss, options.huber_delta)
     log_runs = LogRuns.of(runs.params, runs.tokens, runs.loss)
     refit = form_refitter(f, log_runs)
     if found is None and options.audit:
         audited = audit_fit(
-            f.form, runs.flops, log_runs.log_loss, refit, options.flops_tolerance, groups,
+            f.form,
+            runs.flops,
+            log_runs.log_loss,
+            refit,
+            options.flops_tolerance,
+            groups,
             FORM_REFIT_WORDS,
         )
         found = audited if isinstance(audited, Audit) else None

@@ -16,8 +16,8 @@ from chinchilla_cli.fit_constraints import Constraints, constraints_from
 from chinchilla_cli.fit_defaults import (
     APPROACHES,
     CI_LEVEL,
-    FORMS,
     FLOPS_TOLERANCE,
+    FORMS,
     HUBER_DELTA,
     MAX_BOOTSTRAP,
     MAX_CI_LEVEL,

@@ -140,9 +140,9 @@ class FitReport:
 
     def frontier(self) -> dict[str, float]:
         if self.form_fit is not None:  # no closed form: the slope of N_opt across the budgets
-            law = self.form_fit.law
+            form = self.form_fit.law
             lo, hi = REPORT_BUDGETS[0], REPORT_BUDGETS[-1]
-            a = math.log(law.optimal_params(hi) / law.optimal_params(lo)) / math.log(hi / lo)
+            a = math.log(form.optimal_params(hi) / form.optimal_params(lo)) / math.log(hi / lo)
             return {"a": a, "b": 1.0 - a}
         if self.parametric:
             law = self.parametric.law
@@ -268,7 +268,8 @@ class FitReport:
         how = f"fitted by `chinchilla fit` ({self.approach}) to {r.n_kept} runs from {r.source}"
         ci = self.intervals()
         if self.form_fit is not None:
-            return _plain(self._form_document(name, how))
+            form_doc: dict[str, Any] = _plain(self._form_document(name, how))
+            return form_doc
         if self.parametric is None:  # approach "both" saves its parametric law
             assert self.isoflop is not None
             f = self.isoflop
@@ -309,7 +310,6 @@ class FitReport:
             doc["accuracy"] = self.accuracy.law_block(self.ci_level)
         plain: dict[str, Any] = _plain(doc)
         return plain
-
 
     def _form_document(self, name: str, how: str) -> dict[str, Any]:
         """A kaplan or coupled law (`form:` names it; laws.py loads it)."""

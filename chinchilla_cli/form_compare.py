@@ -54,7 +54,10 @@ class FormResult:
             "ordered_cut_rmse_log_loss": self.cut_rmse,
             "worst_budget_rmse_log_loss": None if worst is None else worst.rmse_log_loss,
             "largest_budget_rmse_log_loss": None if largest is None else largest.rmse_log_loss,
-            "optimal_params": {f"{c:.3g}".replace("+", ""): n for c, n in zip(budgets, self.optimal_params, strict=True)},
+            "optimal_params": {
+                f"{c:.3g}".replace("+", ""): n
+                for c, n in zip(budgets, self.optimal_params, strict=True)
+            },
             "note": self.note or None,
         }
 

@@ -35,7 +35,12 @@ class Found:
 
 
 def _value(
-    phi: np.ndarray, x: np.ndarray, y: np.ndarray, ll: np.ndarray, w: np.ndarray | None, delta: float
+    phi: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    ll: np.ndarray,
+    w: np.ndarray | None,
+    delta: float,
 ) -> np.ndarray:
     u1 = phi[:, 0:1] - phi[:, 3:4] * x
     u2 = phi[:, 1:2] - phi[:, 4:5] * y
@@ -47,11 +52,17 @@ def _value(
             h = h * w
         f = h.sum(axis=1)
     f[~np.isfinite(f)] = np.inf
-    return f
+    out: np.ndarray = f
+    return out
 
 
 def _derivatives(
-    phi: np.ndarray, x: np.ndarray, y: np.ndarray, ll: np.ndarray, w: np.ndarray | None, delta: float
+    phi: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    ll: np.ndarray,
+    w: np.ndarray | None,
+    delta: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Objective / delta, gradient (rows x 6) and Hessian (rows x 6 x 6) at rows phi."""
     m, n = len(phi), ll.shape[-1]

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from chinchilla_cli.errors import FitError
 from chinchilla_cli.audit import Refit
+from chinchilla_cli.errors import FitError
 from chinchilla_cli.fit_defaults import HUBER_DELTA
 from chinchilla_cli.form_newton import minimise
 from chinchilla_cli.laws import FormLaw
@@ -170,7 +170,12 @@ def polish_many(
         np.clip(starts, lower, upper), form.free, x, y, ll, delta, weights, lower, upper
     )
     return [
-        Polished(found.phi[i], float(found.f[i]) * delta, bool(found.converged[i]), int(found.iterations[i]))
+        Polished(
+            found.phi[i],
+            float(found.f[i]) * delta,
+            bool(found.converged[i]),
+            int(found.iterations[i]),
+        )
         for i in range(len(starts))
     ]
 

@@ -324,9 +324,20 @@ def form_law(
     if form == "kaplan":
         alpha = v["alpha_N"] / v["alpha_D"]
         return FormLaw(
-            name, form, v["E"], v["N_c"] ** alpha, v["D_c"], alpha, 1.0, v["alpha_D"], source, **extra
+            name,
+            form,
+            v["E"],
+            v["N_c"] ** alpha,
+            v["D_c"],
+            alpha,
+            1.0,
+            v["alpha_D"],
+            source,
+            **extra,
         )
-    return FormLaw(name, form, v["E"], v["A"], v["B"], v["alpha"], v["beta"], v["k"], source, **extra)
+    return FormLaw(
+        name, form, v["E"], v["A"], v["B"], v["alpha"], v["beta"], v["k"], source, **extra
+    )
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,9 @@ def refitter(fit: ParametricFit, runs: LogRuns) -> Refit:
             ok = [
                 p
                 for p in found[i * per : (i + 1) * per]
-                if p.converged and np.all(np.isfinite(p.theta)) and min(p.theta[3:5]) >= MIN_EXPONENT
+                if p.converged
+                and np.all(np.isfinite(p.theta))
+                and min(p.theta[3:5]) >= MIN_EXPONENT
             ]
             if ok:
                 best_p = min(ok, key=lambda p: p.objective)

@@ -10,8 +10,8 @@ from chinchilla_cli.cli._options import POSITIVE, ForceOpt, JsonOpt, quantity, r
 from chinchilla_cli.fit_defaults import (
     APPROACHES,
     CI_LEVEL,
-    FORMS,
     FLOPS_TOLERANCE,
+    FORMS,
     HUBER_DELTA,
     MAX_CI_LEVEL,
     SEED,

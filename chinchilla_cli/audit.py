@@ -145,7 +145,7 @@ class Audit:
 
     def cut_rmse(self) -> float | None:
         """RMSE of log loss over every (cut, predicted budget) pair, each budget weighted
-        by its runs: the one number `--form compare` ranks the forms by."""
+        by its runs: the one number `form` compare ranks the forms by."""
         sq, n = 0.0, 0
         for cut in self.cuts:
             for p in cut.predicted:

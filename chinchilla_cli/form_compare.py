@@ -1,4 +1,4 @@
-"""`fit --form compare`: every form fitted to the same runs by the same robust objective,
+"""`fit` with `form` compare: every form fitted to the same runs by the same robust objective,
 ranked by how it extrapolates (the ordered cuts of audit.py), not by how it fits.
 
 In-sample fit favours the form with more parameters; a law is used to extrapolate, so

@@ -759,7 +759,7 @@ def _samples(
 
 
 def _form_law(name: str, form: str, data: dict[str, Any], where: str, what: str) -> FormLaw:
-    """A law file with `form:` kaplan or coupled (saved by `fit --form`)."""
+    """A law file with `form:` kaplan or coupled (saved by `fit` with `form`)."""
     if form not in FORM_KEYS:
         raise InputError(
             f"{where}: unknown form {form!r}; expected chinchilla, {', '.join(FORM_KEYS)}",

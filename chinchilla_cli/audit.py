@@ -11,8 +11,9 @@ Holding out only the largest budget gives one number; this module gives two view
 
 Budgets are groups of runs whose C agree within the fit's tolerance (as IsoFLOP budgets
 are); a budget of fewer than MIN_BUDGET_RUNS runs joins its nearest neighbour in log C.
-A grid design (sizes x token counts: few runs share a budget) is cut into compute bands
-of about equal count instead. The refits themselves are the form's (`Refit`): this
+A grid design (sizes x token counts: few runs share a budget), or runs whose C scatter
+into more than MAX_BUDGETS budgets, is cut into compute bands of about equal count
+instead. More than AUDIT_POINTS points are audited on that many, evenly spread. The refits themselves are the form's (`Refit`): this
 module only decides which runs each fit sees and scores what it predicts.
 """
 
@@ -32,6 +33,8 @@ MIN_FIT_RUNS = 10  # a refit sees at least this many runs
 MIN_FIT_BUDGETS = 2  # an ordered cut fits at least this many budgets
 BAND_RUNS = 8  # compute bands: about this many runs each
 MAX_BANDS = 8
+MAX_BUDGETS = 40  # more budgets of 3+ runs than this (scattered C): compute bands instead
+AUDIT_POINTS = 4096  # the audit refits at most this many points, evenly spread
 DECADE_BIN = 0.5  # the ordered cuts' errors are shown in bins this many decades wide
 
 # train masks (folds x points, True: fitted) -> predicted log loss (folds x points),
@@ -202,7 +205,7 @@ def budget_groups(
     labels = group_budgets(unit_flops, tolerance)
     counts = np.bincount(labels)
     big = np.flatnonzero(counts >= MIN_BUDGET_RUNS)
-    if len(big) >= 3:
+    if 3 <= len(big) <= MAX_BUDGETS:
         centre = np.array([np.mean(np.log(unit_flops[labels == g])) for g in big])
         log_c = np.log(unit_flops)
         # each run joins the nearest (in log C) budget of MIN_BUDGET_RUNS runs or more
@@ -217,6 +220,14 @@ def budget_groups(
     bands = np.empty(len(unit_flops), dtype=int)
     bands[order] = np.arange(len(unit_flops)) * n_bands // len(unit_flops)
     return bands[unit], "compute bands"
+
+
+def spread_subset(n: int, limit: int = AUDIT_POINTS) -> np.ndarray | None:
+    """Indices of at most `limit` of n points, evenly spread through them (None: all)."""
+    if n <= limit:
+        return None
+    out: np.ndarray = np.linspace(0, n - 1, limit).round().astype(int)
+    return out
 
 
 def _score(

@@ -19,7 +19,7 @@ import numpy as np
 from chinchilla_cli import refits
 from chinchilla_cli.accuracy_fit import fit_runs_accuracy
 from chinchilla_cli.approach3 import ParametricFit, bootstrap_parametric, fit_parametric
-from chinchilla_cli.audit import Audit, audit_fit
+from chinchilla_cli.audit import Audit, audit_fit, spread_subset
 from chinchilla_cli.errors import FitError, InputError
 from chinchilla_cli.fit_options import DEFAULT_FIT, FitOptions
 from chinchilla_cli.fit_results import REPORT_BUDGETS, Extrapolation, FitReport
@@ -124,10 +124,10 @@ def _audit(
     """Chinchilla's law audited (every budget held out, ordered cuts), if asked and able."""
     if not options.audit or options.form == "compare":  # compare audits every form itself
         return None
-    log_runs = LogRuns.of(runs.params, runs.tokens, runs.loss)
+    log_runs, flops, groups = audit_points(runs, groups)
     found = audit_fit(
         "chinchilla",
-        runs.flops,
+        flops,
         log_runs.log_loss,
         refits.refitter(fit, log_runs),
         options.flops_tolerance,
@@ -135,6 +135,17 @@ def _audit(
         refits.REFIT_WORDS,
     )
     return found if isinstance(found, Audit) else None
+
+
+def audit_points(
+    runs: Runs, groups: np.ndarray | None
+) -> tuple[LogRuns, np.ndarray, np.ndarray | None]:
+    """The points the audit refits: every one, or AUDIT_POINTS evenly spread."""
+    log_runs = LogRuns.of(runs.params, runs.tokens, runs.loss)
+    idx = spread_subset(len(runs.loss))
+    if idx is None:
+        return log_runs, runs.flops, groups
+    return log_runs.subset(idx), runs.flops[idx], None if groups is None else groups[idx]
 
 
 def form_report(
@@ -152,13 +163,14 @@ def form_report(
     log_runs = LogRuns.of(runs.params, runs.tokens, runs.loss)
     refit = form_refitter(f, log_runs)
     if found is None and options.audit:
+        sub, flops, sub_groups = audit_points(runs, groups)
         audited = audit_fit(
             f.form,
-            runs.flops,
-            log_runs.log_loss,
-            refit,
+            flops,
+            sub.log_loss,
+            form_refitter(f, sub),
             options.flops_tolerance,
-            groups,
+            sub_groups,
             FORM_REFIT_WORDS,
         )
         found = audited if isinstance(audited, Audit) else None
@@ -172,9 +184,10 @@ def form_report(
     held = held_out_points(runs, options.flops_tolerance, groups)
     if held is not None:
         top, words, by_budget = held
-        err = refit(np.array([~top]))[0][top] - log_runs.log_loss[top]
-        pred = np.exp(refit(np.array([~top]))[0][top]) if np.all(np.isfinite(err)) else None
-        if pred is not None:
+        log_pred = refit(np.array([~top]))[0][top]
+        err = log_pred - log_runs.log_loss[top]
+        if np.all(np.isfinite(err)):
+            pred = np.exp(log_pred)
             extrap = Extrapolation(
                 float(np.exp(np.mean(np.log(runs.flops[top])))),
                 int(top.sum()),

@@ -18,7 +18,7 @@ import numpy as np
 
 from chinchilla_cli import refits
 from chinchilla_cli.approach3 import ParametricFit
-from chinchilla_cli.audit import Audit, audit_fit
+from chinchilla_cli.audit import Audit, audit_fit, spread_subset
 from chinchilla_cli.errors import FitError
 from chinchilla_cli.forms import REFIT_WORDS, FormFit, fit_form, refitter
 from chinchilla_cli.objective import LogRuns
@@ -106,6 +106,11 @@ def compare_forms(
     """Fit every form, audit each, rank them: (the comparison, the chosen form's fit if
     not Chinchilla's, the chosen form's audit, warnings)."""
     log_runs = LogRuns.of(runs.params, runs.tokens, runs.loss)
+    flops = runs.flops
+    idx = spread_subset(len(flops))
+    if idx is not None:  # the audit refits an even spread of the points
+        log_runs, flops = log_runs.subset(idx), flops[idx]
+        groups = None if groups is None else groups[idx]
     results: list[FormResult] = []
     fits: dict[str, FormFit] = {}
     warnings: list[str] = []
@@ -125,7 +130,7 @@ def compare_forms(
             fits[form] = f
             law, objective, rmse = f.law, f.objective, f.rmse_log_loss
             refit, words = refitter(f, log_runs), REFIT_WORDS
-        found = audit_fit(form, runs.flops, log_runs.log_loss, refit, tolerance, groups, words)
+        found = audit_fit(form, flops, log_runs.log_loss, refit, tolerance, groups, words)
         audit = found if isinstance(found, Audit) else None
         note = found if isinstance(found, str) else ""
         n_opt = tuple(float(law.optimal_params(c)) for c in budgets)

@@ -29,6 +29,7 @@ from chinchilla_cli.audit import Refit
 from chinchilla_cli.errors import FitError
 from chinchilla_cli.fit_defaults import HUBER_DELTA
 from chinchilla_cli.form_newton import minimise
+from chinchilla_cli.grid_search import screen_runs
 from chinchilla_cli.laws import FormLaw
 from chinchilla_cli.objective import SCREEN_CELLS, LogRuns
 
@@ -205,11 +206,15 @@ def best_fit(
     """Screen the form's grid (plus `extra` starts, always polished), polish the promising
     starts, and return the best converged optimum (else the best)."""
     grid = form.starts()
-    values = objective_many(grid, runs, delta)
+    small = screen_runs(runs)  # ranked, and first polished, on at most 4,096 runs
+    values = objective_many(grid, small, delta)
     starts = grid[_select(grid, values, n_polish)]
     if extra is not None:
         starts = np.vstack([np.atleast_2d(extra), starts])
-    found = polish_many(starts, form, runs, delta)
+    found = polish_many(starts, form, small, delta)
+    if small is not runs:  # large data: the best two refined on every run
+        order = np.argsort([p.objective for p in found])[:2]
+        found = polish_many(np.array([found[i].phi for i in order]), form, runs, delta)
     ok = [p for p in found if math.isfinite(p.objective)]
     if not ok:
         raise FitError(f"no start of the {form.name} form's grid gave a finite objective")
@@ -290,13 +295,14 @@ def refitter(fit: FormFit, runs: LogRuns) -> Refit:
     """The audit's `Refit` (audit.py) for a form: every subset's starts in one batch."""
     spec = FORM_SPECS[fit.form]
     grid = spec.starts()
-    pool = grid[np.argsort(objective_many(grid, runs, fit.huber_delta))[:REFIT_POOL]]
+    values = objective_many(grid, screen_runs(runs), fit.huber_delta)
+    pool = grid[np.argsort(values)[:REFIT_POOL]]
 
     def refit(masks: np.ndarray) -> np.ndarray:
         starts, weights = [], []
         for mask in masks:
             w = mask.astype(float)
-            values = objective_many(pool, runs.reweighted(w), fit.huber_delta)
+            values = objective_many(pool, screen_runs(runs.reweighted(w)), fit.huber_delta)
             for s in (fit.phi[None, :], pool[np.argsort(values)[:REFIT_POLISH]]):
                 starts.append(s)
                 weights.append(np.repeat(w[None, :], len(s), axis=0))

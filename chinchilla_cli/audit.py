@@ -13,8 +13,9 @@ Budgets are groups of runs whose C agree within the fit's tolerance (as IsoFLOP 
 are); a budget of fewer than MIN_BUDGET_RUNS runs joins its nearest neighbour in log C.
 A grid design (sizes x token counts: few runs share a budget), or runs whose C scatter
 into more than MAX_BUDGETS budgets, is cut into compute bands of about equal count
-instead. More than AUDIT_POINTS points are audited on that many, evenly spread. The refits themselves are the form's (`Refit`): this
-module only decides which runs each fit sees and scores what it predicts.
+instead. More than AUDIT_POINTS points are audited on that many, evenly spread. The
+refits themselves are the form's (`Refit`): this module only decides which runs each
+fit sees and scores what it predicts.
 """
 
 from __future__ import annotations

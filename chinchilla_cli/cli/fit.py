@@ -337,6 +337,12 @@ def fit(
     from chinchilla_cli.views.fit import fit_view, progress_bar
 
     _refuse_outputs(save, name, plot, force, comparing=bool(vs) or group is not None)
+    if audit and json_out:
+        from chinchilla_cli.errors import InputError
+
+        raise InputError(
+            "shows the audit's tables; the JSON's audit key always holds them", field="audit"
+        )
     with progress_bar(bootstrap, quiet=json_out or not bootstrap) as advance:
         report = fitting.fit(
             runs_file,

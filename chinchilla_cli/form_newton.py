@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 GTOL = 1e-8  # converged: every free gradient component of objective/delta below this
-FTOL = 1e-13  # or a relative gain below this over STALL accepted steps
-STALL = 20
+FTOL = 1e-12  # or a relative gain below this over STALL iterations in a row
+STALL = 15
 MAX_ITER = 400
 ROW_CELLS = 200_000  # rows x runs per pass
 
@@ -133,7 +133,11 @@ def minimise(
         fa, g, hess = _derivatives(phi[act], x, y, ll, w, delta)
         f[act] = fa
         gf = g[:, fr]
-        conv = np.max(np.abs(gf), axis=1) < GTOL
+        # at a bound, a gradient pushing outwards is no reason to go on (projected gradient)
+        at_lo = phi[act][:, fr] <= lo[fr] + 1e-12
+        at_hi = phi[act][:, fr] >= hi[fr] - 1e-12
+        free_g = np.where((at_lo & (gf > 0)) | (at_hi & (gf < 0)), 0.0, gf)
+        conv = np.max(np.abs(free_g), axis=1) < GTOL
         hf = hess[:, fr[:, None], fr[None, :]]
         diag = np.abs(np.diagonal(hf, axis1=1, axis2=2)) + 1e-12
         step = np.zeros_like(gf)

@@ -41,6 +41,9 @@ DECADE_BIN = 0.5  # the ordered cuts' errors are shown in bins this many decades
 # train masks (folds x points, True: fitted) -> predicted log loss (folds x points),
 # a row of NaN where that refit failed
 Refit = Callable[[np.ndarray], np.ndarray]
+# (one refit's predicted log loss of every point, its train mask, the held-out mask) ->
+# the share of held-out points inside a new run's prediction interval
+Coverage = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
 
 
 @dataclass(frozen=True)
@@ -257,10 +260,12 @@ def audit_fit(
     tolerance: float,
     groups: np.ndarray | None = None,
     refits: str = "",
+    coverage: Coverage | None = None,
 ) -> Audit | str:
     """Hold every budget out in turn and make every ordered cut, refitting with `refit`
     (all folds in one call, so a batched engine fits them together); or, as a string,
-    why the runs cannot be audited."""
+    why the runs cannot be audited. `coverage`, when given, scores each held-out
+    budget's runs against a new run's prediction interval (`BudgetError.coverage`)."""
     found = budget_groups(flops, tolerance, groups)
     if found is None:
         return f"the runs make fewer than 3 budgets of {MIN_BUDGET_RUNS}+ runs to hold out"
@@ -288,7 +293,10 @@ def audit_fit(
             pick = label == g
             rmse, bias = _score(row, log_loss, pick)
             d = _decades(centre[g], flops[~pick])
-            held.append(BudgetError(centre[g], runs_in[g], d, rmse, bias))
+            share = None
+            if coverage is not None and rmse is not None:
+                share = coverage(row, ~pick, pick)
+            held.append(BudgetError(centre[g], runs_in[g], d, rmse, bias, share))
             continue
         fitted = flops[label < g]
         predicted = []

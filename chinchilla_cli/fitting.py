@@ -10,6 +10,7 @@ interventions.compare_groups. The report types live in fit_results.py.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,8 @@ def fit(
     "kaplan" (Kaplan et al. 2020 eq. 1.5 with an irreducible term), "coupled" (E +
     (A/N^alpha + B/D^beta)^k), or "compare": each fitted, ranked by ordered-cut error
     (`forms`), the best one the report's law. `audit` (default on) holds every budget
-    out in turn and makes every ordered cut (`audit`; chinchilla_cli.audit).
+    out in turn and makes every ordered cut (`audit`; chinchilla_cli.audit); compared
+    groups (`vs`, `group`) are not audited.
     """
     options = FitOptions.of(
         approach=approach,
@@ -206,7 +208,9 @@ def fit_with(
             shared=shared,
             budgets=budgets,
             read_options=read,
-            fit_options=options,
+            # each group's fit unaudited: the comparison is the multipliers, and the
+            # audit's refits would multiply its time by the number of groups
+            fit_options=replace(options, audit=False),
             progress=progress,
         )
     if isinstance(runs, (str, Path)):

@@ -206,3 +206,37 @@ def test_form_refuses_what_it_cannot_do(kwargs, field):
     with pytest.raises(InputError) as e:
         fit(SVG, max_loss=3.42, **kwargs)
     assert e.value.field == field
+
+
+def test_coverage_slot_takes_a_function(replication):
+    """The new-run interval's coverage is computed by a function given to the audit."""
+    from chinchilla_cli import refits
+    from chinchilla_cli.audit import audit_fit
+
+    runs = replication.runs
+    log_runs = LogRuns.of(runs.params, runs.tokens, runs.loss)
+
+    def within(pred, train, held):
+        return float(np.mean(np.abs(pred[held] - log_runs.log_loss[held]) < 0.02))
+
+    audit = audit_fit(
+        "chinchilla",
+        runs.flops,
+        log_runs.log_loss,
+        refits.refitter(replication.parametric, log_runs),
+        replication.flops_tolerance,
+        coverage=within,
+    )
+    assert all(0 <= b.coverage <= 1 for b in audit.held_out)
+    assert audit.worst.coverage < 1  # the worst budget misses by more than 0.02 somewhere
+
+
+def test_compare_can_choose_another_form(tmp_path):
+    """On the Llama 3 IsoFLOP points the coupled form extrapolates best: it becomes the
+    report's law, and saves as one."""
+    r = fit(str(DATA / "llama3_isoflops_points.csv"), form="compare")
+    assert r.forms.chosen == "coupled" == r.form
+    assert r.law.kind == "form" and "k" in r.to_dict()["params"]
+    assert r.audit is not None and r.audit.form == "coupled"
+    law = load_law(str(r.save(tmp_path / "best.yaml")))
+    assert law.optimal_params(1e22) == pytest.approx(r.law.optimal_params(1e22), rel=1e-6)

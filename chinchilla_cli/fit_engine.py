@@ -159,7 +159,9 @@ def form_report(
 ) -> FitReport:
     """A kaplan or coupled law (forms.py) in place of Chinchilla's: fitted (unless
     `fitted`), audited (unless `found`), with its error on the largest budget."""
-    f = fitted or fit_form(options.form, runs.params, runs.tokens, runs.loss, options.huber_delta)
+    f = fitted or fit_form(
+        options.form, runs.params, runs.tokens, runs.loss, options.huber_delta, options.irreducible
+    )
     log_runs = LogRuns.of(runs.params, runs.tokens, runs.loss)
     refit = form_refitter(f, log_runs)
     if found is None and options.audit:

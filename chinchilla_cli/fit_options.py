@@ -28,6 +28,9 @@ from chinchilla_cli.names import match, unknown
 from chinchilla_cli.quantity import require
 
 
+NO_E = Constraints(fixed=(("E", 0.0),))  # `form` kaplan with E=0: eq. 1.5 itself
+
+
 def form_named(name: str) -> str:
     """The form `name` means, without regard to case; InputError with the nearest names."""
     found = match(str(name).strip(), FORMS)
@@ -112,7 +115,7 @@ class FitOptions:
     def _check_form(self) -> None:
         """Another form than Chinchilla's is a parametric fit without the options only
         Chinchilla's engine has (the census, constraints, the bootstrap, approach both)."""
-        if self.form == "chinchilla":
+        if self.form == "chinchilla" or self.constraints == NO_E:
             return
         if self.approach != "parametric":
             raise InputError(
@@ -127,9 +130,15 @@ class FitOptions:
         ):
             if used:
                 raise InputError(
-                    f"applies to Chinchilla's form; not available with `form` {self.form}",
+                    f"applies to Chinchilla's form; not available with `form` {self.form}"
+                    + (" (except E=0: Kaplan et al.'s eq. 1.5 itself)" if name == "fix" else ""),
                     field=name,
                 )
+
+    @property
+    def irreducible(self) -> bool:
+        """Whether the law has an irreducible term E (False: `form` kaplan with E=0)."""
+        return self.constraints != NO_E
 
     @classmethod
     def of(
@@ -170,11 +179,26 @@ class FitOptions:
             CI_LEVEL if ci is None else ci,
             flops_tolerance,
             exhaustive,
-            constraints_from(fix, tie),
+            NO_E
+            if form_named(form) == "kaplan" and _zero_e(fix) and not tie
+            else constraints_from(fix, tie),
             metric_col,
             form,
             audit,
         )
+
+
+def _zero_e(fix: Mapping[str, float] | Sequence[str] | None) -> bool:
+    """Whether `fix` holds E, and only E, at 0 (the `form` kaplan without E)."""
+    if isinstance(fix, Mapping):
+        return set(fix) == {"E"} and float(fix["E"]) == 0.0
+    if fix is None or isinstance(fix, str) or len(fix) != 1:
+        return False
+    name, _, value = str(fix[0]).partition("=")
+    try:
+        return name.strip() == "E" and float(value) == 0.0
+    except ValueError:
+        return False
 
 
 DEFAULT_FIT = FitOptions()  # Approach 3 as the paper runs it, no bootstrap

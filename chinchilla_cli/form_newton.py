@@ -139,7 +139,10 @@ def minimise(
         free_g = np.where((at_lo & (gf > 0)) | (at_hi & (gf < 0)), 0.0, gf)
         conv = np.max(np.abs(free_g), axis=1) < GTOL
         hf = hess[:, fr[:, None], fr[None, :]]
-        diag = np.abs(np.diagonal(hf, axis1=1, axis2=2)) + 1e-12
+        diag = np.abs(np.diagonal(hf, axis1=1, axis2=2))
+        # a coordinate without curvature of its own (k, when every residual sits on the
+        # Huber's linear part and there is no E) still gets damped
+        diag = np.maximum(diag, 1e-6 * diag.max(axis=1, keepdims=True)) + 1e-12
         step = np.zeros_like(gf)
         trial_f = np.full(len(act), np.inf)
         trial = phi[act].copy()

@@ -13,7 +13,8 @@ Every form here is one family, written in log space over phi = (a, b, e, alpha, 
   k = alpha_D.
 Chinchilla's own form is fitted by its batched Newton engine (approach3.py); these by
 the sum of Huber losses of log-loss residuals (delta as the paper's), screened over a
-grid of starts, the promising ones polished by L-BFGS-B with the analytic gradient.
+grid of starts, the promising ones polished together by a batched damped Newton method
+with the analytic Hessian (form_newton.py).
 """
 
 from __future__ import annotations
@@ -85,6 +86,14 @@ FORM_SPECS = {
         },
     ),
 }
+
+
+def form_spec(form: str, irreducible: bool = True) -> Form:
+    """The form's spec; without the irreducible term, E held at 0 (e = -inf)."""
+    spec = FORM_SPECS[form]
+    if irreducible:
+        return spec
+    return Form(spec.name, {**spec.fixed, "e": -math.inf}, spec.grid)
 
 
 def predict(phi: np.ndarray, runs: LogRuns) -> np.ndarray:
@@ -175,6 +184,8 @@ def polish_many(
         if row_weights is not None:
             weights = weights * row_weights
     x, y, ll = runs.log_params[None, :], runs.log_tokens[None, :], runs.log_loss[None, :]
+    held = [i for i in range(len(PHI)) if i not in form.free]
+    lower[held], upper[held] = -np.inf, np.inf  # a held value (e = -inf: no E) stays
     found = minimise(
         np.clip(starts, lower, upper), form.free, x, y, ll, delta, weights, lower, upper
     )
@@ -242,16 +253,22 @@ class FormFit:
     rmse_log_loss: float
     n_runs: int
     huber_delta: float
+    irreducible: bool = True  # False: E held at 0 (Kaplan et al.'s eq. 1.5 itself)
+
+    @property
+    def spec(self) -> Form:
+        return form_spec(self.form, self.irreducible)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "form": self.form,
-            "method": "L-BFGS-B from the form's screened grid of starts",
+            "method": "damped Newton (analytic Hessian) from the form's screened grid of starts",
             "objective": self.objective,
             "converged": self.converged,
             "iterations": self.iterations,
             "rmse_log_loss": self.rmse_log_loss,
             "huber_delta": self.huber_delta,
+            "fixed": {} if self.irreducible else {"E": 0.0},
         }
 
 
@@ -267,12 +284,15 @@ def fit_form(
     tokens: np.ndarray,
     loss: np.ndarray,
     delta: float = HUBER_DELTA,
+    irreducible: bool = True,
 ) -> FormFit:
-    """Fit the named form ("kaplan" or "coupled") to runs; FitError when it fails."""
-    spec = FORM_SPECS[form]
+    """Fit the named form ("kaplan" or "coupled") to runs, with E or (`irreducible`
+    False) E held at 0; FitError when it fails."""
+    spec = form_spec(form, irreducible)
     runs = LogRuns.of(params, tokens, loss)
     best = best_fit(spec, runs, delta)
-    if not np.all(np.isfinite(best.phi)) or min(best.phi[3], best.phi[4]) < 1e-6:
+    free = list(spec.free)
+    if not np.all(np.isfinite(best.phi[free])) or min(best.phi[3], best.phi[4]) < 1e-6:
         raise FitError(
             f"the {form} form's fit did not find a law with positive exponents; the runs "
             "may not span enough model sizes and token counts"
@@ -288,6 +308,7 @@ def fit_form(
         rmse,
         len(loss),
         delta,
+        irreducible,
     )
 
 
@@ -301,7 +322,7 @@ REFIT_WORDS = (
 
 def refitter(fit: FormFit, runs: LogRuns) -> Refit:
     """The audit's `Refit` (audit.py) for a form: every subset's starts in one batch."""
-    spec = FORM_SPECS[fit.form]
+    spec = fit.spec
     grid = spec.starts()
     values = objective_many(grid, screen_runs(runs), fit.huber_delta)
     pool = grid[np.argsort(values)[:REFIT_POOL]]

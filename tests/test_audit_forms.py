@@ -240,3 +240,21 @@ def test_compare_can_choose_another_form(tmp_path):
     assert r.audit is not None and r.audit.form == "coupled"
     law = load_law(str(r.save(tmp_path / "best.yaml")))
     assert law.optimal_params(1e22) == pytest.approx(r.law.optimal_params(1e22), rel=1e-6)
+
+
+def test_kaplan_without_e_recovers_eq_1_5():
+    """`fix` E=0 with the kaplan form fits Kaplan et al.'s eq. 1.5 itself (their Table 2
+    constants drawn with noise come back)."""
+    truth = {"E": 0.0, "N_c": 6.4e13, "D_c": 1.8e13, "alpha_N": 0.076, "alpha_D": 0.103}
+    law = form_law("truth", "kaplan", truth)
+    phi = (math.log(law.A), math.log(law.B), -math.inf, law.alpha, law.beta, law.k)
+    n, d, loss = _drawn("kaplan", phi)
+    r = fit(params=n, tokens=d, loss=loss, form="kaplan", fix={"E": 0})
+    got = r.law.parameters()
+    assert got["E"] == 0 and r.to_dict()["optimizer"]["fixed"] == {"E": 0.0}
+    assert got["alpha_N"] == pytest.approx(0.076, rel=0.05)
+    assert got["alpha_D"] == pytest.approx(0.103, rel=0.05)
+    assert got["N_c"] == pytest.approx(6.4e13, rel=0.5)
+    assert got["D_c"] == pytest.approx(1.8e13, rel=0.5)
+    with pytest.raises(InputError, match="E=0"):
+        fit(params=n, tokens=d, loss=loss, form="kaplan", fix={"E": 1.0})

@@ -27,12 +27,18 @@ def _num(x: float | None, fmt: str = ".4f") -> str:
 
 def form_law_table(f: FormFit) -> Table:
     """The fitted law of another form: its parameters by the form's own names."""
-    title = f"{FORM_TITLES[f.form]} form: L(N, D) = {FORM_LOSS[f.form]}"
+    loss = FORM_LOSS[f.form]
+    if f.irreducible:
+        title = f"{FORM_TITLES[f.form]} form: L(N, D) = {loss}"
+    else:  # E held at 0: Kaplan et al. 2020, eq. 1.5 itself
+        title = f"Kaplan form (eq. 1.5): L(N, D) = {loss.removeprefix('E + ')}"
     t = titled_table(title, min_width=len(title) + 1)
     t.add_column("parameter", style="cyan")
     t.add_column("estimate", justify="right")
+    t.add_column("", style="dim")
     for k, v in f.law.parameters().items():
-        t.add_row(k, f"{v:.4g}" if k in ("A", "B", "N_c", "D_c") else f"{v:.4f}")
+        held = "fixed" if k == "E" and not f.irreducible else ""
+        t.add_row(k, f"{v:.4g}" if k in ("A", "B", "N_c", "D_c") else f"{v:.4f}", held)
     return t
 
 

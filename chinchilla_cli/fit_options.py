@@ -27,7 +27,6 @@ from chinchilla_cli.fit_defaults import (
 from chinchilla_cli.names import match, unknown
 from chinchilla_cli.quantity import require
 
-
 NO_E = Constraints(fixed=(("E", 0.0),))  # `form` kaplan with E=0: eq. 1.5 itself
 
 

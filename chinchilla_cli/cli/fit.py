@@ -45,8 +45,9 @@ def fit(
         typer.Option(
             metavar="|".join(FORMS),
             help="The law's form: chinchilla (E + A/N^alpha + B/D^beta), kaplan (Kaplan et "
-            "al. 2020 eq. 1.5 plus E), coupled (E + (A/N^alpha + B/D^beta)^k), or compare: "
-            "each fitted, ranked by how it extrapolates (ordered cuts); the best is the law.",
+            "al. 2020 eq. 1.5 plus E; --fix E=0 without), coupled (E + (A/N^alpha + "
+            "B/D^beta)^k), or compare: each fitted, ranked by how it extrapolates (ordered "
+            "cuts); the best is the law.",
         ),
     ] = "chinchilla",
     audit: Annotated[

@@ -209,8 +209,10 @@ def _held_out_rows(report: FitReport) -> list[tuple[str, str, str]]:
             (
                 f"worst {what}",
                 f"{worst.rmse_log_loss:.4f}",
-                f"RMSE of log loss on {sci(worst.flops)} FLOPs ({worst.n_runs} runs), "
-                f"the worst of every {what} held out in turn (--audit)",
+                words(
+                    f"RMSE of log loss on {sci(worst.flops)} FLOPs ({worst.n_runs} runs), "
+                    f"the worst of every {what} held out in turn (`audit`)"
+                ),
             )
         )
     return rows

@@ -83,7 +83,10 @@ class FitReport:
     k_tokens) for isoflop), drawn with `seed`, from which `intervals` takes the central
     `ci_level` percent; `extrapolation` the law's error on the largest budget when fitted
     without it; `warnings` what the user should know. `law` is the fitted law to plan
-    with, `save` writes it as YAML, and `to_dict` is the command's JSON.
+    with, `save` writes it as YAML, and `to_dict` is the command's JSON. `audit` holds
+    every budget out in turn and the ordered cuts (chinchilla_cli.audit); `form_fit` is
+    a kaplan or coupled law's fit in place of `parametric` (chinchilla_cli.forms), and
+    `forms` every form ranked by its ordered-cut error (`form` compare).
     """
 
     approach: str

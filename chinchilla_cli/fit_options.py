@@ -58,7 +58,8 @@ class FitOptions:
     every start of the grid; `constraints` fix or tie parameters; `metric_col` the task
     metric the caller named (a metric that cannot be fitted is then an error, not a
     warning); `form` the law's functional form (chinchilla, kaplan, coupled, or compare:
-    each, ranked by ordered-cut error); `audit` holds every budget out in turn. Errors name the API's arguments (`ci` for `ci_level`)."""
+    each, ranked by ordered-cut error); `audit` holds every budget out in turn. Errors
+    name the API's arguments (`ci` for `ci_level`)."""
 
     approach: str = "parametric"
     huber_delta: float = HUBER_DELTA

@@ -136,9 +136,12 @@ def minimise(
         # at a bound, a gradient pushing outwards is no reason to go on (projected gradient)
         at_lo = phi[act][:, fr] <= lo[fr] + 1e-12
         at_hi = phi[act][:, fr] >= hi[fr] - 1e-12
-        free_g = np.where((at_lo & (gf > 0)) | (at_hi & (gf < 0)), 0.0, gf)
-        conv = np.max(np.abs(free_g), axis=1) < GTOL
+        pinned = (at_lo & (gf > 0)) | (at_hi & (gf < 0))
+        gf = np.where(pinned, 0.0, gf)
+        conv = np.max(np.abs(gf), axis=1) < GTOL
         hf = hess[:, fr[:, None], fr[None, :]]
+        # a pinned coordinate stays where it is: its row and column of the Hessian go
+        hf = np.where(pinned[:, :, None] | pinned[:, None, :], 0.0, hf)
         diag = np.abs(np.diagonal(hf, axis1=1, axis2=2))
         # a coordinate without curvature of its own (k, when every residual sits on the
         # Huber's linear part and there is no E) still gets damped

@@ -108,7 +108,7 @@ def fit(
     irreducible loss, takes the multipliers from those laws, and reports what sharing
     costs (objective, held-out error).
 
-    `form` is the law's functional form (chinchilla.forms): "chinchilla" (the paper's),
+    `form` is the law's functional form (chinchilla_cli.forms): "chinchilla" (the paper's),
     "kaplan" (Kaplan et al. 2020 eq. 1.5 with an irreducible term), "coupled" (E +
     (A/N^alpha + B/D^beta)^k), or "compare": each fitted, ranked by ordered-cut error
     (`forms`), the best one the report's law. `audit` (default on) holds every budget

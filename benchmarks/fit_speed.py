@@ -9,6 +9,9 @@ Every timing is a whole process (start-up included) with one BLAS thread:
    loss <= 3.42), the best kept (`--plain-only` runs just this, in a child process).
 2. `chinchilla fit` (screen the grid, polish the promising starts) on the same file.
 3. `chinchilla fit --exhaustive` (every start run to convergence) on the same file.
+4. Each form of the law (`--form chinchilla|kaplan|coupled|compare`): the whole command
+   (its audit included: every budget held out, every ordered cut) and the fit alone
+   (in this process, `audit=False`), best of `--repeat`.
 Prints each time, each fit's ratio against the plain loop timed in this same run (goal
 >= 30x) and the objectives (they must agree). Then the bootstrap rate (resamples per
 second, 135-row subset as in the issue), a fit of a synthetic 100,000-row file, and the
@@ -39,6 +42,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from chinchilla_cli.approach3 import bootstrap_parametric, fit_parametric, fit_plain_loop  # noqa: E402
+from chinchilla_cli.fit_defaults import FORMS  # noqa: E402
+from chinchilla_cli.fitting import fit as fit_api  # noqa: E402
 from chinchilla_cli.laws import ParametricLaw  # noqa: E402
 from chinchilla_cli.read_options import ReadOptions  # noqa: E402
 from chinchilla_cli.runs import read_runs  # noqa: E402
@@ -101,6 +106,7 @@ def main() -> None:
         f"  exhaustive: {census['converged']:,} of {census['starts']:,} starts converged, "
         f"{census['distinct_optima']} distinct optima, {census['starts_at_best']:,} at the best"
     )
+    forms = time_forms(fit_args, args.repeat)
     if not args.skip_plain:
         t_plain, plain = timed_plain()
         print(
@@ -113,6 +119,11 @@ def main() -> None:
                 f"ratio {label}: {t_plain / t:.1f}x faster than the plain loop (goal >= 30x); "
                 f"same objective within 1e-9: {same}; no higher: "
                 f"{d['objective'] <= plain['objective'] * (1 + 1e-12)}"
+            )
+        for form, (t_cmd, t_fit) in forms.items():
+            print(
+                f"ratio --form {form}: whole command {t_plain / t_cmd:.1f}x, fit alone "
+                f"{t_plain / t_fit:.1f}x faster than the plain loop"
             )
         d = fits["chinchilla fit"][1]
         for k in ("E", "A", "B", "alpha", "beta"):
@@ -163,6 +174,29 @@ def main() -> None:
         f"{read.n_read:,}-row read ({path.name}, {k * 3:,} cells): {t_read:.2f} s, "
         f"peak memory {peak / 1e6:.0f} MB (traced Python allocations)"
     )
+
+
+def time_forms(fit_args: list[str], repeat: int) -> dict[str, tuple[float, float]]:
+    """Each form: the whole command (audit included) and the fit alone, best of `repeat`."""
+    out = {}
+    for form in FORMS:
+        t_cmd, d = min(
+            (timed_command(fit_args + ["--form", form]) for _ in range(repeat)),
+            key=lambda x: x[0],
+        )
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fit_api(str(DATA), max_loss=3.42, form=form, audit=False)
+            times.append(time.perf_counter() - t0)
+        out[form] = (t_cmd, min(times))
+        cut = (d["audit"] or {}).get("ordered_cut_rmse_log_loss")
+        print(
+            f"{'--form ' + form + ' (command; fit alone):':52s}{t_cmd:7.2f} s; {min(times):.2f} s"
+            f"  objective {d['objective']:.6g}, ordered-cut RMSE "
+            + ("—" if cut is None else f"{cut:.4f}")
+        )
+    return out
 
 
 def write_table(path: Path, table: np.ndarray) -> None:

@@ -39,7 +39,7 @@ _EXPORTS = {
     "suggest_runs": "design",
     "Suggestion": "design",
     "Prediction": "prediction",
-    "load_law": "laws",
+    "load_law": "law_files",
     "Law": "laws",
     "ParametricLaw": "laws",
     "AllocationLaw": "laws",
@@ -87,14 +87,8 @@ if TYPE_CHECKING:
     from chinchilla_cli.fitting import FitReport, fit
     from chinchilla_cli.frontier import Allocation
     from chinchilla_cli.interventions import Intervention
-    from chinchilla_cli.laws import (
-        AllocationLaw,
-        DeepSeekLaw,
-        KaplanLaw,
-        Law,
-        ParametricLaw,
-        load_law,
-    )
+    from chinchilla_cli.law_files import load_law
+    from chinchilla_cli.laws import AllocationLaw, DeepSeekLaw, KaplanLaw, Law, ParametricLaw
     from chinchilla_cli.planning import Frontier, Plan, frontier_table, plan
     from chinchilla_cli.prediction import Prediction
     from chinchilla_cli.sweeps import Sweep, sweep

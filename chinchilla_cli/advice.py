@@ -14,7 +14,8 @@ from chinchilla_cli.frontier import Allocation, optimal_allocation
 from chinchilla_cli.hardware import DEFAULT_PRECISION, PRECISIONS, Cluster, Precision
 from chinchilla_cli.hyperparameters import Hyperparameters as LawHyperparameters
 from chinchilla_cli.hyperparameters import load_hyperparameter_law, optimal_hyperparameters
-from chinchilla_cli.laws import Law, ParametricLaw, load_law
+from chinchilla_cli.law_files import load_law
+from chinchilla_cli.laws import Law, ParametricLaw
 from chinchilla_cli.moe import MoEArchitecture
 from chinchilla_cli.prediction import new_run_interval
 from chinchilla_cli.quantity import human

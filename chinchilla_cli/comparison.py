@@ -32,14 +32,8 @@ from chinchilla_cli.frontier import (
     frontier_loss,
     optimal_allocation,
 )
-from chinchilla_cli.laws import (
-    FLOPS_PER_PARAM_TOKEN,
-    INCOMPARABLE_KINDS,
-    Law,
-    LossTerms,
-    load_law,
-    preset_law_names,
-)
+from chinchilla_cli.law_files import load_law, preset_law_names
+from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, INCOMPARABLE_KINDS, Law, LossTerms
 from chinchilla_cli.moe import MoEArchitecture, moe_from_mapping
 from chinchilla_cli.names import did_you_mean
 from chinchilla_cli.presets import load_presets, preset_name, read_yaml_file
@@ -455,7 +449,7 @@ def compare(
     Each config is a model preset ("gopher"), "N@D" or "label=N@D" ("mine=13B@2.6T"), or a
     Config; `file` adds the runs of a YAML list. `all_laws` adds every preset law's loss.
     """
-    from chinchilla_cli.laws import resolve_law
+    from chinchilla_cli.law_files import resolve_law
 
     runs = [c if isinstance(c, Config) else parse_config(c) for c in configs]
     file_notes: list[str] = []

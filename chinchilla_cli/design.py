@@ -225,7 +225,7 @@ def suggest_runs(
             field="runs",
         )
     law, noise = report.law, report.noise
-    if law is None or noise is None or noise.log_loss_sd <= 0:
+    if not isinstance(law, ParametricLaw) or noise is None or noise.log_loss_sd <= 0:
         raise FitError("suggesting runs needs a parametric fit with residual noise")
     r = report.runs
     top = max_flops or DEFAULT_MAX_FLOPS_FACTOR * float(np.max(r.flops))

@@ -5,6 +5,8 @@ loading the fitting code. Each is written here once."""
 from __future__ import annotations
 
 APPROACHES = ("parametric", "isoflop", "both")  # both: side by side, held-out errors
+# the parametric law's functional form (forms.py); compare: each, ranked by ordered cuts
+FORMS = ("chinchilla", "kaplan", "coupled", "compare")
 HUBER_DELTA = 1e-3  # Hoffmann et al. 2022, section 3.3: Huber delta on log-loss residuals
 CI_LEVEL = 95.0  # percent: the bootstrap intervals' level
 MAX_CI_LEVEL = 99.99  # percent; higher needs more resamples than any run affords

@@ -16,11 +16,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chinchilla_cli import refits
 from chinchilla_cli.accuracy_fit import fit_runs_accuracy
 from chinchilla_cli.approach3 import ParametricFit, bootstrap_parametric, fit_parametric
+from chinchilla_cli.audit import Audit, audit_fit, spread_subset
 from chinchilla_cli.errors import FitError, InputError
 from chinchilla_cli.fit_options import DEFAULT_FIT, FitOptions
 from chinchilla_cli.fit_results import REPORT_BUDGETS, Extrapolation, FitReport
+from chinchilla_cli.form_compare import FormComparison, compare_forms
+from chinchilla_cli.forms import REFIT_WORDS as FORM_REFIT_WORDS
+from chinchilla_cli.forms import FormFit, fit_form
+from chinchilla_cli.forms import refitter as form_refitter
 from chinchilla_cli.heldout import ApproachComparison, compare_approaches
 from chinchilla_cli.isoflop import IsoflopFit, bootstrap_isoflop, fit_isoflop, group_budgets
 from chinchilla_cli.laws import EXTRAPOLATION_FACTOR
@@ -53,6 +59,8 @@ def fit_runs(
         groups = run_groups(kept)
     if options.approach == "isoflop":
         return _isoflop_report(runs, options, progress, log, groups)
+    if options.form in ("kaplan", "coupled"):
+        return form_report(runs, options, log, groups)
     fit = fit_parametric(
         runs.params,
         runs.tokens,
@@ -81,6 +89,16 @@ def fit_runs(
     if options.approach == "both":
         beside, comparison, more = _both(runs, fit, options.flops_tolerance, groups is not None)
         warnings += more
+    found = _audit(runs, fit, options, groups)
+    if options.form == "compare":
+        forms, chosen, found, more = compare_forms(
+            runs, fit, REPORT_BUDGETS, options.flops_tolerance, groups
+        )
+        warnings += more
+        if chosen is not None:  # another form extrapolates better: it is the report's law
+            return form_report(runs, options, log, groups, chosen, found, forms)
+    else:
+        forms = None
     return FitReport(
         options.approach,
         runs,
@@ -95,6 +113,107 @@ def fit_runs(
         log=log,
         comparison=comparison,
         accuracy=accuracy,
+        audit=found,
+        forms=forms,
+    )
+
+
+def _audit(
+    runs: Runs, fit: ParametricFit, options: FitOptions, groups: np.ndarray | None
+) -> Audit | None:
+    """Chinchilla's law audited (every budget held out, ordered cuts), if asked and able."""
+    if not options.audit or options.form == "compare":  # compare audits every form itself
+        return None
+    log_runs, flops, groups = audit_points(runs, groups)
+    found = audit_fit(
+        "chinchilla",
+        flops,
+        log_runs.log_loss,
+        refits.refitter(fit, log_runs),
+        options.flops_tolerance,
+        groups,
+        refits.REFIT_WORDS,
+    )
+    return found if isinstance(found, Audit) else None
+
+
+def audit_points(
+    runs: Runs, groups: np.ndarray | None
+) -> tuple[LogRuns, np.ndarray, np.ndarray | None]:
+    """The points the audit refits: every one, or AUDIT_POINTS evenly spread."""
+    log_runs = LogRuns.of(runs.params, runs.tokens, runs.loss)
+    idx = spread_subset(len(runs.loss))
+    if idx is None:
+        return log_runs, runs.flops, groups
+    return log_runs.subset(idx), runs.flops[idx], None if groups is None else groups[idx]
+
+
+def form_report(
+    runs: Runs,
+    options: FitOptions,
+    log: TrainingLog | None,
+    groups: np.ndarray | None,
+    fitted: FormFit | None = None,
+    found: Audit | None = None,
+    forms: FormComparison | None = None,
+) -> FitReport:
+    """A kaplan or coupled law (forms.py) in place of Chinchilla's: fitted (unless
+    `fitted`), audited (unless `found`), with its error on the largest budget."""
+    f = fitted or fit_form(
+        options.form, runs.params, runs.tokens, runs.loss, options.huber_delta, options.irreducible
+    )
+    log_runs = LogRuns.of(runs.params, runs.tokens, runs.loss)
+    refit = form_refitter(f, log_runs)
+    if found is None and options.audit:
+        sub, flops, sub_groups = audit_points(runs, groups)
+        audited = audit_fit(
+            f.form,
+            flops,
+            sub.log_loss,
+            form_refitter(f, sub),
+            options.flops_tolerance,
+            sub_groups,
+            FORM_REFIT_WORDS,
+        )
+        found = audited if isinstance(audited, Audit) else None
+    named = options.metric_col is not None
+    accuracy, more = fit_runs_accuracy(runs, None, named=named)
+    warnings = [*(log.warnings if log is not None else ()), *diagnostics(runs, None)]
+    warnings += _sampling_warnings(runs, 0, options.ci_level) + more
+    if not f.converged:
+        warnings.append(f"the {f.form} form's fit did not converge; its law may not be the optimum")
+    extrap = None
+    held = held_out_points(runs, options.flops_tolerance, groups)
+    if held is not None:
+        top, words, by_budget = held
+        log_pred = refit(np.array([~top]))[0][top]
+        err = log_pred - log_runs.log_loss[top]
+        if np.all(np.isfinite(err)):
+            pred = np.exp(log_pred)
+            extrap = Extrapolation(
+                float(np.exp(np.mean(np.log(runs.flops[top])))),
+                int(top.sum()),
+                float(np.sqrt(np.mean(err**2))),
+                float(np.mean(np.abs(pred - runs.loss[top]))),
+                words,
+                by_budget,
+            )
+    return FitReport(
+        "parametric",
+        runs,
+        None,
+        None,
+        None,
+        options.ci_level,
+        options.seed,
+        extrap,
+        tuple(warnings),
+        options.flops_tolerance,
+        log=log,
+        accuracy=accuracy,
+        audit=found,
+        form_fit=f,
+        forms=forms,
     )
 
 

@@ -17,6 +17,7 @@ from chinchilla_cli.fit_defaults import (
     APPROACHES,
     CI_LEVEL,
     FLOPS_TOLERANCE,
+    FORMS,
     HUBER_DELTA,
     MAX_BOOTSTRAP,
     MAX_CI_LEVEL,
@@ -25,6 +26,16 @@ from chinchilla_cli.fit_defaults import (
 )
 from chinchilla_cli.names import match, unknown
 from chinchilla_cli.quantity import require
+
+NO_E = Constraints(fixed=(("E", 0.0),))  # `form` kaplan with E=0: eq. 1.5 itself
+
+
+def form_named(name: str) -> str:
+    """The form `name` means, without regard to case; InputError with the nearest names."""
+    found = match(str(name).strip(), FORMS)
+    if found is None:
+        raise InputError(unknown("form", str(name), FORMS), field="form")
+    return found
 
 
 def approach_named(name: str) -> str:
@@ -46,7 +57,9 @@ class FitOptions:
     `flops_tolerance` the relative spread of C within one budget; `exhaustive` runs
     every start of the grid; `constraints` fix or tie parameters; `metric_col` the task
     metric the caller named (a metric that cannot be fitted is then an error, not a
-    warning). Errors name the API's arguments (`ci` for `ci_level`)."""
+    warning); `form` the law's functional form (chinchilla, kaplan, coupled, or compare:
+    each, ranked by ordered-cut error); `audit` holds every budget out in turn. Errors
+    name the API's arguments (`ci` for `ci_level`)."""
 
     approach: str = "parametric"
     huber_delta: float = HUBER_DELTA
@@ -57,9 +70,14 @@ class FitOptions:
     exhaustive: bool = False
     constraints: Constraints = field(default_factory=Constraints)
     metric_col: str | None = None
+    form: str = "chinchilla"
+    audit: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "approach", approach_named(self.approach))
+        object.__setattr__(self, "form", form_named(self.form))
+        object.__setattr__(self, "audit", bool(self.audit))
+        self._check_form()
         require(self.huber_delta, "huber_delta")
         require(self.bootstrap, "bootstrap", inclusive=True, integer=True, maximum=MAX_BOOTSTRAP)
         if self.bootstrap == 1:
@@ -95,6 +113,34 @@ class FitOptions:
         object.__setattr__(self, "seed", int(self.seed))
         object.__setattr__(self, "exhaustive", bool(self.exhaustive))
 
+    def _check_form(self) -> None:
+        """Another form than Chinchilla's is a parametric fit without the options only
+        Chinchilla's engine has (the census, constraints, the bootstrap, approach both)."""
+        if self.form == "chinchilla" or self.constraints == NO_E:
+            return
+        if self.approach != "parametric":
+            raise InputError(
+                f"`form` {self.form} is a parametric law; use it with `approach` parametric",
+                field="form",
+            )
+        for name, used in (
+            ("exhaustive", self.exhaustive),
+            ("bootstrap", self.bootstrap),
+            ("fix", self.constraints.fixed),
+            ("tie", self.constraints.tied),
+        ):
+            if used:
+                raise InputError(
+                    f"applies to Chinchilla's form; not available with `form` {self.form}"
+                    + (" (except E=0: Kaplan et al.'s eq. 1.5 itself)" if name == "fix" else ""),
+                    field=name,
+                )
+
+    @property
+    def irreducible(self) -> bool:
+        """Whether the law has an irreducible term E (False: `form` kaplan with E=0)."""
+        return self.constraints != NO_E
+
     @classmethod
     def of(
         cls,
@@ -109,6 +155,8 @@ class FitOptions:
         fix: Mapping[str, float] | Sequence[str] | None = None,
         tie: Sequence[tuple[str, str] | str] | None = None,
         metric_col: str | None = None,
+        form: str = "chinchilla",
+        audit: bool = True,
     ) -> FitOptions:
         """The options from `fit`'s arguments (None: the default; `fix` and `tie` as
         `fit_constraints.constraints_from` reads them). An argument the fit would not use
@@ -132,9 +180,26 @@ class FitOptions:
             CI_LEVEL if ci is None else ci,
             flops_tolerance,
             exhaustive,
-            constraints_from(fix, tie),
+            NO_E
+            if form_named(form) == "kaplan" and _zero_e(fix) and not tie
+            else constraints_from(fix, tie),
             metric_col,
+            form,
+            audit,
         )
+
+
+def _zero_e(fix: Mapping[str, float] | Sequence[str] | None) -> bool:
+    """Whether `fix` holds E, and only E, at 0 (the `form` kaplan without E)."""
+    if isinstance(fix, Mapping):
+        return set(fix) == {"E"} and float(fix["E"]) == 0.0
+    if fix is None or isinstance(fix, str) or len(fix) != 1:
+        return False
+    name, _, value = str(fix[0]).partition("=")
+    try:
+        return name.strip() == "E" and float(value) == 0.0
+    except ValueError:
+        return False
 
 
 DEFAULT_FIT = FitOptions()  # Approach 3 as the paper runs it, no bootstrap

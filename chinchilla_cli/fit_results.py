@@ -20,6 +20,7 @@ from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE
 from chinchilla_cli.isoflop import IsoflopFit
 from chinchilla_cli.laws import (
     FitRange,
+    FormLaw,
     ParametricLaw,
     frontier_exponents,
     frontier_params,
@@ -34,7 +35,10 @@ from chinchilla_cli.shared_e import SharedFit
 
 if TYPE_CHECKING:
     from chinchilla_cli.accuracy import AccuracyFit
+    from chinchilla_cli.audit import Audit
     from chinchilla_cli.calibration import Coverage
+    from chinchilla_cli.form_compare import FormComparison
+    from chinchilla_cli.forms import FormFit
     from chinchilla_cli.heldout import ApproachComparison
     from chinchilla_cli.logs import TrainingLog
 
@@ -82,7 +86,10 @@ class FitReport(Drawn):
     k_tokens) for isoflop), drawn with `seed`, from which `intervals` takes the central
     `ci_level` percent; `extrapolation` the law's error on the largest budget when fitted
     without it; `warnings` what the user should know. `law` is the fitted law to plan
-    with, `save` writes it as YAML, and `to_dict` is the command's JSON.
+    with, `save` writes it as YAML, and `to_dict` is the command's JSON. `audit` holds
+    every budget out in turn and the ordered cuts (chinchilla_cli.audit); `form_fit` is
+    a kaplan or coupled law's fit in place of `parametric` (chinchilla_cli.forms), and
+    `forms` every form ranked by its ordered-cut error (`form` compare).
     """
 
     approach: str
@@ -103,12 +110,28 @@ class FitReport(Drawn):
     accuracy: AccuracyFit | None = None
     # `vs` or `group`: this is the baseline's fit; the variants against it
     intervention: Intervention | None = None
+    # every budget held out in turn, and ordered cuts (audit.py); None: not audited
+    audit: Audit | None = None
+    # `form` kaplan or coupled (forms.py): that form's fit, in place of `parametric`
+    form_fit: FormFit | None = None
+    # `form` compare: every form fitted and ranked by its ordered-cut error
+    forms: FormComparison | None = None
 
     @property
-    def law(self) -> ParametricLaw | None:
+    def form(self) -> str | None:
+        """The law's functional form: chinchilla, kaplan or coupled (None: Approach 2)."""
+        if self.form_fit is not None:
+            return self.form_fit.form
+        return "chinchilla" if self.parametric is not None else None
+
+    @property
+    def law(self) -> ParametricLaw | FormLaw | None:
         """The fitted law as `save` writes it: its source, the span of its runs (plans
         beyond it say so), its bootstrap samples (plans give intervals) and its accuracy
-        forecast, so that planning with it equals planning with the saved file."""
+        forecast, so that planning with it equals planning with the saved file. A kaplan
+        or coupled form's law carries the span of its runs."""
+        if self.form_fit is not None:
+            return replace(self.form_fit.law, fit_range=self.fit_range)
         if self.parametric is None:
             return None
         samples = self.law_samples()
@@ -185,6 +208,11 @@ class FitReport(Drawn):
         return found.to_dict() if found is not None and found.budgets else None
 
     def frontier(self) -> dict[str, float]:
+        if self.form_fit is not None:  # no closed form: the slope of N_opt across the budgets
+            form = self.form_fit.law
+            lo, hi = REPORT_BUDGETS[0], REPORT_BUDGETS[-1]
+            a = math.log(form.optimal_params(hi) / form.optimal_params(lo)) / math.log(hi / lo)
+            return {"a": a, "b": 1.0 - a}
         if self.parametric:
             law = self.parametric.law
             return {"a": law.a, "b": law.b, "G": law.G}
@@ -195,7 +223,9 @@ class FitReport(Drawn):
     def tokens_per_param(self) -> dict[str, float]:
         out = {}
         for c in REPORT_BUDGETS:
-            if self.parametric:
+            if self.form_fit is not None:
+                n = self.form_fit.law.optimal_params(c)
+            elif self.parametric:
                 n = self.parametric.law.optimal_params(c)
             else:
                 assert self.isoflop is not None
@@ -252,9 +282,9 @@ class FitReport(Drawn):
             "params": self.law.parameters() if self.law else None,
             "frontier": self.frontier(),
             "tokens_per_param": self.tokens_per_param(),
-            "objective": self.parametric.objective if self.parametric else None,
-            "converged": self.parametric.converged if self.parametric else True,
-            "rmse_log_loss": self.parametric.rmse_log_loss if self.parametric else None,
+            "objective": self._fitted("objective"),
+            "converged": self._fitted("converged", True),
+            "rmse_log_loss": self._fitted("rmse_log_loss"),
             "noise": self.noise.to_dict() if self.noise else None,
             "coverage": self.coverage_summary(),
             "ci_level": self.ci_level if ci else None,
@@ -267,7 +297,12 @@ class FitReport(Drawn):
             "comparison": self.comparison.to_dict() if self.comparison else None,
             "accuracy": self.accuracy.to_dict(self.ci_level) if self.accuracy else None,
             "intervention": self.intervention.to_dict() if self.intervention else None,
+            "form": self.form,
+            "audit": self.audit.to_dict() if self.audit else None,
+            "forms": self.forms.to_dict() if self.forms else None,
         }
+        if self.form_fit is not None:
+            d["optimizer"] = self.form_fit.to_dict()
         if self.parametric:
             d["optimizer"] = self.parametric.to_dict()
         if self.isoflop:
@@ -290,6 +325,11 @@ class FitReport(Drawn):
             extra += f"; {n} warning{'s' if n > 1 else ''}"
         return f"FitReport({self.approach} on {self.runs.n_kept} runs: {fitted}{extra})"
 
+    def _fitted(self, key: str, default: Any = None) -> Any:
+        """objective, converged or rmse_log_loss of the law's fit (either engine's)."""
+        fitted = self.form_fit if self.form_fit is not None else self.parametric
+        return default if fitted is None else getattr(fitted, key)
+
     def save(
         self,
         path: str | Path,
@@ -310,6 +350,9 @@ class FitReport(Drawn):
         """The fitted law in the schema of presets/laws.yaml (plus name, fit and samples)."""
         how = self.law_source()
         ci = self.intervals()
+        if self.form_fit is not None:
+            form_doc: dict[str, Any] = _plain(self._form_document(name, how))
+            return form_doc
         if self.parametric is None:  # approach "both" saves its parametric law
             assert self.isoflop is not None
             f = self.isoflop
@@ -349,6 +392,26 @@ class FitReport(Drawn):
             doc["accuracy"] = self.accuracy.law_block(self.ci_level)
         plain: dict[str, Any] = _plain(doc)
         return plain
+
+    def _form_document(self, name: str, how: str) -> dict[str, Any]:
+        """A kaplan or coupled law (`form:` names it; laws.py loads it)."""
+        f = self.form_fit
+        assert f is not None
+        return {
+            "name": name,
+            "kind": "parametric",
+            "form": f.form,
+            **f.law.parameters(),
+            "source": how,
+            "fit_range": self.fit_range.to_dict(),
+            "fit": {
+                "objective": f.objective,
+                "converged": f.converged,
+                "huber_delta": f.huber_delta,
+                "n_runs": f.n_runs,
+                "rmse_log_loss": f.rmse_log_loss,
+            },
+        }
 
 
 def _plain(x: Any) -> Any:

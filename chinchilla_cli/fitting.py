@@ -10,6 +10,7 @@ interventions.compare_groups. The report types live in fit_results.py.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,8 @@ def fit(
     baseline: str | None = None,
     shared: str | None = None,
     budgets: str | Sequence[float] | None = None,
+    form: str = "chinchilla",
+    audit: bool = True,
 ) -> FitReport | MoEFitReport:
     """Fit a scaling law to training runs.
 
@@ -109,6 +112,12 @@ def fit(
     Runs with an `experts` column (a file or a table of columns) fit the Joint MoE law
     (Ludziejewski et al. 2025, all eleven constants; moe_fit.py): the report is a
     MoEFitReport, whose saved law `plan` uses with `arch` moe and `experts`.
+    `form` is the law's functional form (chinchilla_cli.forms): "chinchilla" (the paper's),
+    "kaplan" (Kaplan et al. 2020 eq. 1.5 with an irreducible term), "coupled" (E +
+    (A/N^alpha + B/D^beta)^k), or "compare": each fitted, ranked by ordered-cut error
+    (`forms`), the best one the report's law. `audit` (default on) holds every budget
+    out in turn and makes every ordered cut (`audit`; chinchilla_cli.audit); compared
+    groups (`vs`, `group`) are not audited.
     """
     options = FitOptions.of(
         approach=approach,
@@ -121,6 +130,8 @@ def fit(
         fix=fix,
         tie=tie,
         metric_col=metric_col,
+        form=form,
+        audit=audit,
     )
     read = ReadOptions(
         params_col=params_col,
@@ -172,6 +183,10 @@ def fit_with(
     """`fit` with its options made: read `runs` (a path, "-" for stdin, or a table of
     columns; `arrays`: the columns came as `params`, `tokens`... arrays) as `read` says,
     and fit them as `options` say, or compare the groups `vs` or `group` make."""
+    if options.form != "chinchilla" and (vs is not None or group is not None):
+        raise InputError(
+            "compares groups with Chinchilla's form; give `form` chinchilla", field="form"
+        )
     check_arguments(
         vs=vs,
         group=group,
@@ -197,7 +212,9 @@ def fit_with(
             shared=shared,
             budgets=budgets,
             read_options=read,
-            fit_options=options,
+            # each group's fit unaudited: the comparison is the multipliers, and the
+            # audit's refits would multiply its time by the number of groups
+            fit_options=replace(options, audit=False),
             progress=progress,
         )
     if isinstance(runs, (str, Path)):

@@ -7,32 +7,25 @@ Four kinds, one interface (`optimal_params`, `optimal_tokens`, `flops_for_params
 - AllocationLaw: N_opt = k C^a, no loss (Approaches 1 and 2).
 - KaplanLaw: Kaplan et al. 2020's allocation and loss (non-embedding N).
 - DeepSeekLaw: DeepSeek 2024's allocation in model scale M (C = M D).
-`resolve_law` turns a preset name, a YAML path or None (the default) into a law.
+Reading a law from a preset or a file: law_files.py (`load_law`, `resolve_law`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chinchilla_cli.architecture import DEFAULT_ASPECT_RATIO
 from chinchilla_cli.architecture import FLOPS_PER_PARAM_TOKEN as FLOPS_PER_PARAM_TOKEN
-from chinchilla_cli.errors import InputError
 from chinchilla_cli.fit_defaults import CI_LEVEL
 from chinchilla_cli.moe_scaling import FineGrainedMoE, JointMoE
-from chinchilla_cli.names import did_you_mean, match, unknown
 from chinchilla_cli.prediction import (
     Prediction,
     RunNoise,
     check_run,
-    noise_from_mapping,
     predict_loss,
 )
-from chinchilla_cli.presets import load_presets, read_yaml_file
-from chinchilla_cli.solvers import solve_increasing
+from chinchilla_cli.solvers import golden_min, solve_increasing
 
 if TYPE_CHECKING:
     from chinchilla_cli.accuracy import AccuracyFit
@@ -258,6 +251,106 @@ class ParametricLaw:
         losses = [s.loss(params, tokens).total for s in self.sample_laws()]
         total = self.loss(params, tokens).total
         return predict_loss(params, tokens, total, losses, self.noise, level)
+
+
+FORM_LOSS = {  # the fitted forms beyond Chinchilla's (forms.py), as a law file names them
+    "kaplan": "E + [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D",
+    "coupled": "E + (A/N^alpha + B/D^beta)^k",
+}
+FORM_KEYS = {
+    "kaplan": ("E", "N_c", "D_c", "alpha_N", "alpha_D"),
+    "coupled": ("E", "A", "B", "alpha", "beta", "k"),
+}
+
+
+@dataclass(frozen=True)
+class FormLaw:
+    """A fitted law of another form than Chinchilla's: L = E + (A/N^alpha + B/D^beta)^k.
+
+    `form` "coupled" is that law with every parameter fitted (k = 1: Chinchilla's);
+    "kaplan" is Kaplan et al. 2020's eq. 1.5 with an irreducible term, the case beta = 1,
+    alpha = alpha_N/alpha_D, A = N_c^alpha, B = D_c, k = alpha_D (`parameters` names
+    them so). Its compute-optimal N has no closed form: the minimum of L(N, C/(6N))
+    over log N, by golden-section search."""
+
+    name: str
+    form: str
+    E: float
+    A: float
+    B: float
+    alpha: float
+    beta: float
+    k: float
+    source: str = ""
+    notes: tuple[str, ...] = ()
+    fit_range: FitRange | None = None
+    kind = "form"
+    splits_6nd = True  # its N_opt and D_opt spend the budget exactly: 6 N D = C
+    predicts_loss = True
+
+    def loss(self, params: float, tokens: float) -> LossTerms:
+        coupled = (self.A / params**self.alpha + self.B / tokens**self.beta) ** self.k
+        return LossTerms(self.E + coupled)  # N and D interact: no additive split
+
+    def optimal_params(self, flops: float) -> float:
+        x = flops / FLOPS_PER_PARAM_TOKEN
+        mid = 0.5 * math.log(x)  # N = D = sqrt(C/6); search 30 decades of D/N either side
+
+        def log_loss(u: float) -> float:
+            return math.log(self.loss(math.exp(u), x / math.exp(u)).total)
+
+        return math.exp(golden_min(log_loss, mid - 35.0, mid + 35.0))
+
+    def optimal_tokens(self, flops: float) -> float:
+        return float(tokens_for(flops, self.optimal_params(flops)))
+
+    def flops_for_params(self, params: float) -> float:
+        return solve_increasing(self.optimal_params, params, 1.0, 1e60)
+
+    def flops_for_tokens(self, tokens: float) -> float:
+        return solve_increasing(self.optimal_tokens, tokens, 1.0, 1e60)
+
+    def parameters(self) -> dict[str, float]:
+        if self.form == "kaplan":
+            return {
+                "E": self.E,
+                "N_c": self.A ** (1.0 / self.alpha),
+                "D_c": self.B,
+                "alpha_N": self.alpha * self.k,
+                "alpha_D": self.k,
+            }
+        return {
+            "E": self.E,
+            "A": self.A,
+            "B": self.B,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "k": self.k,
+        }
+
+
+def form_law(
+    name: str, form: str, values: dict[str, float], source: str = "", **extra: Any
+) -> FormLaw:
+    """A FormLaw from its parameters as `FormLaw.parameters` names them."""
+    v = values
+    if form == "kaplan":
+        alpha = v["alpha_N"] / v["alpha_D"]
+        return FormLaw(
+            name,
+            form,
+            v["E"],
+            v["N_c"] ** alpha,
+            v["D_c"],
+            alpha,
+            1.0,
+            v["alpha_D"],
+            source,
+            **extra,
+        )
+    return FormLaw(
+        name, form, v["E"], v["A"], v["B"], v["alpha"], v["beta"], v["k"], source, **extra
+    )
 
 
 @dataclass(frozen=True)
@@ -520,7 +613,7 @@ class FineGrainedMoELaw:
         return self.moe.flops_per_token(blocks, self.granularity) * tokens
 
 
-Law = ParametricLaw | AllocationLaw | KaplanLaw | DeepSeekLaw | FineGrainedMoELaw
+Law = ParametricLaw | AllocationLaw | KaplanLaw | DeepSeekLaw | FineGrainedMoELaw | FormLaw
 # kinds whose losses are on another dataset or tokenizer, or whose N counts differently:
 # not comparable with the other laws' losses (views mark them)
 INCOMPARABLE_KINDS = ("kaplan", "joint_moe", "fine_grained_moe")
@@ -534,353 +627,3 @@ KAPLAN_NOTE = (
     "WebText2: they are not comparable with the other laws' losses"
 )
 ALLOCATION_NOTE = "{name} is an allocation-only law: it predicts no loss"
-
-
-def preset_law_names() -> list[str]:
-    return list(load_presets("laws"))
-
-
-def load_law(spec: str, what: str = "law") -> Law:
-    """A law by preset name or from a YAML file path."""
-    presets = load_presets("laws")
-    key = spec.strip()
-    written_as_path = key.endswith((".yaml", ".yml")) or "/" in key or "\\" in key
-    preset = None if written_as_path else match(key, presets)
-    if preset is not None:
-        return law_from_mapping(preset, presets[preset], where=f"presets/laws.yaml:{preset}")
-    if not (written_as_path or Path(key).exists()):
-        raise InputError(
-            unknown("law", spec, presets, "see `chinchilla presets laws`; or a law YAML file"),
-            field=what,
-        )
-    data = read_yaml_file(key, what)
-    if not isinstance(data, dict):
-        raise InputError(
-            f"{key}: not a law (expected a mapping with name, E, A, B, alpha, beta)", field=what
-        )
-    name = str(data.get("name") or Path(key).stem)
-    return law_from_mapping(name, data, where=key, what=what)
-
-
-_FIELDS = {
-    "parametric": ("E", "A", "B", "alpha", "beta"),
-    "allocation": ("a",),
-    "kaplan": ("a", "N_c", "D_c", "alpha_N", "alpha_D"),
-    "joint_moe": JointMoE.names(),
-    "fine_grained_moe": ("a", "alpha", "b", "beta", "g", "gamma", "c"),
-    "deepseek": (
-        "k_scale",
-        "a_scale",
-        "k_tokens",
-        "a_tokens",
-        "seq_len",
-        "vocab_size",
-    ),
-}
-# What each kind needs, as its error message says it
-_NEEDS = {
-    "parametric": "E, A, B, alpha, beta",
-    "allocation": "a, and k or anchor_flops with anchor_params",
-    "kaplan": "a, k (or anchor_flops with anchor_params), N_c, D_c, alpha_N, alpha_D",
-    "deepseek": "k_scale, a_scale, k_tokens, a_tokens, seq_len, vocab_size",
-    "joint_moe": ", ".join(JointMoE.names()),
-    "fine_grained_moe": "a, alpha, b, beta, g, gamma, c",
-}
-_OPTIONAL = {
-    "name",
-    "kind",
-    "source",
-    "k",
-    "anchor_flops",
-    "anchor_params",
-    "samples",
-    "samples_source",
-    "ci",
-    "fit",
-    "basis",
-    "R_D_star",
-    "R_N_star",
-    "seq_len",
-    "vocab_size",
-    "aspect_ratio",
-    "fit_range",
-    "accuracy",
-    "noise",
-    "fit_experts",
-    "fit_granularity",
-    "fit_total_params",
-    "expansion",
-    "loss_data",
-    "moe_samples",
-    "learning_rate",
-}
-
-
-def resolve_law(law: str | Law | None) -> Law:
-    """A law object from a preset name, a YAML path, a Law, or None (the default law)."""
-    if law is None:
-        return load_law(DEFAULT_LAW)
-    if isinstance(law, str):
-        return load_law(law)
-    return law
-
-
-def _law_keys(kind: str, data: dict[str, Any], where: str, what: str) -> tuple[str, ...]:
-    """Refuse a mapping missing a key its kind needs; the notes on keys it ignores."""
-    if kind not in _FIELDS:
-        raise InputError(
-            f"{where}: unknown kind {kind!r}; expected one of {', '.join(_FIELDS)}", field=what
-        )
-    extra = sorted(set(map(str, data)) - set(_FIELDS[kind]) - _OPTIONAL)
-    missing = [f for f in _FIELDS[kind] if f not in data]
-    if missing:
-        hint = f"; unknown: {', '.join(did_you_mean(k, _FIELDS[kind]) for k in extra)}"
-        raise InputError(
-            f"{where}: not a {kind} law: missing {', '.join(missing)} "
-            f"(a {kind} law needs {_NEEDS[kind]}){hint if extra else ''}",
-            field=what,
-        )
-    known = (*_FIELDS[kind], *_OPTIONAL)
-    return tuple(f"{where}: ignored unknown key {did_you_mean(k, known)}" for k in extra)
-
-
-def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "law") -> Law:
-    """The law a preset or YAML mapping describes (its `kind`: parametric by default);
-    an InputError about `what` naming `where` when a value is missing or out of range."""
-    kind = str(data.get("kind", "parametric"))
-    notes = _law_keys(kind, data, where, what)
-
-    def num(key: str, allow_zero: bool = False, signed: bool = False) -> float:
-        v = data[key]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise InputError(f"{where}: {key} must be a finite number, got {v!r}", field=what)
-        if not signed and (v < 0 or (v == 0 and not allow_zero)):
-            raise InputError(f"{where}: {key} must be positive, got {v!r}", field=what)
-        return float(v)
-
-    def opt_num(key: str) -> float | None:
-        return num(key) if data.get(key) is not None else None
-
-    source = str(data.get("source", "")).strip()
-    fit_range = _fit_range(data.get("fit_range"), where, what)
-    if kind == "parametric":
-        samples = _samples(data.get("samples"), where, what)
-        return ParametricLaw(
-            name,
-            num("E", allow_zero=True),
-            num("A"),
-            num("B"),
-            num("alpha"),
-            num("beta"),
-            source,
-            notes,
-            samples,
-            str(data.get("samples_source", "")).strip(),
-            opt_num("R_D_star"),
-            opt_num("R_N_star"),
-            fit_range,
-            accuracy=_accuracy(data.get("accuracy"), where, what, len(samples)),
-            noise=noise_from_mapping(data.get("noise"), where, what),
-        )
-    if "accuracy" in data:
-        raise InputError(
-            f"{where}: accuracy: an accuracy forecast goes with a parametric law (the "
-            f"metric as a sigmoid of its loss), not a {kind} one",
-            field=what,
-        )
-    if kind in ("joint_moe", "fine_grained_moe"):
-        return _moe_law(name, kind, data, num, source, notes, fit_range, where, what)
-    if kind == "deepseek":
-        return DeepSeekLaw(
-            name,
-            num("k_scale"),
-            num("a_scale"),
-            num("k_tokens"),
-            num("a_tokens"),
-            int(num("seq_len")),
-            int(num("vocab_size")),
-            opt_num("aspect_ratio") or DEFAULT_ASPECT_RATIO,
-            source,
-            notes
-            + (
-                f"{name} gives model scale M in non-embedding FLOPs per token (C = M·D); "
-                "N here is converted from M through a dense shape and D is the law's own",
-            ),
-            fit_range,
-        )
-    return _allocation_law(name, kind, num, source, notes, fit_range, data, where, what)
-
-
-def _allocation_law(
-    name: str,
-    kind: str,
-    num: Callable[[str], float],
-    source: str,
-    notes: tuple[str, ...],
-    fit_range: FitRange | None,
-    data: dict[str, Any],
-    where: str,
-    what: str,
-) -> Law:
-    """An allocation-only or Kaplan law: N_opt = k C^a (k given or from an anchor)."""
-    a = num("a")
-    if a >= 1:
-        raise InputError(f"{where}: a must be below 1 (N_opt = k C^a), got {a!r}", field=what)
-    if "k" in data:
-        k = num("k")
-    elif "anchor_flops" in data and "anchor_params" in data:
-        k = num("anchor_params") / num("anchor_flops") ** a
-    else:
-        raise InputError(f"{where}: give k, or anchor_flops and anchor_params", field=what)
-    if kind == "allocation":
-        basis = str(data.get("basis", "params"))
-        if basis not in ("params", "tokens"):
-            raise InputError(f"{where}: basis must be params or tokens, got {basis!r}", field=what)
-        return AllocationLaw(
-            name, k, a, source, notes + (ALLOCATION_NOTE.format(name=name),), basis, fit_range
-        )
-    return KaplanLaw(
-        name,
-        k,
-        a,
-        source,
-        notes + (KAPLAN_NOTE,),
-        fit_range=fit_range,
-        N_c=num("N_c"),
-        D_c=num("D_c"),
-        alpha_N=num("alpha_N"),
-        alpha_D=num("alpha_D"),
-    )
-
-
-def _moe_law(
-    name: str,
-    kind: str,
-    data: dict[str, Any],
-    num: Callable[..., float],
-    source: str,
-    notes: tuple[str, ...],
-    fit_range: FitRange | None,
-    where: str,
-    what: str,
-) -> Law:
-    """A Joint MoE (`joint_moe`) or fine-grained MoE (`fine_grained_moe`) law; either
-    marked not comparable with the dense laws' losses (its `loss_data`)."""
-    data_note = str(data.get("loss_data") or "another dataset and tokenizer")
-    notes = notes + (MOE_LAW_NOTE.format(name=name, data=data_note),)
-    total = parse_bound(data.get("fit_total_params"), "fit_total_params", where, what)
-    try:
-        if kind == "joint_moe":
-            moe = JointMoE(*(num(k, signed=True) for k in JointMoE.names()))
-            return joint_moe_law(
-                name, moe, 1, source, notes, fit_range,
-                _moe_samples(data.get("moe_samples"), where, what),
-                str(data.get("samples_source", "")).strip(),
-                parse_bound(data.get("fit_experts"), "fit_experts", where, what), total,
-            )  # fmt: skip
-        a, alpha, b, beta, g, gamma, c = (
-            num(k) for k in ("a", "alpha", "b", "beta", "g", "gamma", "c")
-        )
-        fine = FineGrainedMoE(a, alpha, b, beta, g, gamma, c)
-        if "expansion" in data:
-            fine = replace(fine, expansion=int(num("expansion")))
-    except InputError as e:
-        raise InputError(f"{where}: {e.message}", field=what) from None
-    granularity = parse_bound(data.get("fit_granularity"), "fit_granularity", where, what)
-    return FineGrainedMoELaw(name, fine, 1.0, source, notes, fit_range, granularity, total)
-
-
-def _moe_samples(raw: Any, where: str, what: str) -> tuple[tuple[float, ...], ...]:
-    """Bootstrap rows of the Joint MoE law's eleven constants (a fitted law's)."""
-    if raw is None:
-        return ()
-    width = len(JointMoE.names())
-    ok = isinstance(raw, list) and all(
-        isinstance(r, list)
-        and len(r) == width
-        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in r)
-        for r in raw
-    )
-    if not ok:
-        raise InputError(
-            f"{where}: moe_samples must be a list of [{', '.join(JointMoE.names())}] rows",
-            field=what,
-        )
-    return tuple(tuple(float(x) for x in r) for r in raw)
-
-
-def _accuracy(raw: Any, where: str, what: str, n_samples: int) -> AccuracyFit | None:
-    """The `accuracy:` block (a task metric as a sigmoid of the loss), if any."""
-    if raw is None:
-        return None
-    from chinchilla_cli.accuracy import from_mapping
-
-    return from_mapping(raw, where, n_samples, what)
-
-
-_RANGE_KEYS = ("params", "tokens", "flops", "tokens_per_param")
-
-
-def parse_bound(raw: Any, key: str, where: str, what: str) -> Bound | None:
-    """One `[low, high]` pair of a law file (null bounds allowed), or None."""
-    if raw is None:
-        return None
-    parsed = _fit_range({"params": raw}, f"{where}: {key}", what)
-    return None if parsed is None else parsed.params
-
-
-def _fit_range(raw: Any, where: str, what: str) -> FitRange | None:
-    """`fit_range: {params: [lo, hi], ...}`; null bounds and quantities allowed."""
-    if raw is None:
-        return None
-    expected = (
-        f"fit_range must map {', '.join(_RANGE_KEYS)} to [low, high] "
-        "(positive numbers or null, low <= high)"
-    )
-    if not isinstance(raw, dict) or not set(map(str, raw)) <= set(_RANGE_KEYS):
-        raise InputError(f"{where}: {expected}", field=what)
-    bounds: dict[str, Bound | None] = {}
-    for key in _RANGE_KEYS:
-        pair = raw.get(key)
-        if pair is None:
-            bounds[key] = None
-            continue
-        ok = (
-            isinstance(pair, list)
-            and len(pair) == 2
-            and all(
-                x is None
-                or (
-                    isinstance(x, (int, float))
-                    and not isinstance(x, bool)
-                    and math.isfinite(x)
-                    and x > 0
-                )
-                for x in pair
-            )
-        )
-        if not ok or (None not in pair and pair[0] > pair[1]):
-            raise InputError(f"{where}: {expected}; got {key}: {pair!r}", field=what)
-        lo, hi = pair
-        bounds[key] = (None if lo is None else float(lo), None if hi is None else float(hi))
-    return FitRange(**bounds)
-
-
-def _samples(
-    raw: Any, where: str, what: str
-) -> tuple[tuple[float, float, float, float, float], ...]:
-    if raw is None:
-        return ()
-    ok = isinstance(raw, list) and all(
-        isinstance(r, list)
-        and len(r) == 5
-        and all(
-            isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in r
-        )
-        for r in raw
-    )
-    if not ok:
-        raise InputError(
-            f"{where}: samples must be a list of [E, A, B, alpha, beta] rows", field=what
-        )
-    return tuple(tuple(float(x) for x in r) for r in raw)  # type: ignore[misc]

@@ -26,7 +26,7 @@ from chinchilla_cli.errors import FitError, InputError
 from chinchilla_cli.files import Staged, write_text_atomic
 from chinchilla_cli.fit_defaults import CI_LEVEL, HUBER_DELTA, SEED
 from chinchilla_cli.fit_options import FitOptions
-from chinchilla_cli.laws import load_law
+from chinchilla_cli.law_files import load_law
 from chinchilla_cli.moe_scaling import JointMoE
 from chinchilla_cli.presets import dump_yaml
 from chinchilla_cli.read_options import ReadOptions

@@ -40,13 +40,8 @@ from chinchilla_cli.errors import InputError
 from chinchilla_cli.frontier import Allocation, flops_for_loss, frontier_loss, optimal_allocation
 from chinchilla_cli.hardware import DEFAULT_PRECISION, PRECISIONS, Cluster, Precision
 from chinchilla_cli.inference import InferencePlan, inference_optimal
-from chinchilla_cli.laws import (
-    Law,
-    LossTerms,
-    ParametricLaw,
-    extrapolation_warning,
-    resolve_law,
-)
+from chinchilla_cli.law_files import resolve_law
+from chinchilla_cli.laws import Law, LossTerms, ParametricLaw, extrapolation_warning
 from chinchilla_cli.moe import MoEArchitecture
 from chinchilla_cli.moe_laws import MoEChoice, MoELearningRate, MoERequest
 from chinchilla_cli.moe_plan import check_budget_for_search, moe_additions, settle

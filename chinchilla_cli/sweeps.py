@@ -29,7 +29,8 @@ from chinchilla_cli.errors import InputError
 from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE as FIT_FLOPS_TOLERANCE
 from chinchilla_cli.frontier import optimal_allocation
 from chinchilla_cli.hardware import SECONDS_PER_HOUR, Cluster
-from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law, resolve_law
+from chinchilla_cli.law_files import resolve_law
+from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law
 from chinchilla_cli.moe import MoEArchitecture
 from chinchilla_cli.plausibility import check_distinct_shapes
 from chinchilla_cli.quantity import BUDGET_FORMS, human, parse_budgets, require, sci

@@ -5,7 +5,8 @@ import pytest
 from chinchilla_cli.constrained import optimal_constrained
 from chinchilla_cli.frontier import optimal_allocation
 from chinchilla_cli.inference import inference_optimal
-from chinchilla_cli.laws import ParametricLaw, load_law
+from chinchilla_cli.law_files import load_law
+from chinchilla_cli.laws import ParametricLaw
 from chinchilla_cli.tradeoff import tradeoff
 
 

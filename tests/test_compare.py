@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from chinchilla_cli.comparison import Config, make_comparison, parse_config, preset_config
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.frontier import bisect_flops_for_loss, flops_for_loss, frontier_loss
-from chinchilla_cli.laws import load_law
+from chinchilla_cli.law_files import load_law
 from chinchilla_cli.presets import load_presets
 
 ROOT = Path(__file__).resolve().parent.parent

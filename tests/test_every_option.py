@@ -84,6 +84,8 @@ SAMPLES: dict[str, dict[str, str | None]] = {
         "--batch-tokens": "1M",
         "--schedule-tokens": "1e12",
         "--exhaustive": None,
+        "--form": "coupled",
+        "--audit": None,
         "--fix": "E=1.8",
         "--tie": "alpha=beta",
         "--vs": SVG,

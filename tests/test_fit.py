@@ -9,7 +9,8 @@ import pytest
 from chinchilla_cli.approach3 import bootstrap_parametric, fit_parametric
 from chinchilla_cli.grid_search import best_of_grid, paper_grid, polish
 from chinchilla_cli.isoflop import fit_isoflop
-from chinchilla_cli.laws import ParametricLaw, load_law
+from chinchilla_cli.law_files import load_law
+from chinchilla_cli.laws import ParametricLaw
 from chinchilla_cli.objective import LogRuns, objective, objective_many
 from chinchilla_cli.read_options import ReadOptions  # noqa: E402
 from chinchilla_cli.runs import read_runs

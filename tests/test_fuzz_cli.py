@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chinchilla_cli.laws import preset_law_names
+from chinchilla_cli.law_files import preset_law_names
 from chinchilla_cli.presets import load_presets
 
 EXAMPLES = int(os.environ.get("CHINCHILLA_FUZZ_EXAMPLES", "40"))

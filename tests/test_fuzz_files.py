@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from chinchilla_cli.comparison import configs_from_file
 from chinchilla_cli.errors import InputError
-from chinchilla_cli.laws import _FIELDS, _OPTIONAL, ParametricLaw, load_law
+from chinchilla_cli.law_files import _FIELDS, _OPTIONAL, load_law
+from chinchilla_cli.laws import ParametricLaw
 from chinchilla_cli.runs import ALIASES, read_runs, runs_from_columns
 
 FILE_FUZZ = settings(  # CHINCHILLA_FUZZ_EXAMPLES=2000 for a longer run by hand

@@ -19,7 +19,7 @@ from chinchilla_cli.hyperparameters import (
     optimal_hyperparameters,
     step_law,
 )
-from chinchilla_cli.laws import load_law
+from chinchilla_cli.law_files import load_law
 from chinchilla_cli.presets import load_presets
 
 

@@ -5,7 +5,8 @@ import pytest
 
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.frontier import optimal_allocation
-from chinchilla_cli.laws import DEFAULT_LAW, load_law, preset_law_names
+from chinchilla_cli.law_files import load_law, preset_law_names
+from chinchilla_cli.laws import DEFAULT_LAW
 
 GOPHER_BUDGET = 5.76e23
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from chinchilla_cli import fit
-from chinchilla_cli.laws import JointMoELaw, load_law
+from chinchilla_cli.law_files import load_law
+from chinchilla_cli.laws import JointMoELaw
 from chinchilla_cli.moe_fit import MoEFitReport
 
 

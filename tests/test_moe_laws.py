@@ -10,7 +10,8 @@ import pytest
 from chinchilla_cli import compare, plan, sweep
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.hyperparameters import step_law
-from chinchilla_cli.laws import FineGrainedMoELaw, JointMoELaw, ParametricLaw, load_law
+from chinchilla_cli.law_files import load_law
+from chinchilla_cli.laws import FineGrainedMoELaw, JointMoELaw, ParametricLaw
 from chinchilla_cli.moe_scaling import joint_learning_rate
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from chinchilla_cli import files
 from chinchilla_cli.errors import InputError
-from chinchilla_cli.laws import load_law
+from chinchilla_cli.law_files import load_law
 
 LAW = load_law("hoffmann2022")
 RUNS_TEXT = "params,tokens,loss\n" + "".join(

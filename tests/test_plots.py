@@ -90,11 +90,13 @@ def test_a_fitted_metric_adds_the_sigmoid_panel():
 
     report = fit(LADDER, metric_col="hellaswag", bootstrap=10)
     fig = fit_figure(plt, report)
-    assert len(fig.axes) == 4 + 1  # four panels and the first one's colour bar
+    # four panels, the audit's (when the runs could be audited), the first one's colour bar
+    assert len(fig.axes) == 4 + (report.audit is not None) + 1
     panel = fig.axes[3]
     assert "hellaswag" in panel.get_title() and "bootstrap band" in str(
         [t.get_text() for t in panel.get_legend().get_texts()]
     )
-    plain = fit_figure(plt, fit(SVG, max_loss=3.42))
-    assert len(plain.axes) == 3 + 1
+    plain_report = fit(SVG, max_loss=3.42)
+    plain = fit_figure(plt, plain_report)
+    assert len(plain.axes) == 3 + 1 + (plain_report.audit is not None)
     plt.close("all")

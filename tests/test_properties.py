@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from chinchilla_cli.approach3 import fit_parametric
 from chinchilla_cli.frontier import frontier_loss, optimal_allocation
-from chinchilla_cli.laws import ParametricLaw, load_law, preset_law_names
+from chinchilla_cli.law_files import load_law, preset_law_names
+from chinchilla_cli.laws import ParametricLaw
 from chinchilla_cli.quantity import human, parse_quantity, sci
 
 LAWS = preset_law_names()

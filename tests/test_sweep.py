@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.frontier import optimal_allocation
-from chinchilla_cli.laws import ParametricLaw, load_law
+from chinchilla_cli.law_files import load_law
+from chinchilla_cli.laws import ParametricLaw
 from chinchilla_cli.quantity import parse_budgets
 from chinchilla_cli.runs import read_runs
 from chinchilla_cli.sweeps import CSV_COLUMNS, target_sizes

@@ -11,6 +11,7 @@ from chinchilla_cli.fit_defaults import (
     APPROACHES,
     CI_LEVEL,
     FLOPS_TOLERANCE,
+    FORMS,
     HUBER_DELTA,
     MAX_CI_LEVEL,
     SEED,
@@ -39,6 +40,24 @@ def fit(
             "the largest budget when fitted without it.",
         ),
     ] = "parametric",
+    form: Annotated[
+        str,
+        typer.Option(
+            metavar="|".join(FORMS),
+            help="The law's form: chinchilla (E + A/N^alpha + B/D^beta), kaplan (Kaplan et "
+            "al. 2020 eq. 1.5 plus E; --fix E=0 without), coupled (E + (A/N^alpha + "
+            "B/D^beta)^k), or compare: each fitted, ranked by how it extrapolates (ordered "
+            "cuts); the best is the law.",
+        ),
+    ] = "chinchilla",
+    audit: Annotated[
+        bool,
+        typer.Option(
+            "--audit",
+            help="Show the audit: every budget held out in turn (RMSE and bias of log "
+            "loss) and the ordered cuts' error against decades extrapolated.",
+        ),
+    ] = False,
     huber_delta: Annotated[
         float | None,
         typer.Option(
@@ -319,6 +338,12 @@ def fit(
     from chinchilla_cli.views.fit import fit_view, progress_bar
 
     _refuse_outputs(save, name, plot, force, comparing=bool(vs) or group is not None)
+    if audit and json_out:
+        from chinchilla_cli.errors import InputError
+
+        raise InputError(
+            "shows the audit's tables; the JSON's audit key always holds them", field="audit"
+        )
     with progress_bar(bootstrap, quiet=json_out or not bootstrap) as advance:
         report = fitting.fit(
             runs_file,
@@ -351,6 +376,7 @@ def fit(
             shared=shared,
             budgets=budgets,
             progress=advance,
+            form=form,
         )
     from chinchilla_cli.errors import InputError
     from chinchilla_cli.moe_fit import MoEFitReport
@@ -370,7 +396,7 @@ def fit(
     if json_out:  # the files written are the command's, added to the report's JSON
         print_json({**report.to_dict(), "saved": saved, "plot": plot})
     else:
-        show(fit_view(report, saved=saved, plot=plot))
+        show(fit_view(report, saved=saved, plot=plot, audit=audit))
 
 
 def _refuse_outputs(

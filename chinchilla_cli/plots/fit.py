@@ -35,7 +35,7 @@ def fit_plot(
 def fit_figure(plt: Any, report: FitReport) -> Any:
     """The figure's three panels (four with a task metric), side by side."""
     runs = report.runs
-    panels = 3 if report.accuracy is None else 4
+    panels = 3 + (report.accuracy is not None) + (report.audit is not None)
     fig, axes = plt.subplots(1, panels, figsize=(5.4 * panels, 5.2), constrained_layout=True)
     logc = np.log10(runs.flops)
     high = logc.max() if logc.max() > logc.min() else logc.min() + 1
@@ -46,6 +46,10 @@ def fit_figure(plt: Any, report: FitReport) -> Any:
     _frontier_panel(axes[2], report, colors)
     if report.accuracy is not None:
         _accuracy_panel(axes[3], report)
+    if report.audit is not None:
+        from chinchilla_cli.plots.audit import audit_panel
+
+        audit_panel(axes[-1], report.audit)
     for ax in axes:
         ax.grid(True, which="major", alpha=0.3)
     return fig
@@ -167,7 +171,7 @@ def _frontier_panel(ax: Any, report: FitReport, colors: _Colors) -> None:
             c,
             [law.optimal_params(x) for x in c],
             color="black",
-            label=f"fitted: N_opt ∝ C^{law.a:.3f}",
+            label=f"fitted: N_opt ∝ C^{report.frontier()['a']:.3f}",
         )
         cols = report.derived_samples()
         if cols:

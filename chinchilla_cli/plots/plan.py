@@ -16,7 +16,8 @@ def plan_plot(plan: Any, path: str, option: str, force: bool) -> Path:
 def plan_figure(plt: Any, plan: Any) -> Any:
     """The plan on the chosen law's landscape, every cross-check law's frontier, and the
     plan's N_opt and D_opt intervals where the law carries bootstrap samples."""
-    from chinchilla_cli.laws import load_law, tokens_for
+    from chinchilla_cli.law_files import load_law
+    from chinchilla_cli.laws import tokens_for
 
     o = plan.optimal
     # the chosen law may be a file (a fitted law): take it from the plan, the rest by name

@@ -17,6 +17,7 @@ from chinchilla_cli.objective import law_from_theta
 from chinchilla_cli.quantity import human, sci
 from chinchilla_cli.views import console, kv_table, titled_table, warnings_block, words
 from chinchilla_cli.views.accuracy import accuracy_fit_view
+from chinchilla_cli.views.audit import audit_view, form_law_table, forms_view
 
 
 @contextlib.contextmanager
@@ -71,16 +72,23 @@ def _with_ci(note: str, interval: tuple[float, float] | None) -> str:
 
 
 def fit_view(
-    report: FitReport, saved: str | None = None, plot: str | None = None
+    report: FitReport, saved: str | None = None, plot: str | None = None, audit: bool = False
 ) -> RenderableType:
     """The report as `chinchilla fit` prints it; `saved` and `plot` are the files the
-    command wrote (the law's YAML, the figure), said after the tables."""
+    command wrote (the law's YAML, the figure), said after the tables; `audit` shows the
+    audit's tables (every budget held out, the ordered cuts)."""
     ci = report.intervals() or {}
     parts = _runs_lines(report)
-    if report.parametric is not None:
+    if report.form_fit is not None:
+        parts += _form(report)
+    elif report.parametric is not None:
         parts += _parametric(report, ci)
     else:
         parts += _isoflop(report, ci)
+    if report.forms is not None:
+        parts.append(forms_view(report.forms))
+    if audit and report.audit is not None:
+        parts.append(audit_view(report.audit))
     if ci and report.samples is not None:
         parts.append(
             Text(
@@ -155,16 +163,36 @@ def _parametric(report: FitReport, ci: dict[str, tuple[float, float]]) -> list[R
     return parts
 
 
-def _goodness(report: FitReport) -> Table:
-    """The objective, the RMSE, convergence, the search, and the held-out error."""
-    p, ex = report.parametric, report.extrapolation
-    assert p is not None
+def _form(report: FitReport) -> list[RenderableType]:
+    """A kaplan or coupled law: its parameters, the frontier's slope, the goodness of fit."""
+    f = report.form_fit
+    assert f is not None
+    fr = report.frontier()
+    frontier = kv_table(
+        "Frontier it implies (numerical: L(N, C/6N) minimised over N)",
+        [
+            ("N_opt ∝ C^a", f"a = {fr['a']:.4f}", "slope from 1e21 to 1e25 FLOPs"),
+            ("D_opt ∝ C^b", f"b = {fr['b']:.4f}", ""),
+        ],
+    )
     rows = [
-        ("objective", f"{p.objective:.6g}", f"sum of Huber(delta={p.huber_delta:g}) losses"),
-        ("RMSE of log loss", f"{p.rmse_log_loss:.4f}", f"over {p.n_runs} runs"),
-        ("converged", "yes" if p.converged else "NO", p.message),
-        *_search_rows(p),
+        ("objective", f"{f.objective:.6g}", f"sum of Huber(delta={f.huber_delta:g}) losses"),
+        ("RMSE of log loss", f"{f.rmse_log_loss:.4f}", f"over {f.n_runs} runs"),
+        ("converged", "yes" if f.converged else "NO", f"damped Newton, {f.iterations} iterations"),
+        *_held_out_rows(report),
     ]
+    return [
+        form_law_table(f),
+        frontier,
+        _tokens_table(report, {}),
+        kv_table("Goodness of fit", rows),
+    ]
+
+
+def _held_out_rows(report: FitReport) -> list[tuple[str, str, str]]:
+    """The error on the largest budget, and on the worst, each fitted without it."""
+    ex, audit = report.extrapolation, report.audit
+    rows = []
     if ex is not None:
         rows.append(
             (
@@ -174,6 +202,33 @@ def _goodness(report: FitReport) -> Table:
                 + ("it" if ex.by_budget else "them"),
             )
         )
+    worst = None if audit is None else audit.worst
+    if worst is not None and worst.rmse_log_loss is not None:
+        what = "budget" if audit is not None and audit.grouping == "budgets" else "band"
+        rows.append(
+            (
+                f"worst {what}",
+                f"{worst.rmse_log_loss:.4f}",
+                words(
+                    f"RMSE of log loss on {sci(worst.flops)} FLOPs ({worst.n_runs} runs), "
+                    f"the worst of every {what} held out in turn (`audit`)"
+                ),
+            )
+        )
+    return rows
+
+
+def _goodness(report: FitReport) -> Table:
+    """The objective, the RMSE, convergence, the search, and the held-out error."""
+    p = report.parametric
+    assert p is not None
+    rows = [
+        ("objective", f"{p.objective:.6g}", f"sum of Huber(delta={p.huber_delta:g}) losses"),
+        ("RMSE of log loss", f"{p.rmse_log_loss:.4f}", f"over {p.n_runs} runs"),
+        ("converged", "yes" if p.converged else "NO", p.message),
+        *_search_rows(p),
+        *_held_out_rows(report),
+    ]
     return kv_table("Goodness of fit", rows)
 
 

@@ -80,7 +80,8 @@ def check_one_budget(given: dict[str, Any]) -> None:
     ways = [f"`{k}`" for k, v in given.items() if v is not None]
     if len(ways) > 1:
         raise InputError(
-            f"plan: the budget is given {len(ways)} ways ({', '.join(ways)}); give exactly one"
+            f"plan: the budget is given {len(ways)} ways ({', '.join(ways)}); give exactly one",
+            field=next(k for k, v in given.items() if v is not None).split("`")[0],
         )
     if not ways:
         raise InputError(

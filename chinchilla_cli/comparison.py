@@ -42,7 +42,14 @@ from chinchilla_cli.laws import (
 from chinchilla_cli.moe import MoEArchitecture, moe_from_mapping
 from chinchilla_cli.names import did_you_mean
 from chinchilla_cli.presets import load_presets, preset_name, read_yaml_file
-from chinchilla_cli.quantity import ACCEPTED, check_magnitude, human, parse_quantity, sci
+from chinchilla_cli.quantity import (
+    ACCEPTED,
+    accepts_quantities,
+    check_magnitude,
+    human,
+    parse_quantity,
+    sci,
+)
 
 CONFIG_SYNTAX = (
     "N@D or label=N@D (N parameters, D training tokens), e.g. 13B@2.6T or mine=13B@2.6T; "
@@ -429,6 +436,7 @@ def make_row(law: Law, config: Config, column_laws: list[Law]) -> Row:
     )
 
 
+@accepts_quantities
 def compare(
     *configs: str | Config,
     law: str | Law | None = None,

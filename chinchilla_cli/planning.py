@@ -48,7 +48,7 @@ from chinchilla_cli.laws import (
     resolve_law,
 )
 from chinchilla_cli.moe import MoEArchitecture
-from chinchilla_cli.quantity import human, parse_budgets, require, sci
+from chinchilla_cli.quantity import accepts_quantities, human, parse_budgets, require, sci
 from chinchilla_cli.specs import ClusterSpec, ShapeSpec, cluster_spec, given, shape_spec
 from chinchilla_cli.tradeoff import TradeoffRow, tradeoff
 
@@ -324,6 +324,7 @@ class Frontier:
         return display_bundle(self)
 
 
+@accepts_quantities
 def frontier_table(budgets: Sequence[float] | str, law: str | Law | None = None) -> Frontier:
     """The compute-optimal N, D and loss at each budget (FLOPs), with intervals where the
     law carries bootstrap samples, and the task metric where it carries an accuracy
@@ -382,6 +383,7 @@ def _check_law_can(
 # ---------------------------------------------------------------- the public entry point
 
 
+@accepts_quantities
 def plan(
     flops: float | None = None,
     *,

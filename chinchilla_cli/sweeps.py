@@ -31,7 +31,14 @@ from chinchilla_cli.frontier import optimal_allocation
 from chinchilla_cli.hardware import SECONDS_PER_HOUR, Cluster
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law, resolve_law
 from chinchilla_cli.moe import MoEArchitecture
-from chinchilla_cli.quantity import BUDGET_FORMS, human, parse_budgets, require, sci
+from chinchilla_cli.quantity import (
+    BUDGET_FORMS,
+    accepts_quantities,
+    human,
+    parse_budgets,
+    require,
+    sci,
+)
 from chinchilla_cli.specs import ClusterSpec, ShapeSpec, cluster_spec, given, shape_spec
 
 DEFAULT_SIZES = 9
@@ -380,6 +387,7 @@ def _warnings(sw: Sweep) -> list[str]:
     return out
 
 
+@accepts_quantities
 def sweep(
     budgets: str | Sequence[float],
     *,

@@ -10,6 +10,9 @@ class ChinchillaError(Exception):
     """Base class. `exit_code` is what the command line exits with."""
 
     exit_code = 2
+    # the message already names where the problem is (a file and line, a table's row):
+    # a front end need not name the argument `field` again
+    located = False
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)

@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from chinchilla_cli import logs
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE
 from chinchilla_cli.fit_engine import fit_runs
@@ -21,6 +20,7 @@ from chinchilla_cli.fit_options import FitOptions
 from chinchilla_cli.fit_results import FitReport as FitReport
 from chinchilla_cli.interventions import check_arguments, compare_groups
 from chinchilla_cli.read_options import ReadOptions
+from chinchilla_cli.sources import ARRAYS_SOURCE, read_source
 
 Sources = str | Path | Mapping[str, Any]  # a file ("-": stdin), or a table of columns
 
@@ -61,6 +61,7 @@ def fit(
     baseline: str | None = None,
     shared: str | None = None,
     budgets: str | Sequence[float] | None = None,
+    run_table: Any = None,
 ) -> FitReport:
     """Fit a scaling law to training runs.
 
@@ -79,7 +80,11 @@ def fit(
     bootstrap then resamples runs); D is a tokens column or steps x `batch_tokens`;
     `schedule_tokens` is the planned D of every run, to flag logs that stop short;
     `min_tokens` drops warm-up rows before reducing (and, for a table of runs, runs with
-    less D). `min_params` drops runs with fewer parameters.
+    less D). `min_params` drops runs with fewer parameters. `run_table` is W&B's runs
+    table (a path, DataFrame or records; one row per run) joined to the log on the run
+    name (its `Name` column, or `run_col`): N, the planned steps or tokens, the tokens per
+    step and the `group` labels may come from it (chinchilla_cli.run_tables). Runs may
+    also come as records (a list of dicts, such as W&B's `scan_history()` rows).
 
     The parametric fit screens the paper's 4,500 starts and polishes the promising ones;
     `exhaustive` runs every start to convergence and reports the distinct optima they
@@ -132,6 +137,7 @@ def fit(
         max_loss=max_loss,
         min_flops=min_flops,
         max_flops=max_flops,
+        run_table=run_table,
     )
     arrays = {"params": params, "tokens": tokens, "flops": flops, "loss": loss}
     given = {k: v for k, v in arrays.items() if v is not None}
@@ -195,14 +201,10 @@ def fit_with(
             fit_options=options,
             progress=progress,
         )
-    if isinstance(runs, (str, Path)):
-        table, log = logs.read_table(str(runs), read)
-    else:
-        if runs is None:
-            raise InputError(
-                "no runs; give a file, a table of columns, or `params`, `tokens` and `loss`",
-                field="runs",
-            )
-        source = "<arrays>" if arrays else "<columns>"
-        table, log = logs.table_from_columns(runs, read, source=source)
+    if runs is None:
+        raise InputError(
+            "no runs; give a file, a table of columns, or `params`, `tokens` and `loss`",
+            field="runs",
+        )
+    table, log = read_source(runs, read, source=ARRAYS_SOURCE if arrays else None)
     return fit_runs(table, options, progress=progress, log=log)

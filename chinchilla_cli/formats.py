@@ -25,7 +25,7 @@ import typing
 import warnings
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 
@@ -239,9 +239,23 @@ def _parse_row(
     return [tables.parse_cell(row[i], label, where) for i, label in zip(index, labels, strict=True)]
 
 
+def _refuse_booleans(cells: typing.Any, name: str, where: Where) -> None:
+    """True and False are not numbers (numpy would read them as 1 and 0)."""
+    kind = getattr(getattr(cells, "dtype", None), "kind", "O")
+    if kind in "fiuSU":
+        return
+    flat = list(cells) if kind != "b" else [bool(cells[0])]
+    row = next((i for i, c in enumerate(flat) if isinstance(c, (bool, np.bool_))), None)
+    if row is not None:
+        raise InputError(
+            f"{where(row)}: column {name!r}: {bool(flat[row])!r} is a boolean, not a number"
+        )
+
+
 def column_numbers(cells: typing.Any, name: str, source: str) -> Floats:
     """One column of a mapping of columns as floats; strings are read as a file's cells
     (row i named "source: row i")."""
+    _refuse_booleans(cells, name, tables.row_of(source))
     try:
         values = np.asarray(cells, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):  # find the cell that is not a number
@@ -272,6 +286,10 @@ class Table:
     n_rows: int
     where: Where  # row -> "file:line" (or how the format names a row)
     implicit_run: bool = False  # TensorBoard: the runs are directories, not a column
+    # said about the table before it is reduced (a runs table joined to it: run_tables.py)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unlogged: list[str] = field(default_factory=list)  # runs known to have no logged row
 
 
 def peek(data: typing.IO[bytes], encoding: str) -> str:
@@ -567,6 +585,11 @@ def _scalar(value: typing.Any, tensor_util: typing.Any) -> float | None:
 def numbers(cells: Sequence[typing.Any], name: str, where: Where) -> Floats:
     """A column of raw cells as floats, NaN where a row logs nothing ("" or null)."""
     n = len(cells)
+    kind = getattr(getattr(cells, "dtype", None), "kind", "O")
+    if kind in "fiu":  # a numeric array (a DataFrame's column, a joined runs table's)
+        return np.asarray(cells, dtype=np.float64)
+    if n and not isinstance(cells[0], str):  # a CSV's cells are text, never booleans
+        _refuse_booleans(cells, name, where)
     try:  # plain numbers in every row
         return np.fromiter(map(float, cells), np.float64, n)
     except (TypeError, ValueError, OverflowError):

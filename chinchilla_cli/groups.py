@@ -1,6 +1,7 @@
 """The groups of runs an intervention compares (`fit`'s `vs` and `group`), as read: one
-table split by its group column (the column read in the same pass as the runs), or one
-table (or training log) per group. interventions.py fits and compares them.
+table split by its group column (the column read in the same pass as the runs; of a
+training log, each run's label, logged or joined from the runs table), or one table (or
+training log) per group. interventions.py fits and compares them.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from chinchilla_cli import logs, tables
+from chinchilla_cli import logs
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.read_options import ReadOptions
-from chinchilla_cli.runs import MIN_RUNS, GroupedRuns, Runs, grouped_runs_from_columns
+from chinchilla_cli.records import as_columns
+from chinchilla_cli.runs import MIN_RUNS, GroupedRuns, Runs
+from chinchilla_cli.sources import blamed, read_source
 
 __all__ = ["Group", "Sources", "read_files", "read_groups"]
 
@@ -37,21 +40,14 @@ def read_groups(
     """One table split by the values of `column`: the baseline first (`baseline`, else
     the first value in row order), then the others in order of appearance. Each group
     needs MIN_RUNS runs after the filters."""
-    if isinstance(runs, (str, Path)):
-        path = str(runs)
-        grouped = logs.read_grouped_table(path, options, column)
-        if grouped is None:
-            raise InputError(
-                f"{tables.source_name(path)} is a training log; a group column splits a table "
-                "of runs (one row per run): give each group's log as its own file with `vs`",
-                field="group",
-            )
-    else:
-        if options.run_col is not None:
-            raise InputError(
-                "a group column splits a table of runs, not a training log", field="group"
-            )
-        grouped = grouped_runs_from_columns(runs, options, column, source="<columns>")
+    try:
+        if isinstance(runs, (str, Path)):
+            grouped = logs.read_grouped_table(str(runs), options, column)
+        else:
+            columns = as_columns(runs)
+            grouped = logs.grouped_from_columns(columns, options, column, source="<columns>")
+    except InputError as e:
+        raise blamed(e, "runs") from None
     return _split(grouped, column, baseline)
 
 
@@ -109,16 +105,8 @@ def read_files(first: Sources, others: Sequence[Sources], options: ReadOptions) 
     if sum(1 for s in sources if isinstance(s, (str, Path)) and str(s) == "-") > 1:
         raise InputError("stdin (-) can be read once; give the other runs as files", field="vs")
     for i, src in enumerate(sources):
-        if isinstance(src, (str, Path)):
-            table, log = logs.read_table(str(src), options)
-        elif isinstance(src, Mapping) or hasattr(src, "keys"):
-            name = "<columns>" if i == 0 else f"<vs {i}>"
-            table, log = logs.table_from_columns(src, options, source=name)
-        else:
-            raise InputError(
-                f"{type(src).__name__} is not runs; give a file path or a table of columns",
-                field="vs",
-            )
+        name = None if isinstance(src, (str, Path)) else ("<columns>" if i == 0 else f"<vs {i}>")
+        table, log = read_source(src, options, field="runs" if i == 0 else "vs", source=name)
         out.append(Group(table.source, table, log))
     labels = [g.label for g in out]
     for i, label in enumerate(labels):

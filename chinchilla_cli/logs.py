@@ -49,6 +49,7 @@ from chinchilla_cli.runs import (
     GroupedRuns,
     Runs,
     ends_in_loss,
+    grouped_runs_from_columns,
     loss_by_its_ending,
     loss_note,
     read_grouped_runs,
@@ -112,6 +113,7 @@ _EXTRA_ALIASES: dict[str, tuple[str, ...]] = {  # beyond runs.ALIASES, seen in l
 }
 _ROLES = ("run", "step", "params", "tokens", "flops", "loss", "batch_tokens")
 _SCHEDULE = ("schedule_steps", "schedule_tokens")
+_JOINED = ("params", "batch_tokens")  # with _SCHEDULE: what a runs table may add to a log
 _JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
@@ -146,6 +148,8 @@ class TrainingLog:
     incomplete: tuple[str, ...]  # runs whose log stops short of their schedule
     notes: tuple[str, ...]
     warnings: tuple[str, ...]
+    dropped_runs: tuple[str, ...] = ()  # runs with no usable loss (named in a warning)
+    run_groups: tuple[str, ...] = ()  # each run's group label (`group`), if read
 
     @property
     def n_runs(self) -> int:
@@ -165,6 +169,7 @@ class TrainingLog:
             "points": self.n_points,
             "columns": dict(self.headers),
             "incomplete_runs": list(self.incomplete),
+            "dropped_runs": list(self.dropped_runs),
             "notes": list(self.notes),
         }
 
@@ -184,7 +189,7 @@ def read_log(
     settings and `min_tokens` apply here (the other filters apply to the points, in
     `read_table`). Raises InputError.
     """
-    table, _ = _load(path, options.column_names, stdin)
+    table, _ = _load(path, options, stdin)
     return None if table is None else _reduce(table, options)
 
 
@@ -196,7 +201,7 @@ def read_table(
     one. The log options (`reduce`, `batch_tokens`, `schedule_tokens`) are refused for a
     plain table; the filters apply to both. Raises InputError.
     """
-    table, text = _load(path, options.column_names, stdin)
+    table, text = _load(path, options, stdin)
     if table is None:  # a plain table of runs: the reader of tables reads it
         return read_runs(path, options, stdin=text if text is not None else stdin), None
     log = _reduce(table, options)
@@ -205,37 +210,65 @@ def read_table(
 
 def read_grouped_table(
     path: str, options: ReadOptions, group_col: str, *, stdin: typing.TextIO | None = None
-) -> GroupedRuns | None:
-    """`read_table` for a table of runs split by its column `group_col` (read in the same
-    pass as the runs: runs.read_grouped_runs); None when `path` is a training log, which
-    has no such split."""
-    table, text = _load(path, options.column_names, stdin)
-    if table is not None:
-        return None
-    return read_grouped_runs(path, options, group_col, stdin=text if text is not None else stdin)
+) -> GroupedRuns:
+    """`read_table` split by the column `group_col`: of a table of runs, read in the same
+    pass as the runs (runs.read_grouped_runs); of a training log, one label per run
+    (logged on any of its rows, or joined from the runs table), each point its run's."""
+    table, text = _load(path, options, stdin, group_col)
+    if table is None:
+        return read_grouped_runs(
+            path, options, group_col, stdin=text if text is not None else stdin
+        )
+    return _grouped(_reduce(table, options, group_col), options, group_col)
+
+
+def grouped_from_columns(
+    columns: Mapping[str, typing.Any] | ColumnTable,
+    options: ReadOptions,
+    group_col: str,
+    *,
+    source: str = "<columns>",
+) -> GroupedRuns:
+    """`read_grouped_table` for a table of columns (a DataFrame, records)."""
+    if not looks_like_log([str(k) for k in columns.keys()], options.column_names) and (
+        options.run_table is None
+    ):
+        return grouped_runs_from_columns(columns, options, group_col, source=source)
+    table = _columns_table(columns, options, source, group_col)
+    return _grouped(_reduce(table, options, group_col), options, group_col)
+
+
+def _grouped(log: TrainingLog, options: ReadOptions, group_col: str) -> GroupedRuns:
+    runs = _as_runs(log, options)
+    labels = tuple(log.run_groups[i] for i in log.run_index)
+    return GroupedRuns(runs, log.headers.get("group", group_col), labels)
 
 
 def _load(
-    path: str, overrides: Mapping[str, str | None], stdin: typing.TextIO | None
+    path: str, options: ReadOptions, stdin: typing.TextIO | None, group_col: str | None = None
 ) -> tuple[formats.Table | None, typing.TextIO | None]:
-    """The long table of a log, or None for a plain table of runs (with, for stdin, its
-    text again: a pipe cannot be read twice)."""
+    """The long table of a log (with the runs table joined to it), or None for a plain
+    table of runs (with, for stdin, its text again: a pipe cannot be read twice)."""
+    table, text = _load_table(path, options, stdin, group_col)
+    return (None if table is None else _joined(table, options, group_col)), text
+
+
+def _load_table(
+    path: str, options: ReadOptions, stdin: typing.TextIO | None, group_col: str | None
+) -> tuple[formats.Table | None, typing.TextIO | None]:
+    overrides = options.column_names
     source = tables.source_name(path)
     if path != "-" and (os.path.isdir(path) or ".tfevents" in os.path.basename(path)):
         return formats.read_tensorboard(path, source), None
     with tables.opened(path, source, stdin) as (data, unit):
         encoding = tables.check_text(data, source, unit)
         head = formats.peek(data, encoding)
-        wanted = _wanted(overrides)
+        wanted = _wanted(overrides, group_col)
         if path.lower().endswith(_JSON_SUFFIXES) or head[:1] in ("{", "["):
             return formats.read_json(data, encoding, source, wanted), None
 
         def is_log(header: list[str]) -> bool:
-            # a run column and a step column: a W&B history export
-            normal = {_normal(h) for h in header}
-            return overrides["run"] is not None or bool(
-                normal & _aliases("run") and normal & _aliases("step")
-            )
+            return looks_like_log(header, overrides) or options.run_table is not None
 
         table = formats.read_csv_table(data, encoding, source, wanted, is_log)
         if table is None and path == "-":
@@ -251,19 +284,70 @@ def table_from_columns(
     source: str = "<columns>",
 ) -> tuple[Runs, TrainingLog | None]:
     """`read_table` for a mapping of columns (a dict of lists, a pandas DataFrame such as
-    W&B's `run.history()`): a training log when `run_col` is given, else a plain table."""
-    if options.run_col is None:
+    W&B's `run.history()`): a training log when a file with these headers would be one
+    (`run_col` given, or a run column and a step column), else a plain table of runs."""
+    if not looks_like_log([str(k) for k in columns.keys()], options.column_names) and (
+        options.run_table is None
+    ):
         return runs_from_columns(columns, options, source=source), None
+    table = _columns_table(columns, options, source, None)
+    log = _reduce(table, options)
+    return _as_runs(log, options), log
+
+
+def _columns_table(
+    columns: Mapping[str, typing.Any] | ColumnTable,
+    options: ReadOptions,
+    source: str,
+    group_col: str | None,
+) -> formats.Table:
+    """A table of columns as a log's raw columns (the runs table joined to it)."""
     keys = list(columns.keys())
     names = [str(k) for k in keys]
-    cells = {name: list(columns[key]) for name, key in zip(names, keys, strict=True)}
+    wanted = _wanted(options.column_names, group_col)
+    cells: dict[str, typing.Any] = {}
+    for name, key in zip(names, keys, strict=True):
+        if wanted(name):
+            column = columns[key]
+            cells[name] = np.asarray(column) if hasattr(column, "dtype") else list(column)
     lengths = {len(v) for v in cells.values()}
     if len(lengths) > 1:
         raise InputError(f"{source}: the columns differ in length ({sorted(lengths)})")
     n = lengths.pop() if lengths else 0
+    if not n:
+        raise InputError(f"{source}: no logged rows; the columns are empty")
     table = formats.Table(source, "columns", names, cells, n, tables.row_of(source))
-    log = _reduce(table, options)
-    return _as_runs(log, options), log
+    return _joined(table, options, group_col)
+
+
+def _joined(table: formats.Table, options: ReadOptions, group_col: str | None) -> formats.Table:
+    """The log with W&B's runs table (`run_table`) joined to it on the run name."""
+    if options.run_table is None:
+        return table
+    from chinchilla_cli import run_tables
+
+    joinable = set().union(*(_aliases(r) for r in (*_JOINED, *_SCHEDULE)))
+    joinable |= {_normal(c) for c in (options.params_col, group_col) if c is not None}
+    try:
+        runs = run_tables.read_run_table(options.run_table)
+    except InputError as e:
+        raise InputError(e.message, field=e.field or "run_table") from None
+    return run_tables.join(
+        table,
+        runs,
+        options.run_col,
+        lambda name: _normal(name) in _aliases("run"),
+        lambda name: _normal(name) in joinable,
+    )
+
+
+def looks_like_log(header: Sequence[str], overrides: Mapping[str, str | None]) -> bool:
+    """Whether a table with this header is a training log: `run_col` is given, or it has
+    a run column and a step column (a W&B history export)."""
+    normal = {_normal(h) for h in header}
+    return overrides.get("run") is not None or bool(
+        normal & _aliases("run") and normal & _aliases("step")
+    )
 
 
 def _as_runs(log: TrainingLog, options: ReadOptions) -> Runs:
@@ -281,17 +365,27 @@ def _as_runs(log: TrainingLog, options: ReadOptions) -> Runs:
     for role, used in table.columns.items():
         if used == "derived":
             columns[role] = "derived"
-    return replace(table, columns=columns, metric_col=log.headers.get("metric"))
+    dropped = len(log.dropped_runs)  # counted as read and dropped
+    return replace(
+        table,
+        columns=columns,
+        metric_col=log.headers.get("metric"),
+        n_read=table.n_read + dropped,
+        n_dropped=table.n_dropped + dropped,
+    )
 
 
 # ------------------------------------------------------------------------- roles
 
 
-def _wanted(overrides: Mapping[str, str | None]) -> Callable[[str], bool]:
+def _wanted(
+    overrides: Mapping[str, str | None], group_col: str | None = None
+) -> Callable[[str], bool]:
     """Whether a column may hold a role: it matches an alias or a named column."""
     accepted = set().union(*(_aliases(r) for r in (*_ROLES, *_SCHEDULE)))
-    named = {_normal(v) for v in overrides.values() if v is not None}
-    exact = {v.strip() for v in overrides.values() if v is not None}
+    given = [*overrides.values(), group_col]
+    named = {_normal(v) for v in given if v is not None}
+    exact = {v.strip() for v in given if v is not None}
 
     def wanted(name: str) -> bool:
         return (
@@ -325,12 +419,12 @@ def _resolve(long: formats.Table, overrides: Mapping[str, str | None]) -> dict[s
         if not hits:
             raise InputError(
                 f"no column {name!r} in {long.source}; columns: {tables.listing(long.names)}",
-                field=f"{role}_col",
+                field="group" if role == "group" else f"{role}_col",
             )
         if len(hits) > 1:
             raise InputError(
                 f"{name!r} matches {len(hits)} columns of {long.source} ({', '.join(hits)})",
-                field=f"{role}_col",
+                field="group" if role == "group" else f"{role}_col",
             )
         found[role] = hits[0]
     taken = set(found.values())
@@ -371,6 +465,7 @@ _ROLE_WORDS = {
     "batch_tokens": "tokens per step",
     "schedule_steps": "the planned steps",
     "schedule_tokens": "the planned tokens",
+    "group": "the group",
 }
 
 
@@ -418,9 +513,12 @@ class _Segments:
         return self.c[self.starts]
 
 
-def _reduce(table: formats.Table, options: ReadOptions) -> TrainingLog:
-    """The log in `table` reduced to the fit's points, as `options.reduction` says."""
-    overrides = options.column_names
+def _reduce(
+    table: formats.Table, options: ReadOptions, group_col: str | None = None
+) -> TrainingLog:
+    """The log in `table` reduced to the fit's points, as `options.reduction` says;
+    `group_col` read as each run's group label."""
+    overrides: dict[str, str | None] = {**options.column_names, "group": group_col}
     log = _numbers_of(table, overrides)
     reduce = options.reduction
     logged = _logged(log)
@@ -461,11 +559,15 @@ def _reduce(table: formats.Table, options: ReadOptions) -> TrainingLog:
     columns["tokens"] = np.ascontiguousarray(tokens[point_rows])
     headers = {"loss": log.roles["loss"], "tokens": tokens_header or "derived"}
     _point_columns(log, columns, headers, params, key, point_rows, point_run, reduce)
+    if "group" in log.roles:
+        headers["group"] = log.roles["group"]
     if log.candidates:
         log.warnings.append(metrics.several_columns_warning(log.candidates))
     used = np.unique(point_run)  # sorted codes = order of first appearance
     remap = np.full(log.n_runs, -1, dtype=np.intp)
     remap[used] = np.arange(len(used))
+    dropped = _dropped(log, used)
+    run_groups = _run_groups(log, used) if "group" in log.roles else ()
     return TrainingLog(
         source=table.source,
         format=table.format,
@@ -479,7 +581,55 @@ def _reduce(table: formats.Table, options: ReadOptions) -> TrainingLog:
         incomplete=tuple(incomplete),
         notes=tuple(log.notes),
         warnings=tuple(log.warnings),
+        dropped_runs=tuple(dropped),
+        run_groups=run_groups,
     )
+
+
+def _dropped(log: _Log, used: _Ints) -> list[str]:
+    """The runs with no usable loss (none logged, or none left by `min_tokens` or the
+    rows without D), and those the runs table lists with no logged row: named and
+    counted, never lost silently."""
+    unused = np.ones(log.n_runs, dtype=bool)
+    unused[used] = False
+    dropped = [log.run_names[c] for c in np.flatnonzero(unused)] + list(log.table.unlogged)
+    if dropped:
+        log.warnings.append(
+            f"{tables.count(len(dropped), 'run')} {'has' if len(dropped) == 1 else 'have'} "
+            f"no usable loss and {'is' if len(dropped) == 1 else 'are'} left out: "
+            f"{_names(dropped)} (nothing logged, crashed before its first evaluation, or "
+            "every row below `min_tokens`)"
+        )
+    return dropped
+
+
+def _run_groups(log: _Log, used: _Ints) -> tuple[str, ...]:
+    """Each used run's group label: one per run, logged on any of its rows."""
+    column = log.roles["group"]
+    cells = log.table.cells[column]
+    labels: dict[int, str] = {}
+    for row, (code, cell) in enumerate(zip(log.codes, cells, strict=True)):
+        if cell is None or (isinstance(cell, float) and cell != cell):
+            continue
+        text = str(cell).strip()
+        if not text:
+            continue
+        had = labels.setdefault(int(code), text)
+        if had != text:
+            raise InputError(
+                f"{log.where(row)}: column {column!r}: {text!r} differs from {had!r} in the same "
+                f"run {log.run_names[code]!r}; a run belongs to one group",
+                field="group",
+            )
+    for code in used:
+        if int(code) not in labels:
+            row = int(np.argmax(log.codes == code))
+            raise InputError(
+                f"{log.where(row)}: run {log.run_names[code]!r} has no {column!r}; every run "
+                "needs its group",
+                field="group",
+            )
+    return tuple(labels[int(c)] for c in used)
 
 
 def _numbers_of(table: formats.Table, overrides: Mapping[str, str | None]) -> _Log:
@@ -489,13 +639,17 @@ def _numbers_of(table: formats.Table, overrides: Mapping[str, str | None]) -> _L
     present = [n for n in table.names if n in table.cells]
     candidates = metrics.add_log_metric(roles, present)  # warned about at the end
     where = table.where
-    num = {r: formats.numbers(table.cells[c], c, where) for r, c in roles.items() if r != "run"}
+    num = {
+        r: formats.numbers(table.cells[c], c, where)
+        for r, c in roles.items()
+        if r not in ("run", "group")
+    }
     if "run" in roles:
         codes, run_names = _codes(table.cells[roles["run"]], roles["run"], where)
     else:
         n = table.n_rows
         codes, run_names = np.arange(n, dtype=np.intp), [str(i) for i in range(n)]
-    log = _Log(table, roles, num, codes, run_names)
+    log = _Log(table, roles, num, codes, run_names, [*table.notes], [*table.warnings])
     if overrides.get("loss") is None and _normal(roles["loss"]) not in _aliases("loss"):
         log.notes.append(loss_note(roles["loss"]))
     log.candidates = candidates

@@ -92,3 +92,21 @@ def write_jsonl(rows: list[dict[str, Any]], path: Path) -> Path:
         for row in rows:
             f.write(json.dumps(row) + "\n")
     return path
+
+
+def wandb_exports(
+    rows: list[dict[str, Any]], groups: dict[str, str] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`rows` split as W&B exports them: the history (each logged step, no config: N and
+    the planned steps removed) and the runs table (one row per run: `Name`, `State`,
+    `params`, `total_steps`, and a group label `arm` when `groups` maps names to one)."""
+    history = [{k: v for k, v in r.items() if k not in ("params", "total_steps")} for r in rows]
+    table: list[dict[str, Any]] = []
+    for r in rows:
+        if "params" in r:
+            entry = {"Name": r["name"], "State": "finished", "params": r["params"]}
+            entry["total_steps"] = r["total_steps"]
+            if groups is not None:
+                entry["arm"] = groups[r["name"]]
+            table.append(entry)
+    return history, table

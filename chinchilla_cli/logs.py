@@ -74,6 +74,8 @@ _Where = formats.Where
 # A run whose last logged D is below this fraction of its planned D is flagged: evaluation
 # intervals leave the last logged step a little short of the final one in a complete run.
 INCOMPLETE_BELOW = 0.98
+# A mean-last window over more than this fraction of a run's tokens is warned about.
+WIDE_WINDOW = 0.10
 
 # Header names of the roles a log adds to a table of runs (matched as runs.py matches
 # its own: case, spaces, "_", "-", and here also "/" and "." ignored).
@@ -547,6 +549,8 @@ def _reduce(
             f"{shown}: {tables.count(len(seg.starts), 'run')} from "
             f"{tables.count(table.n_rows, 'logged row')}; points: {reduce.describe()}",
         )
+    if reduce.how == "mean-last":
+        _wide_windows(log, seg, reduce, tokens)
     planned = _planned(log, options.schedule_tokens, per_step, tokens, seg)
     incomplete = _incomplete(log, planned, tokens, seg)
     if reduce.how == "none":
@@ -820,6 +824,27 @@ def _points(
             "is over the ones logged"
         )
     return point_rows, (cum[ends] - cum[lo]) / (ends - lo), seg.run_of_segment
+
+
+def _wide_windows(log: _Log, seg: _Segments, reduce: Reduce, tokens: _Floats) -> None:
+    """A mean-last window reaching back over more than WIDE_WINDOW of a run's tokens
+    averages losses from well before its end: it biases the fit (higher loss at the
+    run's last D), so the runs are named in a warning."""
+    first = seg.rows[np.maximum(seg.starts, seg.ends - reduce.k)]
+    last = seg.rows[seg.ends - 1]
+    with np.errstate(all="ignore"):
+        span = 1.0 - tokens[first] / tokens[last]
+    wide = np.flatnonzero(span > WIDE_WINDOW)
+    if not wide.size:
+        return
+    names = [log.run_names[seg.run_of_segment[j]] for j in wide]
+    shown = ", ".join(f"{n!r} ({span[j]:.0%})" for n, j in zip(names[:5], wide[:5], strict=False))
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    log.warnings.append(
+        f"`reduce` {reduce}: the window spans more than {WIDE_WINDOW:.0%} of the tokens of "
+        f"{tables.count(len(names), 'run')}: {shown}{more}; the mean takes in losses from "
+        "well before the end and overstates the final loss: use a smaller K, or last"
+    )
 
 
 def _incomplete(log: _Log, planned: _Floats | None, tokens: _Floats, seg: _Segments) -> list[str]:

@@ -346,3 +346,13 @@ def test_an_unquoted_window_says_to_quote_it(run):
     r = run("fit", log, "--reduce", "mean-last", "3")
     assert r.exit_code == 2 and "quotes" in r.stderr and len(r.stderr.splitlines()) == 1
     assert run("fit", log, "--reduce", "mean-last:3").exit_code == 0
+
+
+def test_a_mean_last_window_over_much_of_a_run_warns_and_names_the_runs(tmp_path, rows):
+    path = S.write_csv(rows, tmp_path / "h.csv")
+    narrow = logs.read_log(str(path), ReadOptions(reduce="mean-last:2"))
+    assert narrow is not None and not any("window spans" in w for w in narrow.warnings)
+    wide = logs.read_log(str(path), ReadOptions(reduce="mean-last:5"))
+    assert wide is not None
+    (warning,) = [w for w in wide.warnings if "window spans" in w]
+    assert "more than 10% of the tokens of 35 runs: 'n4e+07-x5' (20%)" in warning

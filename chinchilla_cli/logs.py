@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from chinchilla_cli import formats, metrics, tables
+from chinchilla_cli import formats, metrics, panels, tables
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.quantity import sci
@@ -269,10 +269,19 @@ def _load_table(
         if path.lower().endswith(_JSON_SUFFIXES) or head[:1] in ("{", "["):
             return formats.read_json(data, encoding, source, wanted), None
 
-        def is_log(header: list[str]) -> bool:
-            return looks_like_log(header, overrides) or options.run_table is not None
+        panel = False
 
-        table = formats.read_csv_table(data, encoding, source, wanted, is_log)
+        def is_log(header: list[str]) -> bool:
+            nonlocal panel
+            panel = panels.is_panel(header)  # W&B's wide panel CSV: every column kept
+            return panel or looks_like_log(header, overrides) or options.run_table is not None
+
+        def keep(name: str) -> bool:
+            return panel or wanted(name)
+
+        table = formats.read_csv_table(data, encoding, source, keep, is_log)
+        if table is not None and panel:
+            return panels.unpanel(table, _aliases("step")), None
         if table is None and path == "-":
             data.seek(0)
             return None, io.TextIOWrapper(io.BytesIO(data.read()), encoding=encoding)
@@ -529,7 +538,12 @@ def _reduce(
         raise InputError(
             f"{table.source}: no params (N) column; N must be logged (on any row of each run, "
             f"e.g. once at step 0): accepted names: {', '.join(ALIASES['params'])} "
-            "(or name it with `params_col`)"
+            "(or name it with `params_col`), or join W&B's runs table with `run_table`"
+            + (
+                f"; a panel CSV holds no N: {panels.PANEL_HINT}"
+                if table.format == "wandb-panel"
+                else ""
+            )
         )
     step = log.num.get("step")
     _check_steps(log, step)

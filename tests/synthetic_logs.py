@@ -110,3 +110,24 @@ def wandb_exports(
                 entry["arm"] = groups[r["name"]]
             table.append(entry)
     return history, table
+
+
+def write_panel(rows: list[dict[str, Any]], path: Path, metric: str = "train/loss") -> Path:
+    """As W&B's line-plot panel "Download CSV": `Step`, then `RUN - METRIC` with its
+    `__MIN` and `__MAX` bands for each run; a run's cells empty at the steps it skips."""
+    runs = list(dict.fromkeys(r["name"] for r in rows))
+    steps = sorted({r["_step"] for r in rows})
+    at = {(r["name"], r["_step"]): r[metric] for r in rows}
+    header = ["Step"]
+    for run in runs:
+        header += [f"{run} - {metric}", f"{run} - {metric}__MIN", f"{run} - {metric}__MAX"]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        for step in steps:
+            line: list[Any] = [step]
+            for run in runs:
+                value = at.get((run, step), "")
+                line += [value, value, value]
+            w.writerow(line)
+    return path

@@ -150,3 +150,14 @@ def test_cli_run_table_and_a_located_error_keeps_its_one_line(tmp_path, rows, ru
     result = run("fit", h, "--run-table", str(tmp_path / "none.csv"))
     assert result.exit_code == 2
     assert "none.csv: no such file" in result.stderr
+
+
+def test_a_wandb_panel_csv_is_read_as_the_log_it_shows(tmp_path, rows):
+    panel = str(S.write_panel(rows, tmp_path / "panel.csv"))
+    with pytest.raises(InputError) as e:
+        fit(panel, batch_tokens=S.BATCH_TOKENS)
+    assert "a panel CSV holds no N: export the runs' history instead" in e.value.message
+    _, table = S.wandb_exports(rows)
+    report = fit(panel, run_table=table, batch_tokens=S.BATCH_TOKENS)
+    assert report.log.format == "wandb-panel" and report.log.n_runs == 35
+    _same(report, fit(rows))

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from chinchilla_cli import tables
+from chinchilla_cli import fast_logs, tables
 from chinchilla_cli.errors import InputError
 
 __all__ = [
@@ -317,9 +317,12 @@ def read_csv_table(
     source: str,
     wanted: Callable[[str], bool],
     is_log: Callable[[list[str]], bool],
+    is_text: Callable[[str], bool] | None = None,
 ) -> Table | None:
     """A CSV/TSV log: the cells of the columns `wanted` says may hold a role; None when
-    `is_log` says from the header's names that the table is not a log."""
+    `is_log` says from the header's names that the table is not a log. With `is_text`
+    (the columns read as text, such as the run's name), a plain file is read by numpy
+    (fast_logs.py): the other columns as floats."""
     with tables.decoded(data, encoding) as text:
         reader, names, skipped, header_line = csv_header(text, source)
         if not is_log(names):
@@ -327,6 +330,20 @@ def read_csv_table(
         index = [i for i, h in enumerate(names) if h and wanted(h)]
         if not index:
             return Table(source, "csv", names, {}, 0, lambda row: source)
+        delimiter = reader.dialect.delimiter
+    if is_text is not None:
+        plain = fast_logs.read_plain_log(
+            data, encoding, delimiter, header_line, names, index, is_text
+        )
+        if plain is not None:
+            cells, n = plain
+
+            def at_line(row: int) -> str:
+                return f"{source}:{header_line + 1 + row}"
+
+            return Table(source, "csv", names, cells, n, at_line)
+    with tables.decoded(data, encoding) as text:
+        reader, names, skipped, header_line = csv_header(text, source)
         take = itemgetter(*index)
         width = len(names)
         rows: list[typing.Any] | None

@@ -42,12 +42,14 @@ def read_groups(
     needs MIN_RUNS runs after the filters."""
     try:
         if isinstance(runs, (str, Path)):
-            grouped = logs.read_grouped_table(str(runs), options, column)
+            grouped, log = logs.read_grouped_table(str(runs), options, column)
         else:
             columns = as_columns(runs)
-            grouped = logs.grouped_from_columns(columns, options, column, source="<columns>")
+            grouped, log = logs.grouped_from_columns(columns, options, column, source="<columns>")
     except InputError as e:
         raise blamed(e, "runs") from None
+    if log is not None:
+        return _split_log(grouped, log, column, baseline)
     return _split(grouped, column, baseline)
 
 
@@ -83,6 +85,44 @@ def _split(grouped: GroupedRuns, column: str, baseline: str | None) -> list[Grou
         source = f"{table.source} [{column} = {value}]"
         groups.append(Group(value, _subset(table, keep, source, n_read), None))
     return groups
+
+
+def _split_log(
+    grouped: GroupedRuns, log: logs.TrainingLog, column: str, baseline: str | None
+) -> list[Group]:
+    """`_split` of a training log's points: each group keeps the log of its own runs,
+    the baseline's also what the log says of every run (notes, warnings, runs dropped),
+    so that nothing the reading found is lost."""
+    out = []
+    labels = np.array(grouped.groups, dtype=object)
+    kept = np.zeros(len(labels), dtype=bool)
+    kept[grouped.runs.rows_kept if grouped.runs.rows_kept is not None else slice(None)] = True
+    for i, group in enumerate(_split(grouped, column, baseline)):
+        mine = labels == group.label
+        runs_of = np.unique(log.run_index[mine])
+        remap = np.full(log.n_runs, -1, dtype=np.intp)
+        remap[runs_of] = np.arange(len(runs_of))
+        sub = replace(
+            log,
+            columns={k: v[mine] for k, v in log.columns.items()},
+            run_names=tuple(log.run_names[r] for r in runs_of),
+            run_index=remap[log.run_index[mine]],
+            run_groups=tuple(log.run_groups[r] for r in runs_of) if log.run_groups else (),
+            incomplete=tuple(
+                n for n in log.incomplete if n in set(log.run_names[r] for r in runs_of)
+            ),
+            notes=log.notes if i == 0 else (),
+            warnings=log.warnings if i == 0 else (),
+            dropped_runs=log.dropped_runs if i == 0 else (),
+        )
+        within = np.flatnonzero(kept[mine])
+        rows_kept = None if len(within) == int(mine.sum()) else within
+        runs = replace(group.runs, rows_kept=rows_kept)
+        if i == 0 and log.dropped_runs:  # counted once, where they are named
+            extra = len(log.dropped_runs)
+            runs = replace(runs, n_read=runs.n_read + extra, n_dropped=runs.n_dropped + extra)
+        out.append(replace(group, runs=runs, log=sub))
+    return out
 
 
 def _subset(runs: Runs, keep: np.ndarray, source: str, n_read: int) -> Runs:

@@ -212,16 +212,17 @@ def read_table(
 
 def read_grouped_table(
     path: str, options: ReadOptions, group_col: str, *, stdin: typing.TextIO | None = None
-) -> GroupedRuns:
+) -> tuple[GroupedRuns, TrainingLog | None]:
     """`read_table` split by the column `group_col`: of a table of runs, read in the same
     pass as the runs (runs.read_grouped_runs); of a training log, one label per run
-    (logged on any of its rows, or joined from the runs table), each point its run's."""
+    (logged on any of its rows, or joined from the runs table), each point its run's;
+    with the log it was reduced from (None for a table of runs)."""
     table, text = _load(path, options, stdin, group_col)
     if table is None:
-        return read_grouped_runs(
-            path, options, group_col, stdin=text if text is not None else stdin
-        )
-    return _grouped(_reduce(table, options, group_col), options, group_col)
+        stream = text if text is not None else stdin
+        return read_grouped_runs(path, options, group_col, stdin=stream), None
+    log = _reduce(table, options, group_col)
+    return _grouped(log, options, group_col), log
 
 
 def grouped_from_columns(
@@ -230,14 +231,14 @@ def grouped_from_columns(
     group_col: str,
     *,
     source: str = "<columns>",
-) -> GroupedRuns:
+) -> tuple[GroupedRuns, TrainingLog | None]:
     """`read_grouped_table` for a table of columns (a DataFrame, records)."""
     if not looks_like_log([str(k) for k in columns.keys()], options.column_names) and (
         options.run_table is None
     ):
-        return grouped_runs_from_columns(columns, options, group_col, source=source)
-    table = _columns_table(columns, options, source, group_col)
-    return _grouped(_reduce(table, options, group_col), options, group_col)
+        return grouped_runs_from_columns(columns, options, group_col, source=source), None
+    log = _reduce(_columns_table(columns, options, source, group_col), options, group_col)
+    return _grouped(log, options, group_col), log
 
 
 def _grouped(log: TrainingLog, options: ReadOptions, group_col: str) -> GroupedRuns:
@@ -279,7 +280,12 @@ def _load_table(
         def keep(name: str) -> bool:
             return panel or wanted(name)
 
-        table = formats.read_csv_table(data, encoding, source, keep, is_log)
+        texts = {_normal(c) for c in (overrides.get("run"), group_col) if c is not None}
+
+        def is_text(name: str) -> bool:  # read as text: the run's name, its group
+            return _normal(name) in texts or (overrides.get("run") is None and _is_run(name))
+
+        table = formats.read_csv_table(data, encoding, source, keep, is_log, is_text)
         if table is not None and panel:
             return panels.unpanel(table, _aliases("step")), None
         if table is None and path == "-":
@@ -387,6 +393,10 @@ def _as_runs(log: TrainingLog, options: ReadOptions) -> Runs:
 
 
 # ------------------------------------------------------------------------- roles
+
+
+def _is_run(name: str) -> bool:
+    return _normal(name) in _aliases("run")
 
 
 def _wanted(
@@ -791,9 +801,15 @@ def _segments(log: _Log, logged: NDArray[np.bool_], key: _Floats) -> _Segments:
     step kept."""
     codes = log.codes
     rows = np.flatnonzero(logged)
-    order = np.lexsort((rows, key[rows], codes[rows]))
-    rows = rows[order]
     c, k = codes[rows], key[rows]
+    if (
+        len(rows) > 1
+        and not np.all(  # already in order, as most logs are: no sort
+            (c[1:] > c[:-1]) | ((c[1:] == c[:-1]) & (k[1:] > k[:-1]))
+        )
+    ):
+        rows = rows[np.lexsort((rows, k, c))]
+        c, k = codes[rows], key[rows]
     if len(rows) > 1:
         again = (c[1:] == c[:-1]) & (k[1:] == k[:-1])
         if again.any():

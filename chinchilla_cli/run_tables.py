@@ -105,20 +105,22 @@ def join(
             f"{tables.count(len(missing), 'logged run')} not in the runs table {runs.source}: "
             f"{_names(missing)}; the runs table gives them nothing"
         )
-    _states(runs, names, table_run, out.warnings)
+    _states(runs, names, set(unlogged), out.warnings)
     return out
 
 
-def _states(runs: formats.Table, names: Sequence[str], run_col: str, warnings: list[str]) -> None:
-    """W&B's state column: runs that did not finish are named (their last logged loss is
-    not a final loss)."""
+def _states(
+    runs: formats.Table, names: Sequence[str], unlogged: set[str], warnings: list[str]
+) -> None:
+    """W&B's state column: the logged runs that did not finish are named (their last
+    logged loss is not a final loss); the unlogged ones are named as dropped (logs.py)."""
     state = next((c for c in runs.cells if tables.normalise(c) == STATE_COLUMN), None)
     if state is None:
         return
     unfinished = [
         f"{name!r} ({_name(s)})"
         for name, s in zip(names, runs.cells[state], strict=True)
-        if _name(s).lower() not in _FINISHED
+        if _name(s).lower() not in _FINISHED and name not in unlogged
     ]
     if unfinished:
         warnings.append(

@@ -131,3 +131,34 @@ def write_panel(rows: list[dict[str, Any]], path: Path, metric: str = "train/los
                 line += [value, value, value]
             w.writerow(line)
     return path
+
+
+VARIANT = ParametricLaw("variant", E=1.69, A=609.6, B=616.05, alpha=0.36, beta=0.30)
+
+
+def write_wandb_example(directory: Path) -> tuple[Path, Path]:
+    """tests/data/wandb_history.csv and wandb_runs.csv: two arms of 35 runs each (`base`
+    on LAW, `wide` on VARIANT: larger exponents, A and B 1.5x), 10 checkpoints a run, as
+    W&B exports them -- the history without N, the runs table with `Name`, `State`,
+    `params`, `total_steps` and `arm` -- plus one run that crashed before logging."""
+    history: list[dict[str, Any]] = []
+    table: list[dict[str, Any]] = []
+    for seed, (arm, law) in enumerate((("base", LAW), ("wide", VARIANT))):
+        rows = training_log(seed=seed, law=law, checkpoints=10)
+        for r in rows:
+            r["name"] = f"{arm}-{r['name']}"
+        names = dict.fromkeys(r["name"] for r in rows)
+        part, runs = wandb_exports(rows, groups=dict.fromkeys(names, arm))
+        history += part
+        table += runs
+    table.append(
+        {"Name": "base-n4e+09-x80-retry", "State": "crashed", "params": 4e9}
+        | {"total_steps": 4882813, "arm": "base"}
+    )
+    hist = write_csv(
+        history, directory / "wandb_history.csv", ("name", "_step", "tokens", "train/loss")
+    )
+    runs = write_csv(
+        table, directory / "wandb_runs.csv", ("Name", "State", "params", "total_steps", "arm")
+    )
+    return hist, runs

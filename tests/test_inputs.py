@@ -70,13 +70,17 @@ def test_a_run_without_a_loss_is_named_and_counted(rows):
 def test_wandb_history_joined_to_its_runs_table(tmp_path, rows):
     history, table = S.wandb_exports(rows)
     table.append({"Name": "crashed", "State": "crashed", "params": 1e9, "total_steps": 99})
+    table[3]["State"] = "running"  # logged, but not finished
     h, t = _write(history, tmp_path / "history.csv"), _write(table, tmp_path / "runs.csv")
     with pytest.raises(InputError):
         fit(h)  # no N in the history alone
     joined = fit(h, run_table=t)
     _same(joined, fit(rows))
     assert joined.log.dropped_runs == ("crashed",)
-    assert any("'crashed' (crashed)" in w for w in joined.warnings)
+    assert any("'crashed'" in w and "no usable loss" in w for w in joined.warnings)
+    name = table[3]["Name"]
+    assert any(f"did not finish (column 'State'): {name!r} (running)" in w for w in joined.warnings)
+    assert (joined.runs.n_read, joined.runs.n_dropped) == (36, 1)
     assert any("joined on 'Name' = 'name'" in n for n in joined.log.notes)
     pd = pytest.importorskip("pandas")  # the same two exports as DataFrames
     _same(fit(pd.DataFrame(history), run_table=pd.DataFrame(table)), joined)
@@ -109,6 +113,15 @@ def test_group_column_of_one_log(tmp_path, rows):
     a, b = via_table.intervention.to_dict(), report.intervention.to_dict()
     assert [v["label"] for v in a["variants"]] == [v["label"] for v in b["variants"]] == ["base"]
     assert a["variants"][0]["params"] == pytest.approx(b["variants"][0]["params"], rel=1e-9)
+
+
+def test_a_group_comparison_of_a_log_keeps_what_the_log_said(tmp_path):
+    history, runs = S.write_wandb_example(tmp_path)
+    report = fit(str(history), run_table=str(runs), group="arm")
+    assert report.log is not None and report.log.dropped_runs == ("base-n4e+09-x80-retry",)
+    assert (report.runs.n_read, report.runs.n_dropped, report.runs.n_kept) == (36, 1, 35)
+    assert any("no usable loss" in w for w in report.warnings)
+    assert report.intervention is not None
 
 
 @pytest.mark.parametrize(
@@ -161,3 +174,9 @@ def test_a_wandb_panel_csv_is_read_as_the_log_it_shows(tmp_path, rows):
     report = fit(panel, run_table=table, batch_tokens=S.BATCH_TOKENS)
     assert report.log.format == "wandb-panel" and report.log.n_runs == 35
     _same(report, fit(rows))
+
+
+def test_the_wandb_example_files_are_what_the_helper_writes(tmp_path):
+    data = Path(__file__).parent / "data"
+    for made in S.write_wandb_example(tmp_path):
+        assert made.read_bytes() == (data / made.name).read_bytes()

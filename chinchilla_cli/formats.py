@@ -541,7 +541,7 @@ def read_tensorboard(path: str, source: str) -> Table:
     run_of: list[str] = []
     step_of: list[int] = []
     file_of: list[str] = []
-    values: dict[str, dict[int, float]] = {}
+    values: dict[str, dict[int, float | str]] = {}
     for file in files:
         # a run is the directory holding its event files (a restart adds files to it)
         if root.is_dir():
@@ -557,9 +557,12 @@ def read_tensorboard(path: str, source: str) -> Table:
             if not event.HasField("summary"):
                 continue
             for value in event.summary.value:
-                number = _scalar(value, tensor_util)
-                if number is None:
-                    continue
+                found = _hparams(value)  # the run's hyperparameters (N among them)
+                if found is None:
+                    number = _scalar(value, tensor_util)
+                    if number is None:
+                        continue
+                    found = {value.tag: number}
                 key = (run, int(event.step))
                 row = rows.get(key)
                 if row is None:
@@ -567,7 +570,8 @@ def read_tensorboard(path: str, source: str) -> Table:
                     run_of.append(run)
                     step_of.append(int(event.step))
                     file_of.append(str(file))
-                values.setdefault(value.tag, {})[row] = number
+                for tag, given in found.items():
+                    values.setdefault(tag, {})[row] = given
     n = len(run_of)
     if n == 0:
         raise InputError(f"{source}: the TensorBoard events hold no scalars")
@@ -582,6 +586,27 @@ def read_tensorboard(path: str, source: str) -> Table:
         return f"{file_of[row]}: step {step_of[row]}"
 
     return Table(source, "tensorboard", ["run", "step", *values], cells, n, where, True)
+
+
+def _hparams(value: typing.Any) -> dict[str, float | str] | None:
+    """The hyperparameters of a TensorBoard hparams summary (the HParams plugin's session
+    start: numbers, text and booleans as 1/0 are not wanted, so left out), or None."""
+    if value.metadata.plugin_data.plugin_name != "hparams":
+        return None
+    try:
+        from tensorboard.plugins.hparams import plugin_data_pb2  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        data = plugin_data_pb2.HParamsPluginData.FromString(value.metadata.plugin_data.content)
+    except Exception:  # another version's message: the scalars are still read
+        return {}
+    out: dict[str, float | str] = {}
+    for name, given in data.session_start_info.hparams.items():
+        kind = given.WhichOneof("kind")
+        if kind == "number_value":
+            out[name] = float(given.number_value)
+        elif kind == "string_value":
+            out[name] = str(given.string_value)
+    return out
 
 
 def _scalar(value: typing.Any, tensor_util: typing.Any) -> float | None:

@@ -425,3 +425,24 @@ def test_a_million_row_log_reduces_to_its_runs(tmp_path):
     n_runs = write_log(tmp_path / "h.csv", tmp_path / "h.jsonl", 1_000_000)
     log = logs.read_log(str(tmp_path / "h.csv"))
     assert log is not None and log.n_runs == n_runs == 1000 and log.rows_read == 1_000_000
+
+
+def test_tensorboard_hparams_give_each_run_its_n(tmp_path, rows):
+    pytest.importorskip("tensorboard")
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.plugins.hparams import summary_v2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    logged = [{k: v for k, v in r.items() if k != "params"} for r in rows]
+    root = _write_events(tmp_path / "tb", logged)
+    for r in rows:
+        if "params" in r:  # N as a hyperparameter of the run, as hp.hparams() writes it
+            writer = EventFileWriter(str(root / r["name"]), filename_suffix=".hparams")
+            pb = summary_v2.hparams_pb({"params": r["params"], "optimizer": "adam"})
+            writer.add_event(event_pb2.Event(step=0, summary=pb))
+            writer.close()
+    log = logs.read_log(str(root))
+    assert log is not None and log.n_runs == 35
+    want = _final(rows)
+    assert sorted(log.columns["params"]) == sorted(r["params"] for r in rows if "params" in r)
+    assert len(want) == 35

@@ -289,7 +289,11 @@ def architecture_from_mapping(raw: Any, where: str, what: str = "file") -> Archi
 def _parse_size(text: str, what: str) -> float:
     value = parse_quantity(text, what)
     if value <= 0:
-        raise InputError(f"{what} must be positive, got {text.strip()!r}; expected {ACCEPTED}")
+        raise InputError(
+            f"{what} must be positive, got {text.strip()!r}; expected {ACCEPTED}",
+            field="configs",
+            located=True,
+        )
     return check_magnitude(value, text, what)
 
 
@@ -458,7 +462,9 @@ def compare(
     if not runs:
         raise InputError(
             "compare: no configuration given; name model presets (e.g. gopher chinchilla), "
-            f"write {CONFIG_SYNTAX}, or give a YAML `file`"
+            f"write {CONFIG_SYNTAX}, or give a YAML `file`",
+            field="configs",
+            located=True,
         )
     seen: set[str] = set()
     for run in runs:
@@ -476,7 +482,7 @@ def make_comparison(
 ) -> Comparison:
     """The comparison of resolved configurations under a law object."""
     if not configs:
-        raise InputError("compare: no configuration given")
+        raise InputError("compare: no configuration given", field="configs", located=True)
     columns = loss_laws(law, all_laws)
     rows = tuple(make_row(law, c, columns) for c in configs)
     notes = list(input_notes) + list(law.notes)

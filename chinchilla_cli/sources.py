@@ -54,6 +54,4 @@ def blamed(error: InputError, field: str, arrays: bool = False) -> InputError:
             blame = odd[0] if odd else "loss"
         else:
             blame = named.group(1) if named else "loss"
-    out = InputError(error.message, field=blame)
-    out.located = True
-    return out
+    return InputError(error.message, field=blame, located=True)

@@ -68,6 +68,9 @@ def test_sweep_and_frontier_take_text_budgets():
         (lambda plan: plan(params="70Q"), "params"),
         (lambda plan: plan("lots"), "flops"),
         (lambda plan: plan(1e23, params=1e9), "flops"),
+        (lambda plan: plan(), "flops"),
+        (lambda plan: plan(chips=8, days=1, hours=2), "hours"),
+        (lambda plan: plan(days=3), "chips"),
     ],
 )
 def test_plan_text_that_is_not_a_number_names_its_argument(call, field):
@@ -76,3 +79,11 @@ def test_plan_text_that_is_not_a_number_names_its_argument(call, field):
     with pytest.raises(InputError) as e:
         call(plan)
     assert e.value.field == field
+
+
+def test_compare_without_configurations_names_them():
+    from chinchilla_cli import compare
+
+    with pytest.raises(InputError) as e:
+        compare()
+    assert e.value.field == "configs"

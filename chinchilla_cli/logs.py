@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -205,7 +206,8 @@ def read_table(
     """
     table, text = _load(path, options, stdin)
     if table is None:  # a plain table of runs: the reader of tables reads it
-        return read_runs(path, options, stdin=text if text is not None else stdin), None
+        runs = read_runs(path, options, stdin=text if text is not None else stdin)
+        return _with_states(runs, path if path != "-" else None), None
     log = _reduce(table, options)
     return _as_runs(log, options), log
 
@@ -306,7 +308,7 @@ def table_from_columns(
     if not looks_like_log([str(k) for k in columns.keys()], options.column_names) and (
         options.run_table is None
     ):
-        return runs_from_columns(columns, options, source=source), None
+        return _with_states(runs_from_columns(columns, options, source=source), columns), None
     table = _columns_table(columns, options, source, None)
     log = _reduce(table, options)
     return _as_runs(log, options), log
@@ -356,6 +358,24 @@ def _joined(table: formats.Table, options: ReadOptions, group_col: str | None) -
         lambda name: _normal(name) in _aliases("run"),
         lambda name: _normal(name) in joinable,
     )
+
+
+def _with_states(runs: Runs, table: typing.Any) -> Runs:
+    """A table of runs with W&B's state column: its unfinished runs named in a warning
+    (their loss is the last one logged, not a final one)."""
+    if table is None:
+        return runs
+    names = [str(k) for k in table.keys()] if not isinstance(table, str) else None
+    if names is None:
+        with open(table, "rb") as f:  # the first lines only, to look for the column
+            head = f.read(65536).decode("utf-8", "replace")
+        names = re.split(r"[,\t;|\n\r\"]", head)
+    if not any(tables.normalise(n) == "state" for n in names):
+        return runs
+    from chinchilla_cli import run_tables
+
+    said = run_tables.unfinished_warning(run_tables.read_run_table(table), _is_run)
+    return runs if said is None else replace(runs, warnings=(*runs.warnings, said))
 
 
 def looks_like_log(header: Sequence[str], overrides: Mapping[str, str | None]) -> bool:

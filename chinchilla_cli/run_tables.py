@@ -20,7 +20,7 @@ from chinchilla_cli import formats, tables
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.records import as_columns
 
-__all__ = ["STATE_COLUMN", "join", "read_run_table"]
+__all__ = ["STATE_COLUMN", "join", "read_run_table", "unfinished_warning"]
 
 STATE_COLUMN = "state"  # W&B's run state: finished, crashed, failed, killed, running
 _FINISHED = {"finished", ""}
@@ -107,6 +107,20 @@ def join(
         )
     _states(runs, names, set(unlogged), out.warnings)
     return out
+
+
+def unfinished_warning(runs: formats.Table, is_run: _Match) -> str | None:
+    """For a table of runs fitted as it is (W&B's runs table: final losses from each
+    run's summary): the runs whose `State` is not finished, whose summary loss is the
+    last one logged, not a final loss. None when all finished or there is no state."""
+    present = [n for n in runs.names if n in runs.cells]
+    names = [n for n in present if is_run(n)]
+    if not names:
+        return None
+    warnings: list[str] = []
+    run_names = [_name(v) for v in runs.cells[names[0]]]
+    _states(runs, run_names, set(), warnings)
+    return warnings[0] if warnings else None
 
 
 def _states(

@@ -77,6 +77,8 @@ class Runs:
     metric: _Floats | None = None
     metric_col: str | None = None
     metric_candidates: tuple[str, ...] = ()
+    # said about the runs as read, for the fit's warnings (a W&B runs table's unfinished runs)
+    warnings: tuple[str, ...] = ()
 
     @property
     def n_kept(self) -> int:

@@ -180,3 +180,15 @@ def test_the_wandb_example_files_are_what_the_helper_writes(tmp_path):
     data = Path(__file__).parent / "data"
     for made in S.write_wandb_example(tmp_path):
         assert made.read_bytes() == (data / made.name).read_bytes()
+
+
+def test_a_runs_table_fitted_as_it_is_names_its_unfinished_runs(tmp_path):
+    table = [
+        {"Name": f"r{i}", "State": "crashed" if i == 3 else "finished", "params": n, "tokens": d}
+        | {"loss": S.LAW.loss(n, d).total}
+        for i, (n, d) in enumerate((n, n * r) for n in S.SIZES for r in S.RATIOS)
+    ]
+    for given in (_write(table, tmp_path / "runs.csv"), table):
+        report = fit(given)
+        assert report.log is None
+        assert any("did not finish (column 'State'): 'r3' (crashed)" in w for w in report.warnings)

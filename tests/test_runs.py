@@ -905,8 +905,8 @@ def test_groups_of_stdin_and_of_columns(tmp_path):
 
     arms = ["a"] * 6 + ["b"] * 6
     stdin = io.StringIO(grouped_table(arms))
-    g = logs.read_grouped_table("-", DEFAULT_READ, "arm", stdin=stdin)
-    assert g is not None and g.groups == tuple(arms) and g.runs.source == "<stdin>"
+    g, log = logs.read_grouped_table("-", DEFAULT_READ, "arm", stdin=stdin)
+    assert log is None and g.groups == tuple(arms) and g.runs.source == "<stdin>"
     columns = {"arm": arms, **{k: [r[i] for r in ROWS] for i, k in enumerate(("N", "D", "L"))}}
     c = runs_module.grouped_runs_from_columns(columns, DEFAULT_READ, "arm")
     assert c.groups == g.groups

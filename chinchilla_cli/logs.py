@@ -328,7 +328,7 @@ def _columns_table(
     for name, key in zip(names, keys, strict=True):
         if wanted(name):
             column = columns[key]
-            cells[name] = np.asarray(column) if hasattr(column, "dtype") else list(column)
+            cells[name] = _column_cells(column)
     lengths = {len(v) for v in cells.values()}
     if len(lengths) > 1:
         raise InputError(f"{source}: the columns differ in length ({sorted(lengths)})")
@@ -337,6 +337,19 @@ def _columns_table(
         raise InputError(f"{source}: no logged rows; the columns are empty")
     table = formats.Table(source, "columns", names, cells, n, tables.row_of(source))
     return _joined(table, options, group_col)
+
+
+def _column_cells(column: typing.Any) -> typing.Any:
+    """A column of a table of columns as the log reader takes it: a list, or an array
+    (a DataFrame's nullable numbers, pd.NA in them, as floats with NaN)."""
+    if not hasattr(column, "dtype"):
+        return list(column)
+    if hasattr(column, "to_numpy") and getattr(column.dtype, "kind", "O") in "fiu":
+        try:
+            return column.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            pass
+    return np.asarray(column)
 
 
 def _joined(table: formats.Table, options: ReadOptions, group_col: str | None) -> formats.Table:

@@ -192,3 +192,16 @@ def test_a_runs_table_fitted_as_it_is_names_its_unfinished_runs(tmp_path):
         report = fit(given)
         assert report.log is None
         assert any("did not finish (column 'State'): 'r3' (crashed)" in w for w in report.warnings)
+
+
+def test_dataframes_with_nullable_numbers_and_boolean_losses(rows):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(rows)
+    frame["params"] = frame["params"].astype("Float64")  # pd.NA where not logged
+    frame["total_steps"] = frame["total_steps"].astype("Int64")
+    _same(fit(frame), fit(rows))
+    for dtype in (bool, "boolean"):
+        frame["train/loss"] = (frame["train/loss"] > 3).astype(dtype)
+        with pytest.raises(InputError, match="is a boolean, not a number") as e:
+            fit(frame)
+        assert e.value.field == "runs"

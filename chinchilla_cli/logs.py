@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from chinchilla_cli import formats, metrics, panels, tables
+from chinchilla_cli import formats, log_runs, metrics, panels, tables
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.quantity import sci
@@ -549,7 +549,9 @@ class _Log:
         return len(self.run_names)
 
     def per_run(self, role: str) -> _Floats:
-        return _per_run(self.num, role, self.codes, self.n_runs, self.roles, self.where)
+        return log_runs.per_run(
+            self.num, role, self.codes, self.n_runs, self.roles, self.where, _ROLE_WORDS[role]
+        )
 
 
 @dataclass(frozen=True)
@@ -628,7 +630,12 @@ def _reduce(
     remap = np.full(log.n_runs, -1, dtype=np.intp)
     remap[used] = np.arange(len(used))
     dropped = _dropped(log, used)
-    run_groups = _run_groups(log, used) if "group" in log.roles else ()
+    run_groups: tuple[str, ...] = ()
+    if "group" in log.roles:
+        column = log.roles["group"]
+        run_groups = log_runs.run_labels(
+            table.cells[column], column, log.codes, log.run_names, used, log.where
+        )
     return TrainingLog(
         source=table.source,
         format=table.format,
@@ -658,39 +665,10 @@ def _dropped(log: _Log, used: _Ints) -> list[str]:
         log.warnings.append(
             f"{tables.count(len(dropped), 'run')} {'has' if len(dropped) == 1 else 'have'} "
             f"no usable loss and {'is' if len(dropped) == 1 else 'are'} left out: "
-            f"{_names(dropped)} (nothing logged, crashed before its first evaluation, or "
-            "every row below `min_tokens`)"
+            f"{tables.shown_names(dropped)} (nothing logged, crashed before its first "
+            "evaluation, or every row below `min_tokens`)"
         )
     return dropped
-
-
-def _run_groups(log: _Log, used: _Ints) -> tuple[str, ...]:
-    """Each used run's group label: one per run, logged on any of its rows."""
-    column = log.roles["group"]
-    cells = log.table.cells[column]
-    labels: dict[int, str] = {}
-    for row, (code, cell) in enumerate(zip(log.codes, cells, strict=True)):
-        if cell is None or (isinstance(cell, float) and cell != cell):
-            continue
-        text = str(cell).strip()
-        if not text:
-            continue
-        had = labels.setdefault(int(code), text)
-        if had != text:
-            raise InputError(
-                f"{log.where(row)}: column {column!r}: {text!r} differs from {had!r} in the same "
-                f"run {log.run_names[code]!r}; a run belongs to one group",
-                field="group",
-            )
-    for code in used:
-        if int(code) not in labels:
-            row = int(np.argmax(log.codes == code))
-            raise InputError(
-                f"{log.where(row)}: run {log.run_names[code]!r} has no {column!r}; every run "
-                "needs its group",
-                field="group",
-            )
-    return tuple(labels[int(c)] for c in used)
 
 
 def _numbers_of(table: formats.Table, overrides: Mapping[str, str | None]) -> _Log:
@@ -706,7 +684,7 @@ def _numbers_of(table: formats.Table, overrides: Mapping[str, str | None]) -> _L
         if r not in ("run", "group")
     }
     if "run" in roles:
-        codes, run_names = _codes(table.cells[roles["run"]], roles["run"], where)
+        codes, run_names = log_runs.run_codes(table.cells[roles["run"]], roles["run"], where)
     else:
         n = table.n_rows
         codes, run_names = np.arange(n, dtype=np.intp), [str(i) for i in range(n)]
@@ -733,7 +711,7 @@ def _logged(log: _Log) -> NDArray[np.bool_]:
         diverged = sorted({log.run_names[c] for c in log.codes[bad]})
         log.notes.append(
             f"ignored {tables.count(int(bad.sum()), 'row')} with an infinite loss "
-            f"(runs {_names(diverged)}: diverged?)"
+            f"(runs {tables.shown_names(diverged)}: diverged?)"
         )
         logged &= ~bad
     if not logged.any():
@@ -817,7 +795,7 @@ def _with_tokens(
         before = set(np.unique(log.codes[logged]).tolist())
         logged = logged & ~warm
         gone = before - set(np.unique(log.codes[logged]).tolist())
-        left = _names([log.run_names[c] for c in sorted(gone)])
+        left = tables.shown_names([log.run_names[c] for c in sorted(gone)])
         log.notes.append(
             f"dropped {tables.count(int(warm.sum()), 'logged row')} with D < "
             f"{sci(min_tokens)} (`min_tokens`)" + (f"; no row left of runs {left}" if gone else "")
@@ -962,75 +940,6 @@ def _point_columns(
         headers["flops"] = roles["flops"]
 
 
-def _codes(cells: Sequence[typing.Any], name: str, where: _Where) -> tuple[_Ints, list[str]]:
-    """A run column as integer codes in order of first appearance, and the names."""
-    try:
-        index = {v: i for i, v in enumerate(dict.fromkeys(cells))}  # first appearance
-    except TypeError:  # an unhashable cell (a JSON list or object)
-        row = next(i for i, v in enumerate(cells) if not isinstance(v, typing.Hashable))
-        raise InputError(f"{where(row)}: column {name!r}: a run name must be text") from None
-    codes = np.fromiter(map(index.__getitem__, cells), np.intp, len(cells))
-    names = ["" if v is None else str(v).strip() for v in index]
-    blank = [code for code, label in enumerate(names) if not label]
-    if blank:
-        row = int(np.argmax(codes == blank[0]))
-        raise InputError(f"{where(row)}: column {name!r}: the row has no run name")
-    # "a" and " a", or 1 and "1", name one run
-    merged: dict[str, int] = {}
-    remap = np.empty(len(names), dtype=np.intp)
-    for code, label in enumerate(names):
-        remap[code] = merged.setdefault(label, len(merged))
-    return remap[codes], list(merged)
-
-
-def _per_run(
-    num: Mapping[str, _Floats],
-    role: str,
-    codes: _Ints,
-    n_runs: int,
-    roles: Mapping[str, str],
-    where: _Where,
-) -> _Floats:
-    """One value per run of a column logged on any of the run's rows (NaN: none)."""
-    out = np.full(n_runs, np.nan)
-    if role not in num:
-        return out
-    values = num[role]
-    given = ~np.isnan(values)
-    if not given.any():
-        return out
-    bad = given & ~(np.isfinite(values) & (values > 0))
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise InputError(
-            f"{where(row)}: column {roles[role]!r}: {tables.show(values[row])} is not positive"
-        )
-    low = np.full(n_runs, np.inf)
-    high = np.full(n_runs, -np.inf)
-    np.minimum.at(low, codes[given], values[given])
-    np.maximum.at(high, codes[given], values[given])
-    varies = np.isfinite(low) & (high > low * (1 + 1e-6))
-    if varies.any():
-        run = int(np.argmax(varies))
-        rows = np.flatnonzero(given & (codes == run))
-        first = float(values[rows[0]])
-        other = rows[np.argmax(np.abs(values[rows] - first) > first * 1e-6)]
-        raise InputError(
-            f"{where(int(other))}: column {roles[role]!r}: {tables.show(values[other])} differs "
-            f"from {tables.show(first)} ({where(int(rows[0]))}) in the same run; "
-            f"{_ROLE_WORDS[role]} must be one value per run"
-        )
-    out[np.isfinite(low)] = low[np.isfinite(low)]
-    if role == "params" and np.isnan(out).any() and "flops" not in roles:
-        missing = int(np.argmax(np.isnan(out)))
-        row = int(np.argmax(codes == missing))
-        raise InputError(
-            f"{where(row)}: column {roles[role]!r}: this run logs no N on any of its rows; "
-            "log it once per run (e.g. at step 0)"
-        )
-    return out
-
-
 def _planned(
     log: _Log,
     schedule_tokens: float | None,
@@ -1055,8 +964,3 @@ def _planned(
         with np.errstate(all="ignore"):
             per_step[log.codes[last]] = tokens[last] / log.num["step"][last]
     return steps * per_step
-
-
-def _names(names: Sequence[str], limit: int = 5) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

@@ -448,7 +448,7 @@ def _json_columns(
     decided: dict[str, bool] = {}
     names: list[str] = []
     lines = array("q")
-    columns: dict[str, list[typing.Any]] = {}
+    columns: dict[str, list[typing.Any]] = {}  # key -> its chunks' parts (_json_part)
     row = 0
     for at_lines, chunk in chunks:
         for at, obj in zip(at_lines, chunk, strict=True):
@@ -466,15 +466,47 @@ def _json_columns(
             names.append(str(key))
         for key, column in columns.items():
             if key not in keys:
-                column.extend([None] * len(chunk))
+                column.append(len(chunk))  # nothing logged in these rows
         for key in keys:
             if decided[key]:
                 if key not in columns:
-                    columns[key] = [None] * row
-                columns[key].extend([obj.get(key) for obj in chunk])
+                    columns[key] = [row] if row else []
+                columns[key].append(_json_part([obj.get(key) for obj in chunk]))
         lines.extend(at_lines)
         row += len(chunk)
-    return names, {str(k): v for k, v in columns.items()}, lines
+    return names, {str(k): _json_column(v) for k, v in columns.items()}, lines
+
+
+def _json_part(values: list[typing.Any]) -> typing.Any:
+    """One chunk of a JSON column, held small: plain numbers as an array (ints as ints,
+    so a run numbered 1 stays "1"), repeated text shared; anything else as it is."""
+    kinds = set(map(type, values))
+    try:
+        if kinds == {int}:
+            return np.array(values, dtype=np.int64)
+        if float in kinds and kinds <= {float, int, type(None)}:
+            return np.array(values, dtype=np.float64)  # None: NaN, nothing logged
+    except OverflowError:  # an int beyond int64 or float: the slow path says so
+        return values
+    if kinds == {str}:
+        seen: dict[str, str] = {}
+        return [seen.setdefault(v, v) for v in values]
+    return values
+
+
+def _json_column(parts: list[typing.Any]) -> Sequence[typing.Any]:
+    """A JSON column's parts (arrays, lists, or a count of rows logging nothing) as one
+    array when every part is numbers, else as one list (None where nothing logged)."""
+    if all(not isinstance(p, list) for p in parts):
+        arrays = [p if isinstance(p, np.ndarray) else np.full(p, np.nan) for p in parts]
+        if arrays:
+            return typing.cast(Sequence[typing.Any], np.concatenate(arrays))
+    out: list[typing.Any] = []
+    for p in parts:
+        out.extend(
+            [None] * p if isinstance(p, int) else p.tolist() if isinstance(p, np.ndarray) else p
+        )
+    return out
 
 
 def _json_lines(

@@ -446,3 +446,19 @@ def test_tensorboard_hparams_give_each_run_its_n(tmp_path, rows):
     want = _final(rows)
     assert sorted(log.columns["params"]) == sorted(r["params"] for r in rows if "params" in r)
     assert len(want) == 35
+
+
+def test_json_columns_keep_their_values_as_logged(tmp_path):
+    lines = [
+        {"run": r, "step": s, "params": 1e8 * (r + 1), "tokens": 1e9 * s, "loss": 3.0 - 0.1 * s}
+        for r in range(12)
+        for s in (1, 2)
+    ]
+    path = tmp_path / "h.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    log = logs.read_log(str(path))
+    assert log is not None and log.run_names[:3] == ("0", "1", "2")  # not "0.0"
+    lines[-1]["loss"] = True
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    with pytest.raises(InputError, match=r"h.jsonl:24: column 'loss': True is a boolean"):
+        logs.read_log(str(path))

@@ -205,3 +205,12 @@ def test_dataframes_with_nullable_numbers_and_boolean_losses(rows):
         with pytest.raises(InputError, match="is a boolean, not a number") as e:
             fit(frame)
         assert e.value.field == "runs"
+
+
+def test_fit_takes_its_numbers_as_text_as_the_command_line_does():
+    svg = str(Path(__file__).parent / "data" / "svg_extracted_data.csv")
+    given = fit(svg, max_loss="3.42", bootstrap="20", min_flops="1e18")
+    assert given.to_dict() == fit(svg, max_loss=3.42, bootstrap=20, min_flops=1e18).to_dict()
+    with pytest.raises(InputError) as e:
+        fit(svg, max_loss="lots")
+    assert e.value.field == "max_loss"

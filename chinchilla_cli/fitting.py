@@ -51,7 +51,7 @@ def fit(
     run_col: str | None = None,
     reduce: str | None = None,
     batch_tokens: float | None = None,
-    schedule_tokens: float | None = None,
+    schedule_tokens: float | Mapping[str, float] | None = None,
     min_tokens: float | None = None,
     min_params: float | None = None,
     exhaustive: bool = False,
@@ -80,7 +80,8 @@ def fit(
     names the column grouping the rows (found by name otherwise: run, name, run_id);
     `reduce` is "last" (default), "min", "mean-last K" or "none" (every row a point; the
     bootstrap then resamples runs); D is a tokens column or steps x `batch_tokens`;
-    `schedule_tokens` is the planned D of every run, to flag logs that stop short;
+    `schedule_tokens` is the planned D of every run (or a mapping of each run's name to
+    its own), to flag logs that stop short;
     `min_tokens` drops warm-up rows before reducing (and, for a table of runs, runs with
     less D). `min_params` drops runs with fewer parameters. `run_table` is W&B's runs
     table (a path, DataFrame or records; one row per run) joined to the log on the run

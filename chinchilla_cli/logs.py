@@ -942,12 +942,21 @@ def _point_columns(
 
 def _planned(
     log: _Log,
-    schedule_tokens: float | None,
+    schedule_tokens: float | Mapping[str, float] | None,
     per_step: _Floats | None,
     tokens: _Floats,
     seg: _Segments,
 ) -> _Floats | None:
     """Each run's planned D (NaN: unknown), or None when nothing tells the plan."""
+    if isinstance(schedule_tokens, Mapping):  # each run its own (missing: unknown)
+        given = {str(k).strip(): float(v) for k, v in schedule_tokens.items()}
+        unknown = sorted(set(given) - set(log.run_names))
+        if unknown:
+            log.warnings.append(
+                f"`schedule_tokens` names {tables.count(len(unknown), 'run')} the log does "
+                f"not have: {tables.shown_names(unknown)}"
+            )
+        return np.array([given.get(name, np.nan) for name in log.run_names])
     if schedule_tokens is not None:
         return np.full(log.n_runs, float(schedule_tokens))
     if "schedule_tokens" in log.roles:

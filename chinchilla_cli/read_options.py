@@ -10,6 +10,7 @@ Light on purpose (no numpy): the command line builds it before the fitting code 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from dataclasses import field as dataclass_field
 from pathlib import PurePath
@@ -85,7 +86,8 @@ class ReadOptions:
     `min_tokens` (for a log, drops warm-up rows first), `max_loss`, `min_flops`,
     `max_flops`. Logs: `reduce` ("last", "min", "mean-last:K", "none", or a Reduce;
     checked when made, see `reduction`), `batch_tokens` (D = steps x this),
-    `schedule_tokens` (each run's planned D, to flag short logs), `run_table` (W&B's runs
+    `schedule_tokens` (the planned D of every run, or a mapping of run name to its
+    own, to flag short logs), `run_table` (W&B's runs
     table joined to the log on the run name: N, planned steps or tokens, batch tokens and
     group labels per run).
     """
@@ -98,7 +100,7 @@ class ReadOptions:
     run_col: str | None = None
     reduce: str | Reduce | None = None
     batch_tokens: float | None = None
-    schedule_tokens: float | None = None
+    schedule_tokens: float | Mapping[str, float] | None = None
     min_tokens: float | None = None
     min_params: float | None = None
     max_loss: float | None = None
@@ -109,9 +111,13 @@ class ReadOptions:
     run_table: Any = dataclass_field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.schedule_tokens, Mapping):  # per run: run name -> planned D
+            for value in self.schedule_tokens.values():
+                require(value, "schedule_tokens")
+        else:
+            require(self.schedule_tokens, "schedule_tokens")
         for field in (
             "batch_tokens",
-            "schedule_tokens",
             "min_tokens",
             "min_params",
             "max_loss",

@@ -214,3 +214,14 @@ def test_fit_takes_its_numbers_as_text_as_the_command_line_does():
     with pytest.raises(InputError) as e:
         fit(svg, max_loss="lots")
     assert e.value.field == "max_loss"
+
+
+def test_schedule_tokens_per_run(rows):
+    planned = {r["name"]: r["total_steps"] * S.BATCH_TOKENS for r in rows if "params" in r}
+    short = S.training_log(checkpoints=12, stop_early={"n4e+07-x5": 0.5})
+    logged = [{k: v for k, v in r.items() if k != "total_steps"} for r in short]
+    report = fit(logged, schedule_tokens=planned)
+    assert report.log.incomplete == ("n4e+07-x5",)  # one value for all would flag most
+    assert len(fit(logged, schedule_tokens=max(planned.values())).log.incomplete) > 20
+    report = fit(logged, schedule_tokens={**planned, "elsewhere": 1e9})
+    assert any("names 1 run the log does not have: 'elsewhere'" in w for w in report.warnings)

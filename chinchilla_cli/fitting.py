@@ -18,17 +18,16 @@ from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE
 from chinchilla_cli.fit_engine import fit_runs
 from chinchilla_cli.fit_options import FitOptions
 from chinchilla_cli.fit_results import FitReport as FitReport
+from chinchilla_cli.groups import Sources
 from chinchilla_cli.interventions import check_arguments, compare_groups
 from chinchilla_cli.quantity import accepts_quantities
 from chinchilla_cli.read_options import ReadOptions
 from chinchilla_cli.sources import ARRAYS_SOURCE, read_source
 
-Sources = str | Path | Mapping[str, Any]  # a file ("-": stdin), or a table of columns
-
 
 @accepts_quantities
 def fit(
-    runs: str | Path | Mapping[str, Any] | None = None,
+    runs: Sources | None = None,
     *,
     params: Any = None,
     tokens: Any = None,

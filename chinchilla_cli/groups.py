@@ -6,7 +6,7 @@ training log) per group. interventions.py fits and compares them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,8 @@ from chinchilla_cli.sources import blamed, read_source
 
 __all__ = ["Group", "Sources", "read_files", "read_groups"]
 
-Sources = str | Path | Mapping[str, Any]  # a file ("-": stdin), or a mapping of columns
+# a file ("-": stdin), a mapping of columns, or records (one mapping per row)
+Sources = str | Path | Mapping[str, Any] | Iterable[Mapping[str, Any]]
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def per_run(
         return out
     values = num[role]
     given = ~np.isnan(values)
-    if not given.any():
+    if not given.any() and not (role == "params" and "flops" not in roles):
         return out
     bad = given & ~(np.isfinite(values) & (values > 0))
     if bad.any():

@@ -788,6 +788,8 @@ def _with_tokens(
             f"(first: {log.where(int(np.argmax(no_tokens)))})"
         )
         logged = logged & ~no_tokens
+        if not logged.any():
+            raise InputError(f"{log.table.source}: no row logs both a loss and its tokens (D)")
     if min_tokens is None:
         return logged
     warm = logged & (tokens < min_tokens)

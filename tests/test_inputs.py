@@ -179,7 +179,16 @@ def test_a_wandb_panel_csv_is_read_as_the_log_it_shows(tmp_path, rows):
 def test_the_wandb_example_files_are_what_the_helper_writes(tmp_path):
     data = Path(__file__).parent / "data"
     for made in S.write_wandb_example(tmp_path):
-        assert made.read_bytes() == (data / made.name).read_bytes()
+        fresh = made.read_text().splitlines()
+        committed = (data / made.name).read_text().splitlines()
+        assert len(fresh) == len(committed) and fresh[0] == committed[0]
+        # the same rows; the last printed digits may differ between numpy versions
+        for mine, theirs in zip(committed[1:], fresh[1:], strict=True):
+            for a, b in zip(mine.split(","), theirs.split(","), strict=True):
+                try:
+                    assert float(a) == pytest.approx(float(b), rel=1e-5)
+                except ValueError:
+                    assert a == b  # names and states
 
 
 def test_a_runs_table_fitted_as_it_is_names_its_unfinished_runs(tmp_path):

@@ -462,3 +462,10 @@ def test_json_columns_keep_their_values_as_logged(tmp_path):
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
     with pytest.raises(InputError, match=r"h.jsonl:24: column 'loss': True is a boolean"):
         logs.read_log(str(path))
+
+
+def test_a_log_whose_rows_never_pair_a_loss_with_tokens_says_so(tmp_path):
+    with pytest.raises(InputError, match="no row logs both a loss and its tokens"):
+        logs.read_log(_tiny(tmp_path, "name,_step,params,tokens,loss\na,0,1e8,,1\n"))
+    with pytest.raises(InputError, match="this run logs no N"):
+        logs.read_log(_tiny(tmp_path, "name,_step,params,tokens,loss\na,0,,1e9,1\n"))

@@ -80,12 +80,16 @@ def check_one_budget(given: dict[str, Any]) -> None:
     ways = [f"`{k}`" for k, v in given.items() if v is not None]
     if len(ways) > 1:
         raise InputError(
-            f"plan: the budget is given {len(ways)} ways ({', '.join(ways)}); give exactly one"
+            f"plan: the budget is given {len(ways)} ways ({', '.join(ways)}); give exactly one",
+            field=next(k for k, v in given.items() if v is not None).split("`")[0],
+            located=True,
         )
     if not ways:
         raise InputError(
             "plan: no budget; give one of `flops` C, `chips` N with `days` or `hours`, "
-            "`params` N, `tokens` D, `target_loss` L or `budget_range`"
+            "`params` N, `tokens` D, `target_loss` L or `budget_range`",
+            field="flops",
+            located=True,
         )
 
 
@@ -129,9 +133,13 @@ def check_budget_arguments(
     }
     if sum(v is not None for v in budgets.values()) <= 1:
         if days is not None and hours is not None:
-            raise InputError("plan: give `days` or `hours`, not both")
+            raise InputError("plan: give `days` or `hours`, not both", field="hours", located=True)
         if (days is not None or hours is not None) and chips is None:
-            raise InputError("plan: `days`/`hours` need `chips` (how many accelerators)")
+            raise InputError(
+                "plan: `days`/`hours` need `chips` (how many accelerators)",
+                field="chips",
+                located=True,
+            )
     check_one_budget(budgets)
     if deadline_days is not None and chips is not None:
         raise InputError(

@@ -37,7 +37,14 @@ from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, INCOMPARABLE_KINDS, Law, 
 from chinchilla_cli.moe import MoEArchitecture, moe_from_mapping
 from chinchilla_cli.names import did_you_mean
 from chinchilla_cli.presets import load_presets, preset_name, read_yaml_file
-from chinchilla_cli.quantity import ACCEPTED, check_magnitude, human, parse_quantity, sci
+from chinchilla_cli.quantity import (
+    ACCEPTED,
+    accepts_quantities,
+    check_magnitude,
+    human,
+    parse_quantity,
+    sci,
+)
 
 CONFIG_SYNTAX = (
     "N@D or label=N@D (N parameters, D training tokens), e.g. 13B@2.6T or mine=13B@2.6T; "
@@ -277,7 +284,11 @@ def architecture_from_mapping(raw: Any, where: str, what: str = "file") -> Archi
 def _parse_size(text: str, what: str) -> float:
     value = parse_quantity(text, what)
     if value <= 0:
-        raise InputError(f"{what} must be positive, got {text.strip()!r}; expected {ACCEPTED}")
+        raise InputError(
+            f"{what} must be positive, got {text.strip()!r}; expected {ACCEPTED}",
+            field="configs",
+            located=True,
+        )
     return check_magnitude(value, text, what)
 
 
@@ -437,6 +448,7 @@ def make_row(law: Law, config: Config, column_laws: list[Law]) -> Row:
     )
 
 
+@accepts_quantities
 def compare(
     *configs: str | Config,
     law: str | Law | None = None,
@@ -458,7 +470,9 @@ def compare(
     if not runs:
         raise InputError(
             "compare: no configuration given; name model presets (e.g. gopher chinchilla), "
-            f"write {CONFIG_SYNTAX}, or give a YAML `file`"
+            f"write {CONFIG_SYNTAX}, or give a YAML `file`",
+            field="configs",
+            located=True,
         )
     seen: set[str] = set()
     for run in runs:
@@ -476,7 +490,7 @@ def make_comparison(
 ) -> Comparison:
     """The comparison of resolved configurations under a law object."""
     if not configs:
-        raise InputError("compare: no configuration given")
+        raise InputError("compare: no configuration given", field="configs", located=True)
     columns = loss_laws(law, all_laws)
     rows = tuple(make_row(law, c, columns) for c in configs)
     notes = list(input_notes) + list(law.notes)

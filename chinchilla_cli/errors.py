@@ -10,11 +10,15 @@ class ChinchillaError(Exception):
     """Base class. `exit_code` is what the command line exits with."""
 
     exit_code = 2
+    # the message already names where the problem is (a file and line, a table's row):
+    # a front end need not name the argument `field` again
+    located = False
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, located: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.located = located
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message

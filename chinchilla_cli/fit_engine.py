@@ -80,7 +80,8 @@ def fit_runs(
         runs, fit.law, named=named, bootstrap=options.bootstrap, seed=options.seed, groups=groups
     )
     samples = _parametric_samples(runs, fit, options, groups, progress)
-    warnings = [*(log.warnings if log is not None else ()), *diagnostics(runs, fit)]
+    warnings = [*(log.warnings if log is not None else ()), *runs.warnings]
+    warnings += diagnostics(runs, fit)
     warnings += _sampling_warnings(runs, options.bootstrap, options.ci_level)
     warnings += more
     extrap = extrapolation_error(runs, fit, options.flops_tolerance, groups)
@@ -266,6 +267,7 @@ def _isoflop_report(
         )
     warnings = (
         *(log.warnings if log is not None else ()),
+        *runs.warnings,
         *diagnostics(runs, None),
         *_sampling_warnings(runs, options.bootstrap, options.ci_level),
         *iso.warnings,

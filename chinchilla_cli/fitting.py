@@ -14,21 +14,22 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from chinchilla_cli import logs
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE
 from chinchilla_cli.fit_engine import fit_runs
 from chinchilla_cli.fit_options import FitOptions
 from chinchilla_cli.fit_results import FitReport as FitReport
+from chinchilla_cli.groups import Sources
 from chinchilla_cli.interventions import check_arguments, compare_groups
 from chinchilla_cli.moe_fit import MoEFitReport, moe_fit_if_experts
+from chinchilla_cli.quantity import accepts_quantities
 from chinchilla_cli.read_options import ReadOptions
+from chinchilla_cli.sources import ARRAYS_SOURCE, read_source
 
-Sources = str | Path | Mapping[str, Any]  # a file ("-": stdin), or a table of columns
 
-
+@accepts_quantities
 def fit(
-    runs: str | Path | Mapping[str, Any] | None = None,
+    runs: Sources | None = None,
     *,
     params: Any = None,
     tokens: Any = None,
@@ -51,7 +52,7 @@ def fit(
     run_col: str | None = None,
     reduce: str | None = None,
     batch_tokens: float | None = None,
-    schedule_tokens: float | None = None,
+    schedule_tokens: float | Mapping[str, float] | None = None,
     min_tokens: float | None = None,
     min_params: float | None = None,
     exhaustive: bool = False,
@@ -65,6 +66,7 @@ def fit(
     budgets: str | Sequence[float] | None = None,
     form: str = "chinchilla",
     audit: bool = True,
+    run_table: Any = None,
 ) -> FitReport | MoEFitReport:
     """Fit a scaling law to training runs.
 
@@ -81,9 +83,14 @@ def fit(
     names the column grouping the rows (found by name otherwise: run, name, run_id);
     `reduce` is "last" (default), "min", "mean-last K" or "none" (every row a point; the
     bootstrap then resamples runs); D is a tokens column or steps x `batch_tokens`;
-    `schedule_tokens` is the planned D of every run, to flag logs that stop short;
+    `schedule_tokens` is the planned D of every run (or a mapping of each run's name to
+    its own), to flag logs that stop short;
     `min_tokens` drops warm-up rows before reducing (and, for a table of runs, runs with
-    less D). `min_params` drops runs with fewer parameters.
+    less D). `min_params` drops runs with fewer parameters. `run_table` is W&B's runs
+    table (a path, DataFrame or records; one row per run) joined to the log on the run
+    name (its `Name` column, or `run_col`): N, the planned steps or tokens, the tokens per
+    step and the `group` labels may come from it (chinchilla_cli.run_tables). Runs may
+    also come as records (a list of dicts, such as W&B's `scan_history()` rows).
 
     The parametric fit screens the paper's 4,500 starts and polishes the promising ones;
     `exhaustive` runs every start to convergence and reports the distinct optima they
@@ -148,6 +155,7 @@ def fit(
         max_loss=max_loss,
         min_flops=min_flops,
         max_flops=max_flops,
+        run_table=run_table,
     )
     arrays = {"params": params, "tokens": tokens, "flops": flops, "loss": loss}
     given = {k: v for k, v in arrays.items() if v is not None}
@@ -217,16 +225,12 @@ def fit_with(
             fit_options=replace(options, audit=False),
             progress=progress,
         )
-    if isinstance(runs, (str, Path)):
-        table, log = logs.read_table(str(runs), read)
-    else:
-        if runs is None:
-            raise InputError(
-                "no runs; give a file, a table of columns, or `params`, `tokens` and `loss`",
-                field="runs",
-            )
-        source = "<arrays>" if arrays else "<columns>"
-        table, log = logs.table_from_columns(runs, read, source=source)
+    if runs is None:
+        raise InputError(
+            "no runs; give a file, a table of columns, or `params`, `tokens` and `loss`",
+            field="runs",
+        )
+    table, log = read_source(runs, read, source=ARRAYS_SOURCE if arrays else None)
     moe = moe_fit_if_experts(runs, table, read, options)
     if moe is not None:
         return moe

@@ -25,14 +25,14 @@ import typing
 import warnings
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
-from chinchilla_cli import tables
+from chinchilla_cli import fast_logs, tables
 from chinchilla_cli.errors import InputError
 
 __all__ = [
@@ -239,9 +239,23 @@ def _parse_row(
     return [tables.parse_cell(row[i], label, where) for i, label in zip(index, labels, strict=True)]
 
 
+def _refuse_booleans(cells: typing.Any, name: str, where: Where) -> None:
+    """True and False are not numbers (numpy would read them as 1 and 0)."""
+    kind = getattr(getattr(cells, "dtype", None), "kind", "O")
+    if kind in "fiuSU":
+        return
+    flat = list(cells) if kind != "b" else [bool(cells[0])]
+    row = next((i for i, c in enumerate(flat) if isinstance(c, (bool, np.bool_))), None)
+    if row is not None:
+        raise InputError(
+            f"{where(row)}: column {name!r}: {bool(flat[row])!r} is a boolean, not a number"
+        )
+
+
 def column_numbers(cells: typing.Any, name: str, source: str) -> Floats:
     """One column of a mapping of columns as floats; strings are read as a file's cells
     (row i named "source: row i")."""
+    _refuse_booleans(cells, name, tables.row_of(source))
     try:
         values = np.asarray(cells, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):  # find the cell that is not a number
@@ -272,6 +286,10 @@ class Table:
     n_rows: int
     where: Where  # row -> "file:line" (or how the format names a row)
     implicit_run: bool = False  # TensorBoard: the runs are directories, not a column
+    # said about the table before it is reduced (a runs table joined to it: run_tables.py)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unlogged: list[str] = field(default_factory=list)  # runs known to have no logged row
 
 
 def peek(data: typing.IO[bytes], encoding: str) -> str:
@@ -299,9 +317,12 @@ def read_csv_table(
     source: str,
     wanted: Callable[[str], bool],
     is_log: Callable[[list[str]], bool],
+    is_text: Callable[[str], bool] | None = None,
 ) -> Table | None:
     """A CSV/TSV log: the cells of the columns `wanted` says may hold a role; None when
-    `is_log` says from the header's names that the table is not a log."""
+    `is_log` says from the header's names that the table is not a log. With `is_text`
+    (the columns read as text, such as the run's name), a plain file is read by numpy
+    (fast_logs.py): the other columns as floats."""
     with tables.decoded(data, encoding) as text:
         reader, names, skipped, header_line = csv_header(text, source)
         if not is_log(names):
@@ -309,6 +330,20 @@ def read_csv_table(
         index = [i for i, h in enumerate(names) if h and wanted(h)]
         if not index:
             return Table(source, "csv", names, {}, 0, lambda row: source)
+        delimiter = reader.dialect.delimiter
+    if is_text is not None:
+        plain = fast_logs.read_plain_log(
+            data, encoding, delimiter, header_line, names, index, is_text
+        )
+        if plain is not None:
+            cells, n = plain
+
+            def at_line(row: int) -> str:
+                return f"{source}:{header_line + 1 + row}"
+
+            return Table(source, "csv", names, cells, n, at_line)
+    with tables.decoded(data, encoding) as text:
+        reader, names, skipped, header_line = csv_header(text, source)
         take = itemgetter(*index)
         width = len(names)
         rows: list[typing.Any] | None
@@ -413,7 +448,7 @@ def _json_columns(
     decided: dict[str, bool] = {}
     names: list[str] = []
     lines = array("q")
-    columns: dict[str, list[typing.Any]] = {}
+    columns: dict[str, list[typing.Any]] = {}  # key -> its chunks' parts (_json_part)
     row = 0
     for at_lines, chunk in chunks:
         for at, obj in zip(at_lines, chunk, strict=True):
@@ -431,15 +466,47 @@ def _json_columns(
             names.append(str(key))
         for key, column in columns.items():
             if key not in keys:
-                column.extend([None] * len(chunk))
+                column.append(len(chunk))  # nothing logged in these rows
         for key in keys:
             if decided[key]:
                 if key not in columns:
-                    columns[key] = [None] * row
-                columns[key].extend([obj.get(key) for obj in chunk])
+                    columns[key] = [row] if row else []
+                columns[key].append(_json_part([obj.get(key) for obj in chunk]))
         lines.extend(at_lines)
         row += len(chunk)
-    return names, {str(k): v for k, v in columns.items()}, lines
+    return names, {str(k): _json_column(v) for k, v in columns.items()}, lines
+
+
+def _json_part(values: list[typing.Any]) -> typing.Any:
+    """One chunk of a JSON column, held small: plain numbers as an array (ints as ints,
+    so a run numbered 1 stays "1"), repeated text shared; anything else as it is."""
+    kinds = set(map(type, values))
+    try:
+        if kinds == {int}:
+            return np.array(values, dtype=np.int64)
+        if float in kinds and kinds <= {float, int, type(None)}:
+            return np.array(values, dtype=np.float64)  # None: NaN, nothing logged
+    except OverflowError:  # an int beyond int64 or float: the slow path says so
+        return values
+    if kinds == {str}:
+        seen: dict[str, str] = {}
+        return [seen.setdefault(v, v) for v in values]
+    return values
+
+
+def _json_column(parts: list[typing.Any]) -> Sequence[typing.Any]:
+    """A JSON column's parts (arrays, lists, or a count of rows logging nothing) as one
+    array when every part is numbers, else as one list (None where nothing logged)."""
+    if all(not isinstance(p, list) for p in parts):
+        arrays = [p if isinstance(p, np.ndarray) else np.full(p, np.nan) for p in parts]
+        if arrays:
+            return typing.cast(Sequence[typing.Any], np.concatenate(arrays))
+    out: list[typing.Any] = []
+    for p in parts:
+        out.extend(
+            [None] * p if isinstance(p, int) else p.tolist() if isinstance(p, np.ndarray) else p
+        )
+    return out
 
 
 def _json_lines(
@@ -506,7 +573,7 @@ def read_tensorboard(path: str, source: str) -> Table:
     run_of: list[str] = []
     step_of: list[int] = []
     file_of: list[str] = []
-    values: dict[str, dict[int, float]] = {}
+    values: dict[str, dict[int, float | str]] = {}
     for file in files:
         # a run is the directory holding its event files (a restart adds files to it)
         if root.is_dir():
@@ -522,9 +589,12 @@ def read_tensorboard(path: str, source: str) -> Table:
             if not event.HasField("summary"):
                 continue
             for value in event.summary.value:
-                number = _scalar(value, tensor_util)
-                if number is None:
-                    continue
+                found = _hparams(value)  # the run's hyperparameters (N among them)
+                if found is None:
+                    number = _scalar(value, tensor_util)
+                    if number is None:
+                        continue
+                    found = {value.tag: number}
                 key = (run, int(event.step))
                 row = rows.get(key)
                 if row is None:
@@ -532,7 +602,8 @@ def read_tensorboard(path: str, source: str) -> Table:
                     run_of.append(run)
                     step_of.append(int(event.step))
                     file_of.append(str(file))
-                values.setdefault(value.tag, {})[row] = number
+                for tag, given in found.items():
+                    values.setdefault(tag, {})[row] = given
     n = len(run_of)
     if n == 0:
         raise InputError(f"{source}: the TensorBoard events hold no scalars")
@@ -547,6 +618,27 @@ def read_tensorboard(path: str, source: str) -> Table:
         return f"{file_of[row]}: step {step_of[row]}"
 
     return Table(source, "tensorboard", ["run", "step", *values], cells, n, where, True)
+
+
+def _hparams(value: typing.Any) -> dict[str, float | str] | None:
+    """The hyperparameters of a TensorBoard hparams summary (the HParams plugin's session
+    start: numbers, text and booleans as 1/0 are not wanted, so left out), or None."""
+    if value.metadata.plugin_data.plugin_name != "hparams":
+        return None
+    try:
+        from tensorboard.plugins.hparams import plugin_data_pb2  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        data = plugin_data_pb2.HParamsPluginData.FromString(value.metadata.plugin_data.content)
+    except Exception:  # another version's message: the scalars are still read
+        return {}
+    out: dict[str, float | str] = {}
+    for name, given in data.session_start_info.hparams.items():
+        kind = given.WhichOneof("kind")
+        if kind == "number_value":
+            out[name] = float(given.number_value)
+        elif kind == "string_value":
+            out[name] = str(given.string_value)
+    return out
 
 
 def _scalar(value: typing.Any, tensor_util: typing.Any) -> float | None:
@@ -567,6 +659,11 @@ def _scalar(value: typing.Any, tensor_util: typing.Any) -> float | None:
 def numbers(cells: Sequence[typing.Any], name: str, where: Where) -> Floats:
     """A column of raw cells as floats, NaN where a row logs nothing ("" or null)."""
     n = len(cells)
+    kind = getattr(getattr(cells, "dtype", None), "kind", "O")
+    if kind in "fiu":  # a numeric array (a DataFrame's column, a joined runs table's)
+        return np.asarray(cells, dtype=np.float64)
+    if n and not isinstance(cells[0], str):  # a CSV's cells are text, never booleans
+        _refuse_booleans(cells, name, where)
     try:  # plain numbers in every row
         return np.fromiter(map(float, cells), np.float64, n)
     except (TypeError, ValueError, OverflowError):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from chinchilla_cli import formats, metrics, tables
+from chinchilla_cli import formats, log_runs, metrics, panels, tables
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.quantity import sci
@@ -49,6 +50,7 @@ from chinchilla_cli.runs import (
     GroupedRuns,
     Runs,
     ends_in_loss,
+    grouped_runs_from_columns,
     loss_by_its_ending,
     loss_note,
     read_grouped_runs,
@@ -73,6 +75,8 @@ _Where = formats.Where
 # A run whose last logged D is below this fraction of its planned D is flagged: evaluation
 # intervals leave the last logged step a little short of the final one in a complete run.
 INCOMPLETE_BELOW = 0.98
+# A mean-last window over more than this fraction of a run's tokens is warned about.
+WIDE_WINDOW = 0.10
 
 # Header names of the roles a log adds to a table of runs (matched as runs.py matches
 # its own: case, spaces, "_", "-", and here also "/" and "." ignored).
@@ -112,6 +116,7 @@ _EXTRA_ALIASES: dict[str, tuple[str, ...]] = {  # beyond runs.ALIASES, seen in l
 }
 _ROLES = ("run", "step", "params", "tokens", "flops", "loss", "batch_tokens")
 _SCHEDULE = ("schedule_steps", "schedule_tokens")
+_JOINED = ("params", "batch_tokens")  # with _SCHEDULE: what a runs table may add to a log
 _JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
@@ -146,6 +151,8 @@ class TrainingLog:
     incomplete: tuple[str, ...]  # runs whose log stops short of their schedule
     notes: tuple[str, ...]
     warnings: tuple[str, ...]
+    dropped_runs: tuple[str, ...] = ()  # runs with no usable loss (named in a warning)
+    run_groups: tuple[str, ...] = ()  # each run's group label (`group`), if read
 
     @property
     def n_runs(self) -> int:
@@ -165,6 +172,7 @@ class TrainingLog:
             "points": self.n_points,
             "columns": dict(self.headers),
             "incomplete_runs": list(self.incomplete),
+            "dropped_runs": list(self.dropped_runs),
             "notes": list(self.notes),
         }
 
@@ -184,7 +192,7 @@ def read_log(
     settings and `min_tokens` apply here (the other filters apply to the points, in
     `read_table`). Raises InputError.
     """
-    table, _ = _load(path, options.column_names, stdin)
+    table, _ = _load(path, options, stdin)
     return None if table is None else _reduce(table, options)
 
 
@@ -196,48 +204,92 @@ def read_table(
     one. The log options (`reduce`, `batch_tokens`, `schedule_tokens`) are refused for a
     plain table; the filters apply to both. Raises InputError.
     """
-    table, text = _load(path, options.column_names, stdin)
+    table, text = _load(path, options, stdin)
     if table is None:  # a plain table of runs: the reader of tables reads it
-        return read_runs(path, options, stdin=text if text is not None else stdin), None
+        runs = read_runs(path, options, stdin=text if text is not None else stdin)
+        return _with_states(runs, path if path != "-" else None), None
     log = _reduce(table, options)
     return _as_runs(log, options), log
 
 
 def read_grouped_table(
     path: str, options: ReadOptions, group_col: str, *, stdin: typing.TextIO | None = None
-) -> GroupedRuns | None:
-    """`read_table` for a table of runs split by its column `group_col` (read in the same
-    pass as the runs: runs.read_grouped_runs); None when `path` is a training log, which
-    has no such split."""
-    table, text = _load(path, options.column_names, stdin)
-    if table is not None:
-        return None
-    return read_grouped_runs(path, options, group_col, stdin=text if text is not None else stdin)
+) -> tuple[GroupedRuns, TrainingLog | None]:
+    """`read_table` split by the column `group_col`: of a table of runs, read in the same
+    pass as the runs (runs.read_grouped_runs); of a training log, one label per run
+    (logged on any of its rows, or joined from the runs table), each point its run's;
+    with the log it was reduced from (None for a table of runs)."""
+    table, text = _load(path, options, stdin, group_col)
+    if table is None:
+        stream = text if text is not None else stdin
+        return read_grouped_runs(path, options, group_col, stdin=stream), None
+    log = _reduce(table, options, group_col)
+    return _grouped(log, options, group_col), log
+
+
+def grouped_from_columns(
+    columns: Mapping[str, typing.Any] | ColumnTable,
+    options: ReadOptions,
+    group_col: str,
+    *,
+    source: str = "<columns>",
+) -> tuple[GroupedRuns, TrainingLog | None]:
+    """`read_grouped_table` for a table of columns (a DataFrame, records)."""
+    if not looks_like_log([str(k) for k in columns.keys()], options.column_names) and (
+        options.run_table is None
+    ):
+        return grouped_runs_from_columns(columns, options, group_col, source=source), None
+    log = _reduce(_columns_table(columns, options, source, group_col), options, group_col)
+    return _grouped(log, options, group_col), log
+
+
+def _grouped(log: TrainingLog, options: ReadOptions, group_col: str) -> GroupedRuns:
+    runs = _as_runs(log, options)
+    labels = tuple(log.run_groups[i] for i in log.run_index)
+    return GroupedRuns(runs, log.headers.get("group", group_col), labels)
 
 
 def _load(
-    path: str, overrides: Mapping[str, str | None], stdin: typing.TextIO | None
+    path: str, options: ReadOptions, stdin: typing.TextIO | None, group_col: str | None = None
 ) -> tuple[formats.Table | None, typing.TextIO | None]:
-    """The long table of a log, or None for a plain table of runs (with, for stdin, its
-    text again: a pipe cannot be read twice)."""
+    """The long table of a log (with the runs table joined to it), or None for a plain
+    table of runs (with, for stdin, its text again: a pipe cannot be read twice)."""
+    table, text = _load_table(path, options, stdin, group_col)
+    return (None if table is None else _joined(table, options, group_col)), text
+
+
+def _load_table(
+    path: str, options: ReadOptions, stdin: typing.TextIO | None, group_col: str | None
+) -> tuple[formats.Table | None, typing.TextIO | None]:
+    overrides = options.column_names
     source = tables.source_name(path)
     if path != "-" and (os.path.isdir(path) or ".tfevents" in os.path.basename(path)):
         return formats.read_tensorboard(path, source), None
     with tables.opened(path, source, stdin) as (data, unit):
         encoding = tables.check_text(data, source, unit)
         head = formats.peek(data, encoding)
-        wanted = _wanted(overrides)
+        wanted = _wanted(overrides, group_col)
         if path.lower().endswith(_JSON_SUFFIXES) or head[:1] in ("{", "["):
             return formats.read_json(data, encoding, source, wanted), None
 
-        def is_log(header: list[str]) -> bool:
-            # a run column and a step column: a W&B history export
-            normal = {_normal(h) for h in header}
-            return overrides["run"] is not None or bool(
-                normal & _aliases("run") and normal & _aliases("step")
-            )
+        panel = False
 
-        table = formats.read_csv_table(data, encoding, source, wanted, is_log)
+        def is_log(header: list[str]) -> bool:
+            nonlocal panel
+            panel = panels.is_panel(header)  # W&B's wide panel CSV: every column kept
+            return panel or looks_like_log(header, overrides) or options.run_table is not None
+
+        def keep(name: str) -> bool:
+            return panel or wanted(name)
+
+        texts = {_normal(c) for c in (overrides.get("run"), group_col) if c is not None}
+
+        def is_text(name: str) -> bool:  # read as text: the run's name, its group
+            return _normal(name) in texts or (overrides.get("run") is None and _is_run(name))
+
+        table = formats.read_csv_table(data, encoding, source, keep, is_log, is_text)
+        if table is not None and panel:
+            return panels.unpanel(table, _aliases("step")), None
         if table is None and path == "-":
             data.seek(0)
             return None, io.TextIOWrapper(io.BytesIO(data.read()), encoding=encoding)
@@ -251,19 +303,101 @@ def table_from_columns(
     source: str = "<columns>",
 ) -> tuple[Runs, TrainingLog | None]:
     """`read_table` for a mapping of columns (a dict of lists, a pandas DataFrame such as
-    W&B's `run.history()`): a training log when `run_col` is given, else a plain table."""
-    if options.run_col is None:
-        return runs_from_columns(columns, options, source=source), None
+    W&B's `run.history()`): a training log when a file with these headers would be one
+    (`run_col` given, or a run column and a step column), else a plain table of runs."""
+    if not looks_like_log([str(k) for k in columns.keys()], options.column_names) and (
+        options.run_table is None
+    ):
+        return _with_states(runs_from_columns(columns, options, source=source), columns), None
+    table = _columns_table(columns, options, source, None)
+    log = _reduce(table, options)
+    return _as_runs(log, options), log
+
+
+def _columns_table(
+    columns: Mapping[str, typing.Any] | ColumnTable,
+    options: ReadOptions,
+    source: str,
+    group_col: str | None,
+) -> formats.Table:
+    """A table of columns as a log's raw columns (the runs table joined to it)."""
     keys = list(columns.keys())
     names = [str(k) for k in keys]
-    cells = {name: list(columns[key]) for name, key in zip(names, keys, strict=True)}
+    wanted = _wanted(options.column_names, group_col)
+    cells: dict[str, typing.Any] = {}
+    for name, key in zip(names, keys, strict=True):
+        if wanted(name):
+            column = columns[key]
+            cells[name] = _column_cells(column)
     lengths = {len(v) for v in cells.values()}
     if len(lengths) > 1:
         raise InputError(f"{source}: the columns differ in length ({sorted(lengths)})")
     n = lengths.pop() if lengths else 0
+    if not n:
+        raise InputError(f"{source}: no logged rows; the columns are empty")
     table = formats.Table(source, "columns", names, cells, n, tables.row_of(source))
-    log = _reduce(table, options)
-    return _as_runs(log, options), log
+    return _joined(table, options, group_col)
+
+
+def _column_cells(column: typing.Any) -> typing.Any:
+    """A column of a table of columns as the log reader takes it: a list, or an array
+    (a DataFrame's nullable numbers, pd.NA in them, as floats with NaN)."""
+    if not hasattr(column, "dtype"):
+        return list(column)
+    if hasattr(column, "to_numpy") and getattr(column.dtype, "kind", "O") in "fiu":
+        try:
+            return column.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            pass
+    return np.asarray(column)
+
+
+def _joined(table: formats.Table, options: ReadOptions, group_col: str | None) -> formats.Table:
+    """The log with W&B's runs table (`run_table`) joined to it on the run name."""
+    if options.run_table is None:
+        return table
+    from chinchilla_cli import run_tables
+
+    joinable = set().union(*(_aliases(r) for r in (*_JOINED, *_SCHEDULE)))
+    joinable |= {_normal(c) for c in (options.params_col, group_col) if c is not None}
+    try:
+        runs = run_tables.read_run_table(options.run_table)
+    except InputError as e:
+        raise InputError(e.message, field=e.field or "run_table") from None
+    return run_tables.join(
+        table,
+        runs,
+        options.run_col,
+        lambda name: _normal(name) in _aliases("run"),
+        lambda name: _normal(name) in joinable,
+    )
+
+
+def _with_states(runs: Runs, table: typing.Any) -> Runs:
+    """A table of runs with W&B's state column: its unfinished runs named in a warning
+    (their loss is the last one logged, not a final one)."""
+    if table is None:
+        return runs
+    names = [str(k) for k in table.keys()] if not isinstance(table, str) else None
+    if names is None:
+        with open(table, "rb") as f:  # the first lines only, to look for the column
+            head = f.read(65536).decode("utf-8", "replace")
+        names = re.split(r"[,\t;|\n\r\"]", head)
+    if not any(tables.normalise(n) == "state" for n in names):
+        return runs
+    from chinchilla_cli import run_tables
+
+    said = run_tables.unfinished_warning(run_tables.read_run_table(table), _is_run)
+    return runs if said is None else replace(runs, warnings=(*runs.warnings, said))
+
+
+def looks_like_log(header: Sequence[str], overrides: Mapping[str, str | None]) -> bool:
+    """Whether a table with this header is a training log: `run_col` is given, or it has
+    a run column and a step column (a W&B history export)."""
+    normal = {_normal(h) for h in header}
+    return overrides.get("run") is not None or bool(
+        normal & _aliases("run") and normal & _aliases("step")
+    )
 
 
 def _as_runs(log: TrainingLog, options: ReadOptions) -> Runs:
@@ -281,17 +415,31 @@ def _as_runs(log: TrainingLog, options: ReadOptions) -> Runs:
     for role, used in table.columns.items():
         if used == "derived":
             columns[role] = "derived"
-    return replace(table, columns=columns, metric_col=log.headers.get("metric"))
+    dropped = len(log.dropped_runs)  # counted as read and dropped
+    return replace(
+        table,
+        columns=columns,
+        metric_col=log.headers.get("metric"),
+        n_read=table.n_read + dropped,
+        n_dropped=table.n_dropped + dropped,
+    )
 
 
 # ------------------------------------------------------------------------- roles
 
 
-def _wanted(overrides: Mapping[str, str | None]) -> Callable[[str], bool]:
+def _is_run(name: str) -> bool:
+    return _normal(name) in _aliases("run")
+
+
+def _wanted(
+    overrides: Mapping[str, str | None], group_col: str | None = None
+) -> Callable[[str], bool]:
     """Whether a column may hold a role: it matches an alias or a named column."""
     accepted = set().union(*(_aliases(r) for r in (*_ROLES, *_SCHEDULE)))
-    named = {_normal(v) for v in overrides.values() if v is not None}
-    exact = {v.strip() for v in overrides.values() if v is not None}
+    given = [*overrides.values(), group_col]
+    named = {_normal(v) for v in given if v is not None}
+    exact = {v.strip() for v in given if v is not None}
 
     def wanted(name: str) -> bool:
         return (
@@ -325,12 +473,12 @@ def _resolve(long: formats.Table, overrides: Mapping[str, str | None]) -> dict[s
         if not hits:
             raise InputError(
                 f"no column {name!r} in {long.source}; columns: {tables.listing(long.names)}",
-                field=f"{role}_col",
+                field="group" if role == "group" else f"{role}_col",
             )
         if len(hits) > 1:
             raise InputError(
                 f"{name!r} matches {len(hits)} columns of {long.source} ({', '.join(hits)})",
-                field=f"{role}_col",
+                field="group" if role == "group" else f"{role}_col",
             )
         found[role] = hits[0]
     taken = set(found.values())
@@ -371,6 +519,7 @@ _ROLE_WORDS = {
     "batch_tokens": "tokens per step",
     "schedule_steps": "the planned steps",
     "schedule_tokens": "the planned tokens",
+    "group": "the group",
 }
 
 
@@ -400,7 +549,9 @@ class _Log:
         return len(self.run_names)
 
     def per_run(self, role: str) -> _Floats:
-        return _per_run(self.num, role, self.codes, self.n_runs, self.roles, self.where)
+        return log_runs.per_run(
+            self.num, role, self.codes, self.n_runs, self.roles, self.where, _ROLE_WORDS[role]
+        )
 
 
 @dataclass(frozen=True)
@@ -418,9 +569,12 @@ class _Segments:
         return self.c[self.starts]
 
 
-def _reduce(table: formats.Table, options: ReadOptions) -> TrainingLog:
-    """The log in `table` reduced to the fit's points, as `options.reduction` says."""
-    overrides = options.column_names
+def _reduce(
+    table: formats.Table, options: ReadOptions, group_col: str | None = None
+) -> TrainingLog:
+    """The log in `table` reduced to the fit's points, as `options.reduction` says;
+    `group_col` read as each run's group label."""
+    overrides: dict[str, str | None] = {**options.column_names, "group": group_col}
     log = _numbers_of(table, overrides)
     reduce = options.reduction
     logged = _logged(log)
@@ -429,7 +583,12 @@ def _reduce(table: formats.Table, options: ReadOptions) -> TrainingLog:
         raise InputError(
             f"{table.source}: no params (N) column; N must be logged (on any row of each run, "
             f"e.g. once at step 0): accepted names: {', '.join(ALIASES['params'])} "
-            "(or name it with `params_col`)"
+            "(or name it with `params_col`), or join W&B's runs table with `run_table`"
+            + (
+                f"; a panel CSV holds no N: {panels.PANEL_HINT}"
+                if table.format == "wandb-panel"
+                else ""
+            )
         )
     step = log.num.get("step")
     _check_steps(log, step)
@@ -449,6 +608,8 @@ def _reduce(table: formats.Table, options: ReadOptions) -> TrainingLog:
             f"{shown}: {tables.count(len(seg.starts), 'run')} from "
             f"{tables.count(table.n_rows, 'logged row')}; points: {reduce.describe()}",
         )
+    if reduce.how == "mean-last":
+        _wide_windows(log, seg, reduce, tokens)
     planned = _planned(log, options.schedule_tokens, per_step, tokens, seg)
     incomplete = _incomplete(log, planned, tokens, seg)
     if reduce.how == "none":
@@ -461,11 +622,20 @@ def _reduce(table: formats.Table, options: ReadOptions) -> TrainingLog:
     columns["tokens"] = np.ascontiguousarray(tokens[point_rows])
     headers = {"loss": log.roles["loss"], "tokens": tokens_header or "derived"}
     _point_columns(log, columns, headers, params, key, point_rows, point_run, reduce)
+    if "group" in log.roles:
+        headers["group"] = log.roles["group"]
     if log.candidates:
         log.warnings.append(metrics.several_columns_warning(log.candidates))
     used = np.unique(point_run)  # sorted codes = order of first appearance
     remap = np.full(log.n_runs, -1, dtype=np.intp)
     remap[used] = np.arange(len(used))
+    dropped = _dropped(log, used)
+    run_groups: tuple[str, ...] = ()
+    if "group" in log.roles:
+        column = log.roles["group"]
+        run_groups = log_runs.run_labels(
+            table.cells[column], column, log.codes, log.run_names, used, log.where
+        )
     return TrainingLog(
         source=table.source,
         format=table.format,
@@ -479,7 +649,26 @@ def _reduce(table: formats.Table, options: ReadOptions) -> TrainingLog:
         incomplete=tuple(incomplete),
         notes=tuple(log.notes),
         warnings=tuple(log.warnings),
+        dropped_runs=tuple(dropped),
+        run_groups=run_groups,
     )
+
+
+def _dropped(log: _Log, used: _Ints) -> list[str]:
+    """The runs with no usable loss (none logged, or none left by `min_tokens` or the
+    rows without D), and those the runs table lists with no logged row: named and
+    counted, never lost silently."""
+    unused = np.ones(log.n_runs, dtype=bool)
+    unused[used] = False
+    dropped = [log.run_names[c] for c in np.flatnonzero(unused)] + list(log.table.unlogged)
+    if dropped:
+        log.warnings.append(
+            f"{tables.count(len(dropped), 'run')} {'has' if len(dropped) == 1 else 'have'} "
+            f"no usable loss and {'is' if len(dropped) == 1 else 'are'} left out: "
+            f"{tables.shown_names(dropped)} (nothing logged, crashed before its first "
+            "evaluation, or every row below `min_tokens`)"
+        )
+    return dropped
 
 
 def _numbers_of(table: formats.Table, overrides: Mapping[str, str | None]) -> _Log:
@@ -489,13 +678,17 @@ def _numbers_of(table: formats.Table, overrides: Mapping[str, str | None]) -> _L
     present = [n for n in table.names if n in table.cells]
     candidates = metrics.add_log_metric(roles, present)  # warned about at the end
     where = table.where
-    num = {r: formats.numbers(table.cells[c], c, where) for r, c in roles.items() if r != "run"}
+    num = {
+        r: formats.numbers(table.cells[c], c, where)
+        for r, c in roles.items()
+        if r not in ("run", "group")
+    }
     if "run" in roles:
-        codes, run_names = _codes(table.cells[roles["run"]], roles["run"], where)
+        codes, run_names = log_runs.run_codes(table.cells[roles["run"]], roles["run"], where)
     else:
         n = table.n_rows
         codes, run_names = np.arange(n, dtype=np.intp), [str(i) for i in range(n)]
-    log = _Log(table, roles, num, codes, run_names)
+    log = _Log(table, roles, num, codes, run_names, [*table.notes], [*table.warnings])
     if overrides.get("loss") is None and _normal(roles["loss"]) not in _aliases("loss"):
         log.notes.append(loss_note(roles["loss"]))
     log.candidates = candidates
@@ -518,7 +711,7 @@ def _logged(log: _Log) -> NDArray[np.bool_]:
         diverged = sorted({log.run_names[c] for c in log.codes[bad]})
         log.notes.append(
             f"ignored {tables.count(int(bad.sum()), 'row')} with an infinite loss "
-            f"(runs {_names(diverged)}: diverged?)"
+            f"(runs {tables.shown_names(diverged)}: diverged?)"
         )
         logged &= ~bad
     if not logged.any():
@@ -595,6 +788,8 @@ def _with_tokens(
             f"(first: {log.where(int(np.argmax(no_tokens)))})"
         )
         logged = logged & ~no_tokens
+        if not logged.any():
+            raise InputError(f"{log.table.source}: no row logs both a loss and its tokens (D)")
     if min_tokens is None:
         return logged
     warm = logged & (tokens < min_tokens)
@@ -602,7 +797,7 @@ def _with_tokens(
         before = set(np.unique(log.codes[logged]).tolist())
         logged = logged & ~warm
         gone = before - set(np.unique(log.codes[logged]).tolist())
-        left = _names([log.run_names[c] for c in sorted(gone)])
+        left = tables.shown_names([log.run_names[c] for c in sorted(gone)])
         log.notes.append(
             f"dropped {tables.count(int(warm.sum()), 'logged row')} with D < "
             f"{sci(min_tokens)} (`min_tokens`)" + (f"; no row left of runs {left}" if gone else "")
@@ -619,9 +814,15 @@ def _segments(log: _Log, logged: NDArray[np.bool_], key: _Floats) -> _Segments:
     step kept."""
     codes = log.codes
     rows = np.flatnonzero(logged)
-    order = np.lexsort((rows, key[rows], codes[rows]))
-    rows = rows[order]
     c, k = codes[rows], key[rows]
+    if (
+        len(rows) > 1
+        and not np.all(  # already in order, as most logs are: no sort
+            (c[1:] > c[:-1]) | ((c[1:] == c[:-1]) & (k[1:] > k[:-1]))
+        )
+    ):
+        rows = rows[np.lexsort((rows, k, c))]
+        c, k = codes[rows], key[rows]
     if len(rows) > 1:
         again = (c[1:] == c[:-1]) & (k[1:] == k[:-1])
         if again.any():
@@ -666,6 +867,27 @@ def _points(
             "is over the ones logged"
         )
     return point_rows, (cum[ends] - cum[lo]) / (ends - lo), seg.run_of_segment
+
+
+def _wide_windows(log: _Log, seg: _Segments, reduce: Reduce, tokens: _Floats) -> None:
+    """A mean-last window reaching back over more than WIDE_WINDOW of a run's tokens
+    averages losses from well before its end: it biases the fit (higher loss at the
+    run's last D), so the runs are named in a warning."""
+    first = seg.rows[np.maximum(seg.starts, seg.ends - reduce.k)]
+    last = seg.rows[seg.ends - 1]
+    with np.errstate(all="ignore"):
+        span = 1.0 - tokens[first] / tokens[last]
+    wide = np.flatnonzero(span > WIDE_WINDOW)
+    if not wide.size:
+        return
+    names = [log.run_names[seg.run_of_segment[j]] for j in wide]
+    shown = ", ".join(f"{n!r} ({span[j]:.0%})" for n, j in zip(names[:5], wide[:5], strict=False))
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    log.warnings.append(
+        f"`reduce` {reduce}: the window spans more than {WIDE_WINDOW:.0%} of the tokens of "
+        f"{tables.count(len(names), 'run')}: {shown}{more}; the mean takes in losses from "
+        "well before the end and overstates the final loss: use a smaller K, or last"
+    )
 
 
 def _incomplete(log: _Log, planned: _Floats | None, tokens: _Floats, seg: _Segments) -> list[str]:
@@ -720,83 +942,23 @@ def _point_columns(
         headers["flops"] = roles["flops"]
 
 
-def _codes(cells: Sequence[typing.Any], name: str, where: _Where) -> tuple[_Ints, list[str]]:
-    """A run column as integer codes in order of first appearance, and the names."""
-    try:
-        index = {v: i for i, v in enumerate(dict.fromkeys(cells))}  # first appearance
-    except TypeError:  # an unhashable cell (a JSON list or object)
-        row = next(i for i, v in enumerate(cells) if not isinstance(v, typing.Hashable))
-        raise InputError(f"{where(row)}: column {name!r}: a run name must be text") from None
-    codes = np.fromiter(map(index.__getitem__, cells), np.intp, len(cells))
-    names = ["" if v is None else str(v).strip() for v in index]
-    blank = [code for code, label in enumerate(names) if not label]
-    if blank:
-        row = int(np.argmax(codes == blank[0]))
-        raise InputError(f"{where(row)}: column {name!r}: the row has no run name")
-    # "a" and " a", or 1 and "1", name one run
-    merged: dict[str, int] = {}
-    remap = np.empty(len(names), dtype=np.intp)
-    for code, label in enumerate(names):
-        remap[code] = merged.setdefault(label, len(merged))
-    return remap[codes], list(merged)
-
-
-def _per_run(
-    num: Mapping[str, _Floats],
-    role: str,
-    codes: _Ints,
-    n_runs: int,
-    roles: Mapping[str, str],
-    where: _Where,
-) -> _Floats:
-    """One value per run of a column logged on any of the run's rows (NaN: none)."""
-    out = np.full(n_runs, np.nan)
-    if role not in num:
-        return out
-    values = num[role]
-    given = ~np.isnan(values)
-    if not given.any():
-        return out
-    bad = given & ~(np.isfinite(values) & (values > 0))
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise InputError(
-            f"{where(row)}: column {roles[role]!r}: {tables.show(values[row])} is not positive"
-        )
-    low = np.full(n_runs, np.inf)
-    high = np.full(n_runs, -np.inf)
-    np.minimum.at(low, codes[given], values[given])
-    np.maximum.at(high, codes[given], values[given])
-    varies = np.isfinite(low) & (high > low * (1 + 1e-6))
-    if varies.any():
-        run = int(np.argmax(varies))
-        rows = np.flatnonzero(given & (codes == run))
-        first = float(values[rows[0]])
-        other = rows[np.argmax(np.abs(values[rows] - first) > first * 1e-6)]
-        raise InputError(
-            f"{where(int(other))}: column {roles[role]!r}: {tables.show(values[other])} differs "
-            f"from {tables.show(first)} ({where(int(rows[0]))}) in the same run; "
-            f"{_ROLE_WORDS[role]} must be one value per run"
-        )
-    out[np.isfinite(low)] = low[np.isfinite(low)]
-    if role == "params" and np.isnan(out).any() and "flops" not in roles:
-        missing = int(np.argmax(np.isnan(out)))
-        row = int(np.argmax(codes == missing))
-        raise InputError(
-            f"{where(row)}: column {roles[role]!r}: this run logs no N on any of its rows; "
-            "log it once per run (e.g. at step 0)"
-        )
-    return out
-
-
 def _planned(
     log: _Log,
-    schedule_tokens: float | None,
+    schedule_tokens: float | Mapping[str, float] | None,
     per_step: _Floats | None,
     tokens: _Floats,
     seg: _Segments,
 ) -> _Floats | None:
     """Each run's planned D (NaN: unknown), or None when nothing tells the plan."""
+    if isinstance(schedule_tokens, Mapping):  # each run its own (missing: unknown)
+        given = {str(k).strip(): float(v) for k, v in schedule_tokens.items()}
+        unknown = sorted(set(given) - set(log.run_names))
+        if unknown:
+            log.warnings.append(
+                f"`schedule_tokens` names {tables.count(len(unknown), 'run')} the log does "
+                f"not have: {tables.shown_names(unknown)}"
+            )
+        return np.array([given.get(name, np.nan) for name in log.run_names])
     if schedule_tokens is not None:
         return np.full(log.n_runs, float(schedule_tokens))
     if "schedule_tokens" in log.roles:
@@ -813,8 +975,3 @@ def _planned(
         with np.errstate(all="ignore"):
             per_step[log.codes[last]] = tokens[last] / log.num["step"][last]
     return steps * per_step
-
-
-def _names(names: Sequence[str], limit: int = 5) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

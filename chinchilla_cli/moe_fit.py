@@ -53,8 +53,8 @@ def experts_of(source: Any, runs: Runs, read: ReadOptions) -> _Floats | None:
             return None
         from chinchilla_cli.logs import read_grouped_table
 
-        grouped = read_grouped_table(path, read, EXPERTS_COLUMN)
-        if grouped is None:  # a training log: no experts per run
+        grouped, log = read_grouped_table(path, read, EXPERTS_COLUMN)
+        if log is not None:  # a training log: its points are not the runs
             return None
         cells = grouped.groups
     elif isinstance(source, Mapping):

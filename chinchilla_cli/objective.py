@@ -24,7 +24,7 @@ THETA = ("a", "b", "e", "alpha", "beta")  # the optimiser's coordinates, in this
 PARAMS = ("E", "A", "B", "alpha", "beta")  # the law's parameters, as users name them
 THETA_OF = {"E": 2, "A": 0, "B": 1, "alpha": 3, "beta": 4}  # each parameter's theta index
 LOG_PARAMS = ("E", "A", "B")  # fitted through their logarithm
-SCREEN_CELLS = 50_000_000 // 8  # starts x runs evaluated at once (~50 MB per array)
+SCREEN_CELLS = 8_000_000 // 8  # starts x runs evaluated at once (~8 MB per array)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ from chinchilla_cli.named_models import (
 )
 from chinchilla_cli.pinned import published_mismatch
 from chinchilla_cli.plausibility import check_sequence, moe_shape_warnings
-from chinchilla_cli.quantity import human, parse_budgets, require, sci
+from chinchilla_cli.quantity import accepts_quantities, human, parse_budgets, require, sci
 from chinchilla_cli.specs import ClusterSpec, ShapeSpec, cluster_spec, given, shape_spec
 from chinchilla_cli.tradeoff import TradeoffRow, tradeoff
 from chinchilla_cli.utilisation import mfu_warnings
@@ -406,6 +406,7 @@ class Frontier(Displayed):
         )
 
 
+@accepts_quantities
 def frontier_table(budgets: Sequence[float] | str, law: str | Law | None = None) -> Frontier:
     """The compute-optimal N, D and loss at each budget (FLOPs), with intervals where the
     law carries bootstrap samples, and the task metric where it carries an accuracy
@@ -464,6 +465,7 @@ def _check_law_can(
 # ---------------------------------------------------------------- the public entry point
 
 
+@accepts_quantities
 def plan(
     flops: float | None = None,
     *,

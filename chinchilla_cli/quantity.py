@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import re
+import typing
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 from chinchilla_cli.errors import InputError
 
@@ -198,3 +203,45 @@ def _count(part: str, text: str, what: str) -> int:
             field=what,
         )
     return int(value)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def accepts_quantities(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Let `function` take its numeric arguments as the command line does, as text
+    ("1e23", "70B", "1.4T"): each str given for a parameter annotated int or float (not
+    str) is parsed by `parse_quantity`, an InputError naming the argument if it is not a
+    number; a whole number given for an int becomes an int. A list or tuple of such
+    texts (e.g. budgets) is parsed item by item when the annotation holds Sequence[float]."""
+    numeric: dict[str, bool] = {}  # name -> whether it is an int
+    sequences: set[str] = set()
+    for name, param in inspect.signature(function).parameters.items():
+        note = str(param.annotation)
+        kinds = {t.strip() for t in note.split("|")}
+        if "str" not in kinds and kinds & {"int", "float"}:
+            numeric[name] = "float" not in kinds
+        elif "Sequence[float]" in kinds:
+            sequences.add(name)
+    names = list(inspect.signature(function).parameters)
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        given = dict(zip(names, args, strict=False))
+        loose: list[object] = [_coerced(n, v, numeric, sequences) for n, v in given.items()]
+        loose += args[len(given) :]
+        named = {n: _coerced(n, v, numeric, sequences) for n, v in kwargs.items()}
+        call = typing.cast(Callable[..., _R], function)
+        return call(*loose, **named)
+
+    return wrapper
+
+
+def _coerced(name: str, value: object, numeric: dict[str, bool], sequences: set[str]) -> object:
+    if name in numeric and isinstance(value, str):
+        number = parse_quantity(value, name)
+        return int(number) if numeric[name] and number == int(number) else number
+    if name in sequences and isinstance(value, (list, tuple)):
+        return [parse_quantity(v, name) if isinstance(v, str) else v for v in value]
+    return value

@@ -10,7 +10,10 @@ Light on purpose (no numpy): the command line builds it before the fitting code 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from dataclasses import field as dataclass_field
+from pathlib import PurePath
 from typing import Any
 
 from chinchilla_cli.errors import InputError
@@ -83,7 +86,10 @@ class ReadOptions:
     `min_tokens` (for a log, drops warm-up rows first), `max_loss`, `min_flops`,
     `max_flops`. Logs: `reduce` ("last", "min", "mean-last:K", "none", or a Reduce;
     checked when made, see `reduction`), `batch_tokens` (D = steps x this),
-    `schedule_tokens` (each run's planned D, to flag short logs).
+    `schedule_tokens` (the planned D of every run, or a mapping of run name to its
+    own, to flag short logs), `run_table` (W&B's runs
+    table joined to the log on the run name: N, planned steps or tokens, batch tokens and
+    group labels per run).
     """
 
     params_col: str | None = None
@@ -94,17 +100,24 @@ class ReadOptions:
     run_col: str | None = None
     reduce: str | Reduce | None = None
     batch_tokens: float | None = None
-    schedule_tokens: float | None = None
+    schedule_tokens: float | Mapping[str, float] | None = None
     min_tokens: float | None = None
     min_params: float | None = None
     max_loss: float | None = None
     min_flops: float | None = None
     max_flops: float | None = None
+    # W&B's runs table (one row per run: its config and summary), joined to a training
+    # log on the run name: a path, a table of columns or records (run_tables.py)
+    run_table: Any = dataclass_field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.schedule_tokens, Mapping):  # per run: run name -> planned D
+            for value in self.schedule_tokens.values():
+                require(value, "schedule_tokens")
+        else:
+            require(self.schedule_tokens, "schedule_tokens")
         for field in (
             "batch_tokens",
-            "schedule_tokens",
             "min_tokens",
             "min_params",
             "max_loss",
@@ -146,7 +159,10 @@ class ReadOptions:
         return {role: getattr(self, f"{role}_col") for role in COLUMN_ROLES}
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        table = self.run_table
+        out = asdict(replace(self, run_table=None))
+        if table is not None:
+            out["run_table"] = str(table) if isinstance(table, (str, PurePath)) else "<columns>"
         if isinstance(self.reduce, Reduce):
             out["reduce"] = str(self.reduce)
         return out

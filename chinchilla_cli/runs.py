@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from chinchilla_cli import formats, metrics, tables
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN
-from chinchilla_cli.quantity import sci
+from chinchilla_cli.quantity import MAX_MAGNITUDE, sci
 from chinchilla_cli.read_options import DEFAULT_READ, ReadOptions
 
 __all__ = [
@@ -77,6 +77,8 @@ class Runs:
     metric: _Floats | None = None
     metric_col: str | None = None
     metric_candidates: tuple[str, ...] = ()
+    # said about the runs as read, for the fit's warnings (a W&B runs table's unfinished runs)
+    warnings: tuple[str, ...] = ()
 
     @property
     def n_kept(self) -> int:
@@ -373,6 +375,8 @@ def _check_values(values: dict[str, _Floats], names: dict[str, str], where: _Whe
     for order, role in enumerate(ROLES):
         if role in values:
             good = np.isfinite(values[role]) & (values[role] > 0)
+            if role in ("params", "tokens"):  # beyond any model: 6 N D would overflow
+                good &= values[role] <= MAX_MAGNITUDE
             if not good.all():
                 bad.append((int(np.argmin(good)), order))
     if not bad:
@@ -383,6 +387,8 @@ def _check_values(values: dict[str, _Floats], names: dict[str, str], where: _Whe
     at = f"{where(row)}: column {names[role]!r}: {tables.show(value)!r}"
     if not math.isfinite(value):
         raise InputError(f"{at} is not finite; N, D, C and loss must be finite numbers")
+    if value > MAX_MAGNITUDE:
+        raise InputError(f"{at} is out of range; N and D must be at most {sci(MAX_MAGNITUDE, 1)}")
     raise InputError(f"{at} is not positive; N, D, C and loss must all be > 0")
 
 
@@ -504,7 +510,7 @@ def _check_derived(
         for r in ("params", "tokens", "flops")
         if r != role
     )
-    formula = sentence.split(" (")[0]
+    formula = sentence.split(" (no ")[0]
     raise InputError(
         f"{where(row)}: {formula} comes out as {tables.show(float(values[row]))} "
         f"from {given}; N, D and C must be finite and positive"

@@ -33,7 +33,14 @@ from chinchilla_cli.law_files import resolve_law
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, Law
 from chinchilla_cli.moe import MoEArchitecture
 from chinchilla_cli.plausibility import check_distinct_shapes
-from chinchilla_cli.quantity import BUDGET_FORMS, human, parse_budgets, require, sci
+from chinchilla_cli.quantity import (
+    BUDGET_FORMS,
+    accepts_quantities,
+    human,
+    parse_budgets,
+    require,
+    sci,
+)
 from chinchilla_cli.specs import ClusterSpec, ShapeSpec, cluster_spec, given, shape_spec
 from chinchilla_cli.utilisation import mfu_warnings
 
@@ -401,6 +408,7 @@ def _warnings(sw: Sweep) -> list[str]:
     return out
 
 
+@accepts_quantities
 def sweep(
     budgets: str | Sequence[float],
     *,

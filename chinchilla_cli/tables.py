@@ -239,6 +239,12 @@ def show(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def shown_names(names: Sequence[str], limit: int = 5) -> str:
+    """'a', 'b' and 3 more: names for a message, at most `limit` of them."""
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def count(n: int, what: str) -> str:
     """'1 run', '2,000 runs'."""
     return f"{n:,} {what}" if n == 1 else f"{n:,} {what}s"

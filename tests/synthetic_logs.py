@@ -92,3 +92,73 @@ def write_jsonl(rows: list[dict[str, Any]], path: Path) -> Path:
         for row in rows:
             f.write(json.dumps(row) + "\n")
     return path
+
+
+def wandb_exports(
+    rows: list[dict[str, Any]], groups: dict[str, str] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`rows` split as W&B exports them: the history (each logged step, no config: N and
+    the planned steps removed) and the runs table (one row per run: `Name`, `State`,
+    `params`, `total_steps`, and a group label `arm` when `groups` maps names to one)."""
+    history = [{k: v for k, v in r.items() if k not in ("params", "total_steps")} for r in rows]
+    table: list[dict[str, Any]] = []
+    for r in rows:
+        if "params" in r:
+            entry = {"Name": r["name"], "State": "finished", "params": r["params"]}
+            entry["total_steps"] = r["total_steps"]
+            if groups is not None:
+                entry["arm"] = groups[r["name"]]
+            table.append(entry)
+    return history, table
+
+
+def write_panel(rows: list[dict[str, Any]], path: Path, metric: str = "train/loss") -> Path:
+    """As W&B's line-plot panel "Download CSV": `Step`, then `RUN - METRIC` with its
+    `__MIN` and `__MAX` bands for each run; a run's cells empty at the steps it skips."""
+    runs = list(dict.fromkeys(r["name"] for r in rows))
+    steps = sorted({r["_step"] for r in rows})
+    at = {(r["name"], r["_step"]): r[metric] for r in rows}
+    header = ["Step"]
+    for run in runs:
+        header += [f"{run} - {metric}", f"{run} - {metric}__MIN", f"{run} - {metric}__MAX"]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        for step in steps:
+            line: list[Any] = [step]
+            for run in runs:
+                value = at.get((run, step), "")
+                line += [value, value, value]
+            w.writerow(line)
+    return path
+
+
+VARIANT = ParametricLaw("variant", E=1.69, A=609.6, B=616.05, alpha=0.36, beta=0.30)
+
+
+def write_wandb_example(directory: Path) -> tuple[Path, Path]:
+    """tests/data/wandb_history.csv and wandb_runs.csv: two arms of 35 runs each (`base`
+    on LAW, `wide` on VARIANT: larger exponents, A and B 1.5x), 10 checkpoints a run, as
+    W&B exports them -- the history without N, the runs table with `Name`, `State`,
+    `params`, `total_steps` and `arm` -- plus one run that crashed before logging."""
+    history: list[dict[str, Any]] = []
+    table: list[dict[str, Any]] = []
+    for seed, (arm, law) in enumerate((("base", LAW), ("wide", VARIANT))):
+        rows = training_log(seed=seed, law=law, checkpoints=10)
+        for r in rows:
+            r["name"] = f"{arm}-{r['name']}"
+        names = dict.fromkeys(r["name"] for r in rows)
+        part, runs = wandb_exports(rows, groups=dict.fromkeys(names, arm))
+        history += part
+        table += runs
+    table.append(
+        {"Name": "base-n4e+09-x80-retry", "State": "crashed", "params": 4e9}
+        | {"total_steps": 4882813, "arm": "base"}
+    )
+    hist = write_csv(
+        history, directory / "wandb_history.csv", ("name", "_step", "tokens", "train/loss")
+    )
+    runs = write_csv(
+        table, directory / "wandb_runs.csv", ("Name", "State", "params", "total_steps", "arm")
+    )
+    return hist, runs

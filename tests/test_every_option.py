@@ -80,6 +80,7 @@ SAMPLES: dict[str, dict[str, str | None]] = {
         "--min-tokens": "5e9",
         "--metric-col": "nope",
         "--run-col": "nope",
+        "--run-table": "nope.csv",
         "--reduce": "min",
         "--batch-tokens": "1M",
         "--schedule-tokens": "1e12",

@@ -367,3 +367,68 @@ def test_any_model_file_loads_or_fails_in_one_line(tmp_path, entries):
         return
     for c in configs:
         assert 0 < c.params < math.inf and 0 < c.tokens < math.inf
+
+
+# ---------------------------------------------------------------- training logs and runs tables
+
+
+@st.composite
+def logs_(draw) -> bytes:
+    """A W&B-style history: a run and a step column, among others, with any cells."""
+    sep = draw(st.sampled_from([",", "\t", ";"]))
+    extra = draw(st.lists(HEADERS, max_size=3))
+    header = ["name", "_step", *extra, "params", "tokens", "train/loss"]
+    rows = []
+    for _ in range(draw(st.integers(0, 30))):
+        w = len(header) if draw(st.integers(0, 7)) else draw(st.integers(0, len(header) + 1))
+        row = draw(st.lists(CELLS, min_size=w, max_size=w))
+        if row:
+            row[0] = draw(st.sampled_from(["a", "b", "c", "", "nan", '"q"', "x y"]))
+        rows.append(row)
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    return (end.join(sep.join(r) for r in [header, *rows]) + end).encode()
+
+
+def test_any_log_reads_or_fails_in_one_line(tmp_path):
+    from chinchilla_cli import logs
+
+    @FILE_FUZZ
+    @given(data=logs_())
+    def check(data):
+        path = fresh(tmp_path, data, "history.csv")
+        try:
+            runs, log = logs.read_table(str(path))
+        except InputError as e:
+            one_line(e, path)
+            return
+        assert np.all(np.isfinite(runs.loss)) and np.all(runs.loss > 0)
+
+    check()
+
+
+def test_any_runs_table_joins_or_fails_in_one_line(tmp_path):
+    from chinchilla_cli import fit
+
+    history = "name,_step,tokens,loss\n" + "".join(
+        f"r{i},{s},{1e9 * s * (i + 1)},{3 - 0.1 * s + 0.01 * i}\n"
+        for i in range(12)
+        for s in (1, 2)
+    )
+    hist = fresh(tmp_path, history, "history.csv")
+
+    @FILE_FUZZ
+    @given(table=tables())
+    def check(table):
+        data, _ = table
+        path = fresh(tmp_path, data, "runs.csv")
+        try:
+            fit(str(hist), run_table=str(path))
+        except InputError as e:
+            assert e.field in ("run_table", "runs", "run_col"), e
+            assert "\n" not in " ".join(str(e).split())
+        except Exception as e:  # a fit that fails on odd numbers is a FitError, not a crash
+            from chinchilla_cli.errors import FitError
+
+            assert isinstance(e, FitError), repr(e)
+
+    check()

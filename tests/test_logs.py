@@ -346,3 +346,126 @@ def test_an_unquoted_window_says_to_quote_it(run):
     r = run("fit", log, "--reduce", "mean-last", "3")
     assert r.exit_code == 2 and "quotes" in r.stderr and len(r.stderr.splitlines()) == 1
     assert run("fit", log, "--reduce", "mean-last:3").exit_code == 0
+
+
+def test_a_mean_last_window_over_much_of_a_run_warns_and_names_the_runs(tmp_path, rows):
+    path = S.write_csv(rows, tmp_path / "h.csv")
+    narrow = logs.read_log(str(path), ReadOptions(reduce="mean-last:2"))
+    assert narrow is not None and not any("window spans" in w for w in narrow.warnings)
+    wide = logs.read_log(str(path), ReadOptions(reduce="mean-last:5"))
+    assert wide is not None
+    (warning,) = [w for w in wide.warnings if "window spans" in w]
+    assert "more than 10% of the tokens of 35 runs: 'n4e+07-x5' (20%)" in warning
+
+
+# ------------------------------------------------------------------ the fast path of big logs
+
+
+def _both_paths(text: bytes):
+    """A log read by numpy (fast_logs) and by the csv module: (cells, n, where) each."""
+    import io as _io
+
+    from chinchilla_cli import formats, tables
+
+    out = []
+    for is_text in (lambda name: name == "run", None):
+        data = _io.BytesIO(text)
+        encoding = tables.check_text(data, "t.csv", "byte")
+        table = formats.read_csv_table(
+            data, encoding, "t.csv", lambda name: True, lambda header: True, is_text
+        )
+        assert table is not None
+        numbers = {
+            name: formats.numbers(cells, name, table.where)
+            for name, cells in table.cells.items()
+            if name != "run"
+        }
+        runs = [str(v) for v in table.cells["run"]]
+        out.append((numbers, runs, table.n_rows, table.where(table.n_rows - 1)))
+    return out
+
+
+def test_the_numpy_and_csv_readers_of_a_log_agree():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    cell = st.one_of(st.just(""), st.floats(1e-3, 1e12).map(repr), st.integers(0, 10**6).map(str))
+    row = st.tuples(st.sampled_from(["a", "b-1", "run 7"]), cell, cell, cell)
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(row, min_size=1, max_size=30),
+        st.sampled_from([",", "\t", ";"]),
+        st.sampled_from(["\n", "\r\n"]),
+    )
+    def check(rows, sep, end):
+        text = sep.join(["run", "step", "params", "loss"]) + end
+        text += "".join(sep.join(r) + end for r in rows)
+        fast, slow = _both_paths(text.encode())
+        for name in slow[0]:
+            np.testing.assert_array_equal(fast[0][name], slow[0][name])
+        assert fast[1:] == slow[1:]
+
+    check()
+
+
+def test_the_fast_path_gives_way_to_the_csv_module(tmp_path):
+    quoted = b'run,step,loss\n"a",1,3\n'
+    blank = b"run,step,loss\na,1,3\n\na,2,2.9\n"
+    nameless = b"run,step,loss\na,1,3\n,2,2.9\n"
+    for text in (quoted, blank, nameless):
+        fast, slow = _both_paths(text)
+        assert fast[1:] == slow[1:]
+
+
+def test_a_million_row_log_reduces_to_its_runs(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from log_speed import write_log
+
+    n_runs = write_log(tmp_path / "h.csv", tmp_path / "h.jsonl", 1_000_000)
+    log = logs.read_log(str(tmp_path / "h.csv"))
+    assert log is not None and log.n_runs == n_runs == 1000 and log.rows_read == 1_000_000
+
+
+def test_tensorboard_hparams_give_each_run_its_n(tmp_path, rows):
+    pytest.importorskip("tensorboard")
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.plugins.hparams import summary_v2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    logged = [{k: v for k, v in r.items() if k != "params"} for r in rows]
+    root = _write_events(tmp_path / "tb", logged)
+    for r in rows:
+        if "params" in r:  # N as a hyperparameter of the run, as hp.hparams() writes it
+            writer = EventFileWriter(str(root / r["name"]), filename_suffix=".hparams")
+            pb = summary_v2.hparams_pb({"params": r["params"], "optimizer": "adam"})
+            writer.add_event(event_pb2.Event(step=0, summary=pb))
+            writer.close()
+    log = logs.read_log(str(root))
+    assert log is not None and log.n_runs == 35
+    want = _final(rows)
+    assert sorted(log.columns["params"]) == sorted(r["params"] for r in rows if "params" in r)
+    assert len(want) == 35
+
+
+def test_json_columns_keep_their_values_as_logged(tmp_path):
+    lines = [
+        {"run": r, "step": s, "params": 1e8 * (r + 1), "tokens": 1e9 * s, "loss": 3.0 - 0.1 * s}
+        for r in range(12)
+        for s in (1, 2)
+    ]
+    path = tmp_path / "h.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    log = logs.read_log(str(path))
+    assert log is not None and log.run_names[:3] == ("0", "1", "2")  # not "0.0"
+    lines[-1]["loss"] = True
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    with pytest.raises(InputError, match=r"h.jsonl:24: column 'loss': True is a boolean"):
+        logs.read_log(str(path))
+
+
+def test_a_log_whose_rows_never_pair_a_loss_with_tokens_says_so(tmp_path):
+    with pytest.raises(InputError, match="no row logs both a loss and its tokens"):
+        logs.read_log(_tiny(tmp_path, "name,_step,params,tokens,loss\na,0,1e8,,1\n"))
+    with pytest.raises(InputError, match="this run logs no N"):
+        logs.read_log(_tiny(tmp_path, "name,_step,params,tokens,loss\na,0,,1e9,1\n"))

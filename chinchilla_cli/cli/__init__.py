@@ -157,7 +157,7 @@ def error_line(e: ChinchillaError, names: Mapping[str, str] | None = None) -> st
 
     names = OPTION_NAMES if names is None else names
     text = name_arguments(e.message, names)
-    return f"{option_name(e.field, names)}: {text}" if e.field else text
+    return f"{option_name(e.field, names)}: {text}" if e.field and not e.located else text
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -222,6 +222,16 @@ def fit(
             show_default=False,
         ),
     ] = None,
+    run_table: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FILE",
+            help="W&B's runs table (CSV or JSON Lines, one row per run) joined to the "
+            "training log on the run name (its Name column, or --run-col): N, planned "
+            "steps or tokens, tokens per step and --group labels may come from it.",
+            show_default=False,
+        ),
+    ] = None,
     flops_tolerance: Annotated[
         float,
         typer.Option(
@@ -365,6 +375,7 @@ def fit(
             reduce=reduce,
             batch_tokens=batch_tokens,
             schedule_tokens=schedule_tokens,
+            run_table=run_table,
             min_tokens=min_tokens,
             min_params=min_params,
             max_loss=max_loss,

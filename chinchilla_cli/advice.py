@@ -17,7 +17,6 @@ from chinchilla_cli.hyperparameters import load_hyperparameter_law, optimal_hype
 from chinchilla_cli.law_files import load_law
 from chinchilla_cli.laws import Law, ParametricLaw
 from chinchilla_cli.moe import MoEArchitecture
-from chinchilla_cli.prediction import new_run_interval
 from chinchilla_cli.quantity import human
 
 CROSSCHECK_LAWS = (
@@ -247,6 +246,8 @@ def uncertainty(
     losses = [s.loss(alloc.params, alloc.tokens).total for s in laws]
     new_run = None
     if law.noise is not None:
+        from chinchilla_cli.prediction import new_run_interval
+
         point = law.loss(alloc.params, alloc.tokens).total
         new_run = Interval(*new_run_interval(point, losses, law.noise.log_loss_sd, level))
     return Uncertainty(

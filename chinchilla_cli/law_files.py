@@ -31,11 +31,11 @@ from chinchilla_cli.laws import (
 )
 from chinchilla_cli.moe_scaling import FineGrainedMoE, JointMoE
 from chinchilla_cli.names import did_you_mean, match, unknown
-from chinchilla_cli.prediction import noise_from_mapping
 from chinchilla_cli.presets import load_presets, read_yaml_file
 
 if TYPE_CHECKING:
     from chinchilla_cli.accuracy import AccuracyFit
+    from chinchilla_cli.prediction import RunNoise
 
 
 def preset_law_names() -> list[str]:
@@ -186,7 +186,7 @@ def law_from_mapping(name: str, data: dict[str, Any], where: str, what: str = "l
             opt_num("R_N_star"),
             fit_range,
             accuracy=_accuracy(data.get("accuracy"), where, what, len(samples)),
-            noise=noise_from_mapping(data.get("noise"), where, what),
+            noise=_noise(data.get("noise"), where, what),
         )
     if "accuracy" in data:
         raise InputError(
@@ -428,3 +428,12 @@ def _form_law(name: str, form: str, data: dict[str, Any], where: str, what: str)
         notes=notes,
         fit_range=_fit_range(data.get("fit_range"), where, what),
     )
+
+
+def _noise(raw: Any, where: str, what: str) -> RunNoise | None:
+    """A law file's `noise` (prediction.py reads it; loaded only for a law that has one)."""
+    if raw is None:
+        return None
+    from chinchilla_cli.prediction import noise_from_mapping
+
+    return noise_from_mapping(raw, where, what)

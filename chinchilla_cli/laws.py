@@ -19,16 +19,11 @@ from typing import TYPE_CHECKING, Any
 from chinchilla_cli.architecture import FLOPS_PER_PARAM_TOKEN as FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.fit_defaults import CI_LEVEL
 from chinchilla_cli.moe_scaling import FineGrainedMoE, JointMoE
-from chinchilla_cli.prediction import (
-    Prediction,
-    RunNoise,
-    check_run,
-    predict_loss,
-)
 from chinchilla_cli.solvers import golden_min, solve_increasing
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a plan loads them only when its law carries them
     from chinchilla_cli.accuracy import AccuracyFit
+    from chinchilla_cli.prediction import Prediction, RunNoise
 
 DEFAULT_LAW = "besiroglu2024"
 
@@ -247,6 +242,8 @@ class ParametricLaw:
         """The loss of a run of `params` trained on `tokens`, with the law's `level`%
         interval (over its bootstrap samples) and a new run's (adding the run-to-run noise
         of its fit); either is None when the law carries no samples or no noise."""
+        from chinchilla_cli.prediction import check_run, predict_loss
+
         check_run(params, tokens, level)
         losses = [s.loss(params, tokens).total for s in self.sample_laws()]
         total = self.loss(params, tokens).total

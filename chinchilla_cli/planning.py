@@ -34,32 +34,29 @@ from chinchilla_cli.budgets import (
     deadline_warnings,
     resolve_budget,
 )
-from chinchilla_cli.constrained import ConstrainedPlan, optimal_constrained
 from chinchilla_cli.costs import GRID_SOURCE, PUE_SOURCE, Cost, Energy, Prices, run_costs
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.frontier import Allocation, flops_for_loss, frontier_loss, optimal_allocation
 from chinchilla_cli.hardware import DEFAULT_PRECISION, PRECISIONS, Cluster, Precision
-from chinchilla_cli.inference import InferencePlan, inference_optimal
 from chinchilla_cli.law_files import resolve_law
 from chinchilla_cli.laws import Law, LossTerms, ParametricLaw, extrapolation_warning
 from chinchilla_cli.moe import MoEArchitecture
-from chinchilla_cli.moe_laws import MoEChoice, MoELearningRate, MoERequest
-from chinchilla_cli.moe_plan import check_budget_for_search, moe_additions, settle
-from chinchilla_cli.named_models import (
-    NamedModel,
-    named_model,
-    published_cost_findings,
-    refuse_with_model,
-)
 from chinchilla_cli.pinned import published_mismatch
 from chinchilla_cli.plausibility import check_sequence, moe_shape_warnings
 from chinchilla_cli.quantity import accepts_quantities, human, parse_budgets, require, sci
 from chinchilla_cli.specs import ClusterSpec, ShapeSpec, cluster_spec, given, shape_spec
 from chinchilla_cli.tradeoff import TradeoffRow, tradeoff
-from chinchilla_cli.utilisation import mfu_warnings
 
-if TYPE_CHECKING:  # a plan loads the forecast only when its law carries one
+# What only some plans need loads with them (`chinchilla plan` starts fast): the
+# accuracy forecast with a law that carries one, the data-constrained and inference-aware
+# solutions with their arguments, a named model with `model`, MFU checks with `mfu`.
+if TYPE_CHECKING:
     from chinchilla_cli.accuracy import AccuracyForecast
+    from chinchilla_cli.constrained import ConstrainedPlan
+    from chinchilla_cli.inference import InferencePlan
+    from chinchilla_cli.moe_laws import MoEChoice, MoELearningRate, MoERequest
+    from chinchilla_cli.moe_plan import Settled
+    from chinchilla_cli.named_models import NamedModel
 
 RECOMMENDATIONS = ("compute-optimal", "data-constrained", "inference-aware", "as-given")
 SERVING_BYTES_PER_PARAM = 2  # bf16 weights held to serve (the KV cache aside)
@@ -235,10 +232,14 @@ def recommend(
         )
     constrained = inference = None
     if unique_tokens is not None:
+        from chinchilla_cli.constrained import optimal_constrained
+
         assert isinstance(law, ParametricLaw)
         constrained = optimal_constrained(law, budget.flops, unique_tokens)
         alloc, kind = Allocation(constrained.params, constrained.tokens), "data-constrained"
     if inference_tokens is not None:
+        from chinchilla_cli.inference import inference_optimal
+
         assert isinstance(law, ParametricLaw)
         goal = (
             target_loss if target_loss is not None else law.loss(alloc.params, alloc.tokens).total
@@ -536,12 +537,12 @@ def plan(
     >>> plan(chips=1024, days=30).optimal.params  # doctest: +SKIP
     """
     the_law = resolve_law(law)
-    request = MoERequest.of(
+    request = moe_request(
         the_law, arch if shape is None else shape.family, experts, granularity, max_total_params
     )
     shape_settings = {
         "arch": arch, "vocab": vocab, "seq_len": seq_len, "aspect_ratio": aspect_ratio,
-        "kv_heads": kv_heads, "experts": request.experts, "top_k": top_k,
+        "kv_heads": kv_heads, "experts": request and request.experts, "top_k": top_k,
         "shared_experts": shared_experts, "expert_ffw": expert_ffw, "layers": layers,
         "d_model": d_model,
     }  # fmt: skip
@@ -557,7 +558,7 @@ def plan(
         },
     )  # fmt: skip
     if named is not None and sketches is not None:  # the MoE law at the model's experts
-        request = MoERequest.of(
+        request = moe_request(
             the_law, sketches.family, named_experts(the_law, sketches), None, None
         )
     if fixed is not None:
@@ -576,16 +577,22 @@ def plan(
     }  # fmt: skip
     hardware = cluster_spec(cluster, chips is not None or deadline_days is not None, settings)
     _check_law_can(the_law, unique_tokens, inference_tokens, target_loss)
-    check_budget_for_search(request, any(x is not None for x in (params, tokens, target_loss)))
+    if request is not None:
+        from chinchilla_cli.moe_plan import check_budget_for_search
+
+        check_budget_for_search(request, any(x is not None for x in (params, tokens, target_loss)))
+    at = the_law if request is None else request.fixed_law()  # an MoE law at its setting
     budget, allocation = resolve_budget(
-        request.fixed_law(), hardware, flops, chips=chips, seconds=budget_seconds(days, hours),
+        at, hardware, flops, chips=chips, seconds=budget_seconds(days, hours),
         params=params, tokens=tokens, target_loss=target_loss, deadline_days=deadline_days,
     )  # fmt: skip
     sketched = sketches is None and shape is None  # a sketch the law's choice may shape
-    settled = settle(request, budget.flops, shape_settings if sketched else {})
-    the_law, allocation = settled.law, settled.allocation or allocation
+    settled = _settle(request, budget.flops, shape_settings if sketched else {})
+    if settled is not None:
+        the_law, allocation = settled.law, settled.allocation or allocation
+        shape_settings = shape_settings if shape else settled.shape_settings
     if sketches is None:
-        sketches = shape_spec(shape, **(shape_settings if shape else settled.shape_settings))
+        sketches = shape_spec(shape, **shape_settings)
         sketches.check_kv_heads((allocation or optimal_allocation(the_law, budget.flops)).params)
     result = make_plan(
         the_law,
@@ -606,19 +613,68 @@ def plan(
     if deadline_days is not None and budget.cluster is not None:
         extra += deadline_warnings(budget.cluster.chips)
     if budget.cluster is not None and "mfu" not in hardware.defaulted:
+        from chinchilla_cli.utilisation import mfu_warnings
+
         extra += mfu_warnings(hardware.utilisation, hardware.precision)
-    said = [] if named is None else published_cost_findings(named, result.cost)
+    said = [] if named is None else _published_cost(named, result.cost)
+    result = replace(
+        result, warnings=result.warnings + tuple(extra), findings=result.findings + tuple(said)
+    )
+    return result if settled is None else _with_moe(result, the_law, settled)
+
+
+# A dense plan under a dense law has nothing for the MoE modules to do: they load only for
+# a plan that involves experts (`chinchilla plan` starts faster without them).
+MOE_LAW_KINDS = ("joint_moe", "fine_grained_moe")
+
+
+def moe_request(
+    law: Law,
+    family: str | None,
+    experts: int | str | Sequence[int] | None,
+    granularity: float | str | None,
+    max_total_params: float | None,
+) -> MoERequest | None:
+    """What a plan asks of experts and granularity (moe_laws.MoERequest), checked against
+    the law; None for a dense plan under a dense law."""
+    moe_family = str(family or "").strip().lower() == "moe"
+    asked = (experts, granularity, max_total_params) != (None, None, None)
+    if not (moe_family or asked or law.kind in MOE_LAW_KINDS):
+        return None
+    from chinchilla_cli.moe_laws import MoERequest
+
+    return MoERequest.of(law, family, experts, granularity, max_total_params)
+
+
+def _settle(request: MoERequest | None, flops: float, settings: dict[str, Any]) -> Settled | None:
+    if request is None:
+        return None
+    from chinchilla_cli.moe_plan import settle
+
+    return settle(request, flops, settings)
+
+
+def _with_moe(result: Plan, law: Law, settled: Settled) -> Plan:
+    """The plan with what an MoE law or sketch adds: warnings, findings, the comparison
+    that chose its experts and the Joint MoE learning rate."""
+    from chinchilla_cli.moe_plan import moe_additions
+
     more = moe_additions(
-        the_law, result.architecture, result.optimal, settled.choice,
-        result.feasibility.memory_params,
-    )  # fmt: skip
+        law, result.architecture, result.optimal, settled.choice, result.feasibility.memory_params
+    )
     return replace(
         result,
-        warnings=result.warnings + tuple(extra) + more.warnings,
-        findings=result.findings + tuple(said) + more.findings,
+        warnings=result.warnings + more.warnings,
+        findings=result.findings + more.findings,
         moe_choice=settled.choice,
         moe_learning_rate=more.learning_rate,
     )
+
+
+def _published_cost(named: NamedModel, cost: Cost | None) -> list[str]:
+    from chinchilla_cli.named_models import published_cost_findings
+
+    return published_cost_findings(named, cost)
 
 
 def named_experts(law: Law, shape: ShapeSpec) -> int | None:
@@ -637,6 +693,8 @@ def shape_and_size(
     refusing every argument that would contradict them; (None, None, None) for a sketch
     of the law's size, whose shape is settled with the law (MoE laws choose experts)."""
     if model is not None:
+        from chinchilla_cli.named_models import named_model, refuse_with_model
+
         refuse_with_model(model, {**shape_args, **budget_args, "shape": shape})
         named = named_model(model)
         return named.shape_spec(), named, named.active_params

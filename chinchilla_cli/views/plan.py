@@ -3,7 +3,7 @@ here that the result objects do not already hold (beyond unit conversions)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -13,10 +13,12 @@ from chinchilla_cli.advice import CRITICAL_BATCH_NOTE, HyperparameterAdvice
 from chinchilla_cli.architecture import Architecture
 from chinchilla_cli.laws import INCOMPARABLE_KINDS
 from chinchilla_cli.moe import MoEArchitecture
-from chinchilla_cli.moe_laws import MoEChoice, MoELearningRate
 from chinchilla_cli.planning import Frontier, Plan
 from chinchilla_cli.quantity import human, sci
 from chinchilla_cli.views import days, kv_table, titled_table, warnings_block, words
+
+if TYPE_CHECKING:  # an MoE plan's comparison and learning rate (moe_laws loads with them)
+    from chinchilla_cli.moe_laws import MoEChoice, MoELearningRate
 
 BUDGET_SOURCES = {
     "flops": "given",

@@ -46,6 +46,24 @@ def test_plan_library_does_not_import_rich_typer_scipy():
     assert out.stdout.strip() == "[]"
 
 
+def test_a_dense_plan_loads_nothing_only_other_plans_need():
+    """What `chinchilla plan` loads decides how fast it starts: a dense plan under a dense
+    law loads no MoE law, named model, constrained or inference solution, noise model."""
+    lazy = (
+        "moe_laws", "moe_plan", "named_models", "constrained", "inference", "prediction",
+        "utilisation", "numpy",
+    )  # fmt: skip
+    code = (
+        "import sys; from chinchilla_cli import plan; p = plan(chips=1024, days=30); "
+        f"print(sorted(m for m in {lazy!r} if m in sys.modules or 'chinchilla_cli.' + m in "
+        "sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    moe = "from chinchilla_cli import plan; plan(1e21, arch='moe', experts=8, top_k=2)"
+    subprocess.run([sys.executable, "-c", moe], check=True)  # and an MoE plan still works
+
+
 @pytest.mark.parametrize(
     ("kwargs", "argv"),
     [

@@ -275,3 +275,18 @@ def test_a_full_disk_is_one_line(run, tmp_path, monkeypatch):
     r = run("sweep", "--budgets", "1e18:1e19:2", "--csv", str(target))
     one_line_error(r, "--csv", "cannot write", "No space left on device")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_long_path_is_printed_whole(run, tmp_path):
+    """A path longer than the terminal is one line, to be copied whole (a temporary
+    directory under pytest-xdist was broken over two lines, and a test missed it)."""
+    deep = tmp_path / ("d" * 90)
+    deep.mkdir()
+    grid, figure = deep / "grid.csv", deep / "sweep.png"
+    r = run("sweep", "--budgets", "1e18:1e20:3", "--csv", str(grid))
+    assert r.exit_code == 0, r.stderr
+    assert f"wrote {grid}: fill in the loss column" in r.stdout
+    pytest.importorskip("matplotlib")
+    r = run("plan", "--flops", "1e22", "--plot", str(figure))
+    assert r.exit_code == 0, r.stderr
+    assert f"Wrote the figure to {figure}\n" in r.stdout

@@ -24,9 +24,9 @@ def show(renderable: Any) -> None:
 
     console = views.console()
     if console.is_terminal:
-        console.print(renderable)
+        console.print(renderable, crop=False)
         return
     with console.capture() as captured:
-        console.print(renderable)
+        console.print(renderable, crop=False)
     text = captured.get()
     sys.stdout.write("".join(line.rstrip() + "\n" for line in text.splitlines()))

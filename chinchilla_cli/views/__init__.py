@@ -110,9 +110,16 @@ def warnings_block(warnings: Iterable[str], heading: str = "warning") -> Rendera
 _WRITTEN = {"plot": "the figure", "saved": "the law", "csv": "the grid"}
 
 
+def unbroken(text: str, style: str = "") -> RenderableType:
+    """A line never wrapped (nor cropped, as `cli.output.show` prints): a path in it stays
+    whole, to be copied from the terminal or found in a log. In a Group: `Console.print`
+    joins bare Text objects into a new one, which wraps."""
+    return Group(Text(text, style=style, no_wrap=True, overflow="ignore"))
+
+
 def written_lines(written: Iterable[tuple[str, str | None]]) -> list[RenderableType]:
     """One line per file a command wrote."""
-    return [Text(f"Wrote {_WRITTEN.get(k, k)} to {path}") for k, path in written if path]
+    return [unbroken(f"Wrote {_WRITTEN.get(k, k)} to {path}") for k, path in written if path]
 
 
 def days(seconds: float | None) -> str:

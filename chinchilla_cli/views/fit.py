@@ -15,7 +15,14 @@ from chinchilla_cli.fit_constraints import Constraints
 from chinchilla_cli.fit_results import FitReport
 from chinchilla_cli.objective import law_from_theta
 from chinchilla_cli.quantity import human, sci
-from chinchilla_cli.views import console, kv_table, titled_table, warnings_block, words
+from chinchilla_cli.views import (
+    console,
+    kv_table,
+    titled_table,
+    unbroken,
+    warnings_block,
+    words,
+)
 from chinchilla_cli.views.accuracy import accuracy_fit_view
 from chinchilla_cli.views.audit import audit_view, form_law_table, forms_view
 
@@ -103,10 +110,10 @@ def fit_view(
         parts.append(intervention_view(report))
     if saved is not None:
         parts.append(
-            Text(words(f"Saved the law to {saved}: use it with `law` {saved}"), style="green")
+            unbroken(words(f"Saved the law to {saved}: use it with `law` {saved}"), style="green")
         )
     if plot is not None:
-        parts.append(Text(f"Wrote the plot to {plot}", style="green"))
+        parts.append(unbroken(f"Wrote the plot to {plot}", style="green"))
     if report.warnings:
         parts.append(warnings_block(report.warnings))
     return Group(*parts)

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from chinchilla_cli.quantity import human, sci
 from chinchilla_cli.sweeps import Sweep
-from chinchilla_cli.views import titled_table, warnings_block, words
+from chinchilla_cli.views import titled_table, unbroken, warnings_block, words
 
 DASH = "—"
 
@@ -146,11 +146,11 @@ def written_view(csv: str | None, plot: str | None) -> RenderableType:
     lines = []
     if csv:
         lines.append(
-            Text(
+            unbroken(
                 f"wrote {csv}: fill in the loss column, then run `chinchilla fit {csv}`",
                 style="green",
             )
         )
     if plot:
-        lines.append(Text(f"wrote {plot}", style="green"))
+        lines.append(unbroken(f"wrote {plot}", style="green"))
     return Group(*lines)

@@ -41,9 +41,9 @@ DECADE_BIN = 0.5  # the ordered cuts' errors are shown in bins this many decades
 # train masks (folds x points, True: fitted) -> predicted log loss (folds x points),
 # a row of NaN where that refit failed
 Refit = Callable[[np.ndarray], np.ndarray]
-# (one refit's predicted log loss of every point, its train mask, the held-out mask) ->
-# the share of held-out points inside a new run's prediction interval
-Coverage = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
+# (a refit's index among the masks given to the Refit, its train mask, the held-out mask)
+# -> the share of held-out points inside a new run's prediction interval (None: unknown)
+Coverage = Callable[[int, np.ndarray, np.ndarray], float | None]
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,14 @@ class Audit:
     cuts: tuple[OrderedCut, ...]
     refits: str = ""
     notes: tuple[str, ...] = field(default=())
+    coverage_level: float | None = None  # the new-run interval scored, when it was
+
+    def coverage(self) -> float | None:
+        """The share of every held-out budget's runs inside their new-run interval
+        (`coverage_level`%), each budget weighted by its runs; None when not scored."""
+        scored = [b for b in self.held_out if b.coverage is not None]
+        n = sum(b.n_runs for b in scored)
+        return sum(b.n_runs * (b.coverage or 0.0) for b in scored) / n if n else None
 
     @property
     def worst(self) -> BudgetError | None:
@@ -193,6 +201,8 @@ class Audit:
             "ordered_cut_rmse_log_loss": self.cut_rmse(),
             "by_decades": [b.to_dict() for b in self.by_decades()],
             "notes": list(self.notes),
+            "coverage_level": self.coverage_level,
+            "coverage": self.coverage(),
         }
 
 
@@ -261,11 +271,12 @@ def audit_fit(
     groups: np.ndarray | None = None,
     refits: str = "",
     coverage: Coverage | None = None,
+    coverage_level: float | None = None,
 ) -> Audit | str:
     """Hold every budget out in turn and make every ordered cut, refitting with `refit`
     (all folds in one call, so a batched engine fits them together); or, as a string,
     why the runs cannot be audited. `coverage`, when given, scores each held-out
-    budget's runs against a new run's prediction interval (`BudgetError.coverage`)."""
+    budget's runs against a new run's `coverage_level`% interval (`BudgetError.coverage`)."""
     found = budget_groups(flops, tolerance, groups)
     if found is None:
         return f"the runs make fewer than 3 budgets of {MIN_BUDGET_RUNS}+ runs to hold out"
@@ -288,14 +299,14 @@ def audit_fit(
     pred = refit(np.array(masks))
     held: list[BudgetError] = []
     cuts: list[OrderedCut] = []
-    for row, (kind, g) in zip(pred, kinds, strict=True):
+    for fold, (row, (kind, g)) in enumerate(zip(pred, kinds, strict=True)):
         if kind == "out":
             pick = label == g
             rmse, bias = _score(row, log_loss, pick)
             d = _decades(centre[g], flops[~pick])
             share = None
             if coverage is not None and rmse is not None:
-                share = coverage(row, ~pick, pick)
+                share = coverage(fold, ~pick, pick)
             held.append(BudgetError(centre[g], runs_in[g], d, rmse, bias, share))
             continue
         fitted = flops[label < g]
@@ -311,4 +322,5 @@ def audit_fit(
                 centre[g - 1], g, len(np.unique(unit[label < g])), tuple(predicted), rmse, bias
             )
         )
-    return Audit(form, grouping, tuple(held), tuple(cuts), refits)
+    level = coverage_level if coverage is not None else None
+    return Audit(form, grouping, tuple(held), tuple(cuts), refits, coverage_level=level)

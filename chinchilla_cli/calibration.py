@@ -141,7 +141,7 @@ def heldout_coverage(
         fit = fit_parametric(params, tokens, loss)
     flops = FLOPS_PER_PARAM_TOKEN * params * tokens
     labels = group_budgets(flops, tolerance)
-    z = NormalDist().inv_cdf(0.5 + level / 200.0)
+    z = z_of(level)
     out = []
     for g in range(int(labels.max()) + 1):
         held = labels == g
@@ -163,17 +163,28 @@ def _one_budget(
     """Refit without the `held` runs, and score the new-run interval on them."""
     keep = ~held
     law = law_from_theta(fit.refit(LogRuns.of(params[keep], tokens[keep], loss[keep])).theta)
-    sd = residual_sd(law, params[keep], tokens[keep], loss[keep])
-    cov = np.linalg.pinv(information(law, params[keep], tokens[keep], sd))
-    jac, log_pred = log_loss_jacobian(law, params[held], tokens[held])
-    law_var = np.einsum("ij,jk,ik->i", jac, cov, jac)
-    err = np.log(loss[held]) - log_pred
-    inside = np.abs(err) <= z * np.sqrt(law_var + sd**2)
-    return BudgetCoverage(
-        float(np.exp(np.mean(np.log(flops[held])))),
-        int(held.sum()),
-        int(inside.sum()),
-        float(np.sqrt(np.mean(err**2))),
-        float(np.mean(err)),
-        sd,
+    scored = score_new_runs(
+        law, (params[keep], tokens[keep], loss[keep]), (params[held], tokens[held], loss[held]), z
     )
+    return BudgetCoverage(float(np.exp(np.mean(np.log(flops[held])))), int(held.sum()), *scored)
+
+
+def score_new_runs(
+    law: ParametricLaw, fitted: tuple[Any, Any, Any], held: tuple[Any, Any, Any], z: float
+) -> tuple[int, float, float, float]:
+    """How many `held` runs (params, tokens, loss) lie inside their new-run interval of
+    half-width z standard deviations, the law having been fitted to the `fitted` runs;
+    with the error on them (RMSE and mean of observed - predicted log loss) and the
+    fitted runs' run-to-run noise."""
+    sd = residual_sd(law, *fitted)
+    cov = np.linalg.pinv(information(law, fitted[0], fitted[1], sd))
+    jac, log_pred = log_loss_jacobian(law, held[0], held[1])
+    law_var = np.einsum("ij,jk,ik->i", jac, cov, jac)
+    err = np.log(np.asarray(held[2], float)) - log_pred
+    inside = np.abs(err) <= z * np.sqrt(law_var + sd**2)
+    return int(inside.sum()), float(np.sqrt(np.mean(err**2))), float(np.mean(err)), sd
+
+
+def z_of(level: float) -> float:
+    """The half-width, in standard deviations, of a two-sided `level`% normal interval."""
+    return NormalDist().inv_cdf(0.5 + level / 200.0)

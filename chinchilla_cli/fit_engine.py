@@ -126,14 +126,18 @@ def _audit(
     if not options.audit or options.form == "compare":  # compare audits every form itself
         return None
     log_runs, flops, groups = audit_points(runs, groups)
+    refit = refits.refitter(fit, log_runs)
     found = audit_fit(
         "chinchilla",
         flops,
         log_runs.log_loss,
-        refits.refitter(fit, log_runs),
+        refit,
         options.flops_tolerance,
         groups,
         refits.REFIT_WORDS,
+        # a training log's checkpoints share their run's noise: no honest count of runs
+        coverage=refit.coverage(options.ci_level) if groups is None else None,
+        coverage_level=options.ci_level,
     )
     return found if isinstance(found, Audit) else None
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from chinchilla_cli import refits
 from chinchilla_cli.approach3 import ParametricFit
-from chinchilla_cli.audit import Audit, audit_fit, spread_subset
+from chinchilla_cli.audit import Audit, Refit, audit_fit, spread_subset
 from chinchilla_cli.errors import FitError
 from chinchilla_cli.forms import REFIT_WORDS, FormFit, fit_form, refitter
 from chinchilla_cli.objective import LogRuns
@@ -118,7 +118,7 @@ def compare_forms(
         if form == "chinchilla":
             law: Any = chinchilla.law
             objective, rmse = chinchilla.objective, chinchilla.rmse_log_loss
-            refit = refits.refitter(chinchilla, log_runs)
+            refit: Refit = refits.refitter(chinchilla, log_runs)
             words = refits.REFIT_WORDS
         else:
             try:

@@ -15,9 +15,11 @@ import itertools
 import numpy as np
 
 from chinchilla_cli.approach3 import MIN_EXPONENT, ParametricFit
-from chinchilla_cli.audit import Refit
+from chinchilla_cli.audit import Coverage
+from chinchilla_cli.calibration import score_new_runs, z_of
+from chinchilla_cli.errors import InputError
 from chinchilla_cli.grid_search import Polished, polish_many, screen_runs
-from chinchilla_cli.objective import LogRuns, objective_many
+from chinchilla_cli.objective import LogRuns, law_from_theta, objective_many
 
 COARSE_AXES = {  # a coarse grid within the paper's ranges (appendix D.2)
     "a": (0.0, 10.0, 20.0),
@@ -49,11 +51,22 @@ def predict_log_loss(theta: np.ndarray, runs: LogRuns) -> np.ndarray:
     return out
 
 
-def refitter(fit: ParametricFit, runs: LogRuns) -> Refit:
+def refitter(fit: ParametricFit, runs: LogRuns) -> Refits:
     """The audit's `Refit` for Chinchilla's law: same delta and constraints as `fit`."""
+    return Refits(fit, runs)
 
-    def refit(masks: np.ndarray) -> np.ndarray:
-        cons = fit.constraints
+
+class Refits:
+    """Chinchilla's law refitted on subsets (`__call__`, the audit's `Refit`), each
+    subset's law kept so that `coverage` can score a new run's interval on the runs it
+    left out."""
+
+    def __init__(self, fit: ParametricFit, runs: LogRuns) -> None:
+        self.fit, self.runs = fit, runs
+        self.thetas: dict[int, np.ndarray] = {}  # each subset's refit, by its row in masks
+
+    def __call__(self, masks: np.ndarray) -> np.ndarray:
+        fit, runs, cons = self.fit, self.runs, self.fit.constraints
         grid = cons.apply(coarse_grid())
         if cons:
             grid = np.unique(grid, axis=0)
@@ -78,9 +91,30 @@ def refitter(fit: ParametricFit, runs: LogRuns) -> Refit:
             )
             if usable and (i not in best or p.objective < best[i].objective):
                 best[i] = p
+        self.thetas = {i: p.theta for i, p in best.items()}
         out = np.full((len(masks), len(runs.log_loss)), np.nan)
         for i, p in best.items():
             out[i] = predict_log_loss(p.theta, runs)[0]
         return out
 
-    return refit
+    def coverage(self, level: float) -> Coverage:
+        """The audit's `Coverage`: the share of a subset's left-out runs inside their
+        `level`% new-run interval under that subset's law (calibration.py's linearised
+        interval); None when the refit failed or left no residual degree of freedom."""
+        z = z_of(level)
+        columns = [np.exp(self.runs.log_params), np.exp(self.runs.log_tokens)]
+        columns.append(np.exp(self.runs.log_loss))
+
+        def share(fold: int, train: np.ndarray, held: np.ndarray) -> float | None:
+            theta = self.thetas.get(fold)
+            if theta is None or not held.any():
+                return None
+            fitted = (columns[0][train], columns[1][train], columns[2][train])
+            left = (columns[0][held], columns[1][held], columns[2][held])
+            try:
+                covered = score_new_runs(law_from_theta(theta), fitted, left, z)[0]
+            except InputError:  # as many parameters as runs: no noise to estimate
+                return None
+            return covered / int(held.sum())
+
+        return share

@@ -106,23 +106,22 @@ def _first_missing(lines: list[str], actual: list[str]) -> str | None:
 
 
 def _update() -> None:
-    """Rewrite each block from the command's output. A shortened block is kept as it is
-    while its lines still appear in order; else its head (the lines before its first
-    `...`) is taken afresh from the output."""
+    """Rewrite each whole block from the command's output, keeping the lines with a `...`
+    wildcard that still match theirs. A shortened block is the author's choice of lines:
+    it is kept, and named with its first missing line when it no longer holds."""
     text = README.read_text(encoding="utf-8")
 
     def replace(m: re.Match[str]) -> str:
         args, shown = m.group(1), m.group(2)
         actual = _run(args).rstrip("\n").splitlines()
         lines = shown.rstrip("\n").splitlines()
-        if ELISION in (line.strip() for line in lines) and _in_order(lines, actual):
-            return m.group(0)
-        if len(lines) == len(actual) and all(map(_matches, lines, actual)):
-            return m.group(0)  # the same, up to its wildcards: keep them
         if ELISION in (line.strip() for line in lines):
-            head = lines[: [line.strip() for line in lines].index(ELISION)]
-            keep = actual[: len(head)] + [ELISION]
-            actual = keep
+            missing = _first_missing(lines, actual)
+            if missing is not None:
+                print(f"edit by hand: `chinchilla {args}`: {missing}", file=sys.stderr)
+            return m.group(0)
+        wild = [line for line in lines if ELISION in line]
+        actual = [next((w for w in wild if _matches(w, out)), out) for out in actual]
         return f"```console\n$ chinchilla {args}\n" + "\n".join(actual) + "\n```"
 
     README.write_text(CONSOLE.sub(replace, text), encoding="utf-8")

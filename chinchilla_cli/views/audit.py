@@ -48,18 +48,25 @@ def audit_view(audit: Audit) -> RenderableType:
     t = titled_table(
         f"Audit: every {what} held out in turn ({len(audit.held_out)}), fitted on the rest"
     )
-    for col in ("C (FLOPs)", "runs", "outside (decades)", "RMSE of log loss", "bias"):
+    level = audit.coverage_level
+    columns = ["C (FLOPs)", "runs", "outside (decades)", "RMSE of log loss", "bias"]
+    if level is not None:
+        columns.append(f"in {level:g}%")
+    for col in columns:
         t.add_column(col, justify="right")
     worst = audit.worst
     for b in audit.held_out:
         mark = " worst" if b is worst else ""
-        t.add_row(
+        row = [
             sci(b.flops),
             str(b.n_runs),
             f"{b.decades:+.2f}" if b.decades else "inside",
             _num(b.rmse_log_loss) + mark,
             _num(b.bias_log_loss, "+.4f"),
-        )
+        ]
+        if level is not None:
+            row.append("—" if b.coverage is None else f"{b.coverage:.0%}")
+        t.add_row(*row)
     cuts = titled_table(
         f"Ordered cuts: fitted on the smallest budgets, predicting every larger one "
         f"({len(audit.cuts)} cuts)"
@@ -74,9 +81,15 @@ def audit_view(audit: Audit) -> RenderableType:
             f"{d.rmse_log_loss:.4f}",
             f"{d.bias_log_loss:+.4f}",
         )
+    covered = (
+        ""
+        if level is None
+        else f"in {level:g}%: the share of the budget's runs inside their new-run "
+        "interval (the refit's law and run-to-run noise, linearised); "
+    )
     note = Text(
         "bias: mean log(predicted / observed), positive when the law predicts too high a "
-        f"loss; {audit.refits}\n",
+        f"loss; {covered}{audit.refits}\n",
         style="dim",
     )
     return Group(t, cuts, note)

@@ -222,6 +222,16 @@ def _held_out_rows(report: FitReport) -> list[tuple[str, str, str]]:
                 ),
             )
         )
+    covered = None if audit is None else audit.coverage()
+    if audit is not None and covered is not None and audit.coverage_level is not None:
+        rows.append(
+            (
+                "new-run coverage",
+                f"{covered:.1%}",
+                f"of the held-out {what}s' runs inside their {audit.coverage_level:g}% "
+                "new-run interval (law and run-to-run noise)",
+            )
+        )
     return rows
 
 

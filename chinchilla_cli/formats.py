@@ -58,12 +58,13 @@ _JSON_CHUNK = 65_536  # objects gathered before their keys are moved into column
 @dataclass(frozen=True)
 class Layout:
     """Which columns of a table of runs to read: `numbers` (name -> column index, in the
-    order a row's cells are checked), the last of which may be blank (NaN) when
-    `blank_last`; `label` a column read as text (a run's group), or None."""
+    order a row's cells are checked), those named in `blank` may be empty (NaN: a run
+    with no loss yet, a run with no task score); `label` a column read as text (a run's
+    group), or None."""
 
     numbers: dict[str, int]
     label: int | None = None
-    blank_last: bool = False
+    blank: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ def _csv_rows(
     values, lines = array("d"), array("q")
     texts: list[str] | None = None if layout.label is None else []
     extend, take, reader = values.extend, itemgetter(*index), header.reader
+    blanks = frozenset(j for j, name in enumerate(names) if name in layout.blank)
 
     def columns() -> dict[str, Floats]:
         table = np.asarray(values, dtype=np.float64).reshape(-1, k)
@@ -196,9 +198,7 @@ def _csv_rows(
                         extend(map(float, take(row)))  # plain floats
                     except ValueError:
                         del values[len(values) // k * k :]  # a half-appended row
-                        parsed = _parse_row(
-                            row, index, labels, f"{source}:{header.line}", layout.blank_last
-                        )
+                        parsed = _parse_row(row, index, labels, f"{source}:{header.line}", blanks)
                         if parsed is None:  # a row of empty cells
                             continue
                         extend(parsed)
@@ -227,16 +227,20 @@ def _csv_rows(
 
 
 def _parse_row(
-    row: list[str], index: list[int], labels: list[str], where: str, blank_last: bool = False
+    row: list[str],
+    index: list[int],
+    labels: list[str],
+    where: str,
+    blanks: frozenset[int] = frozenset(),
 ) -> list[float] | None:
     """The slow path: suffixes, thousands separators, and precise errors. None if blank.
-    `blank_last`: the last column (a task metric) may be empty: NaN."""
+    The cells at the positions in `blanks` (of `index`) may be empty: NaN."""
     if not any(cell.strip() for cell in row):
         return None
-    if blank_last and not row[index[-1]].strip():
-        parsed = _parse_row(row, index[:-1], labels[:-1], where) if len(index) > 1 else []
-        return [*(parsed or []), math.nan]
-    return [tables.parse_cell(row[i], label, where) for i, label in zip(index, labels, strict=True)]
+    return [
+        math.nan if j in blanks and not row[i].strip() else tables.parse_cell(row[i], label, where)
+        for j, (i, label) in enumerate(zip(index, labels, strict=True))
+    ]
 
 
 def _refuse_booleans(cells: typing.Any, name: str, where: Where) -> None:

@@ -159,7 +159,7 @@ def _read(
         label = None if group_col is None else _group_index(cells, group_col, source)
         numbers = {role: found[role] for role in _NUMBERS if role in found}
         names.update({role: cells[i] for role, i in numbers.items()})
-        return formats.Layout(numbers, label, "metric" in found)
+        return formats.Layout(numbers, label, frozenset({"loss", "metric"}))
 
     def use(table: formats.Numbers) -> GroupedRuns:
         named = options.loss_col is not None
@@ -171,7 +171,7 @@ def _read(
         return GroupedRuns(runs, column, tuple(table.labels))
 
     def check(values: dict[str, _Floats], where: _Where) -> None:
-        _check_values(values, names, where)
+        _check_values(values, names, where, ~np.isnan(values["loss"]))
 
     result: GroupedRuns = formats.read_numbers(path, source, stdin, locate, use, check)
     return result
@@ -368,13 +368,21 @@ def loss_note(name: str) -> str:
     )
 
 
-def _check_values(values: dict[str, _Floats], names: dict[str, str], where: _Where) -> None:
+def _check_values(
+    values: dict[str, _Floats],
+    names: dict[str, str],
+    where: _Where,
+    checked: NDArray[np.bool_] | None = None,
+) -> None:
     """N, D, C and loss must be finite and positive; name the first cell that is not
-    (the earliest row; in it, the first column in ROLES order)."""
+    (the earliest row; in it, the first column in ROLES order). Rows outside `checked`
+    (with no loss, left out) are not checked."""
     bad: list[tuple[int, int]] = []  # (first bad row, column) of each column with one
     for order, role in enumerate(ROLES):
         if role in values:
             good = np.isfinite(values[role]) & (values[role] > 0)
+            if checked is not None:
+                good |= ~checked
             if role in ("params", "tokens"):  # beyond any model: 6 N D would overflow
                 good &= values[role] <= MAX_MAGNITUDE
             if not good.all():
@@ -405,8 +413,11 @@ def _finish(
     loss_named: bool = False,
 ) -> Runs:
     """Check the values, derive the missing one of N, D and C, and apply the filters.
-    `loss_named`: the loss column was named (`loss_col`), not found by its header."""
-    _check_values(values, names, where)
+    `loss_named`: the loss column was named (`loss_col`), not found by its header. A row
+    with no loss (an empty cell, null or NaN: a run not trained yet, or one that crashed)
+    is left out, named in a note and a warning."""
+    has_loss = ~np.isnan(values["loss"])
+    _check_values(values, names, where, has_loss)
     cols = dict(values)
     columns = {role: names.get(role, "derived") for role in ROLES}
     notes: list[str] = []
@@ -419,10 +430,11 @@ def _finish(
         notes += [percent] if percent else []
     derived = _derive(cols, names, notes)
     if derived:
-        _check_derived(derived[0], cols, columns, where)
+        _check_derived(derived[0], cols, columns, where, has_loss)
 
     n_read = int(cols["loss"].shape[0])
-    keep = _kept(cols, filters, notes, source)
+    said = _without_loss(has_loss, where, notes)
+    keep = _kept(cols, filters, notes, source, has_loss)
     n_kept = int(np.count_nonzero(keep))
     if n_kept < n_read:
         cols = {role: v[keep] for role, v in cols.items()}
@@ -443,7 +455,18 @@ def _finish(
         metric=cols.get("metric"),
         metric_col=names.get("metric"),
         metric_candidates=candidates,
+        warnings=said,
     )
+
+
+def _without_loss(has_loss: NDArray[np.bool_], where: _Where, notes: list[str]) -> tuple[str, ...]:
+    """The rows with no loss, counted in a note and named in a warning (the first few)."""
+    missing = np.flatnonzero(~has_loss)
+    if not len(missing):
+        return ()
+    notes.append(f"dropped {_rows(len(missing))} with no loss")
+    named = tables.shown_names([where(int(i)) for i in missing]).replace("'", "")
+    return (f"{_rows(len(missing))} with no loss left out of the fit: {named}",)
 
 
 def _derive(cols: dict[str, _Floats], names: dict[str, str], notes: list[str]) -> list[str]:
@@ -472,11 +495,15 @@ def _derive(cols: dict[str, _Floats], names: dict[str, str], notes: list[str]) -
 
 
 def _kept(
-    cols: dict[str, _Floats], filters: _Filters, notes: list[str], source: str
+    cols: dict[str, _Floats],
+    filters: _Filters,
+    notes: list[str],
+    source: str,
+    has_loss: NDArray[np.bool_],
 ) -> NDArray[np.bool_]:
-    """The rows the filters keep, each filter's drops noted; too few is an InputError."""
-    n_read = int(cols["loss"].shape[0])
-    keep = np.ones(n_read, dtype=bool)
+    """The rows the filters keep (of those with a loss), each filter's drops noted; too
+    few is an InputError."""
+    keep = has_loss.copy()
     masks = filters.masks(cols["loss"], cols["flops"], cols["params"], cols["tokens"])
     for label, mask in masks:
         dropped = int(np.count_nonzero(keep & ~mask))
@@ -485,23 +512,35 @@ def _kept(
             f"dropped {_rows(dropped)} with {label}" if dropped else f"no rows with {label}"
         )
     n_kept = int(np.count_nonzero(keep))
+    if not has_loss.any():
+        raise InputError(
+            f"{source}: no row has a loss (the loss column is empty); fill it in with each "
+            "run's final loss",
+            field="loss",
+        )
     if n_kept < filters.min_rows:
-        left = " left after filtering" if masks else ""
+        dropped = bool(masks) or not has_loss.all()
+        left = " left after filtering" if dropped else ""
+        why = [n for n in notes if n.startswith(("dropped", "no rows"))]
         raise InputError(
             f"{source}: only {n_kept} run{'s' if n_kept != 1 else ''}{left}; "
             f"at least {filters.min_rows} are needed to fit"
-            + (f" ({'; '.join(notes)})" if masks else "")
+            + (f" ({'; '.join(why)})" if dropped else "")
         )
     return keep
 
 
 def _check_derived(
-    sentence: str, cols: dict[str, _Floats], columns: dict[str, str], where: _Where
+    sentence: str,
+    cols: dict[str, _Floats],
+    columns: dict[str, str],
+    where: _Where,
+    checked: NDArray[np.bool_],
 ) -> None:
     """A derived N, D or C can overflow or underflow even when the inputs are fine."""
     role = next(r for r in ("params", "tokens", "flops") if columns[r] == "derived")
     values = cols[role]
-    good = np.isfinite(values) & (values > 0)
+    good = (np.isfinite(values) & (values > 0)) | ~checked
     if good.all():
         return
     row = int(np.argmin(good))

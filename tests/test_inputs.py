@@ -127,7 +127,8 @@ def test_a_group_comparison_of_a_log_keeps_what_the_log_said(tmp_path):
 @pytest.mark.parametrize(
     "arrays, field",
     [
-        ({"loss": [3.0] * 11 + [float("nan")]}, "loss"),
+        ({"loss": [3.0] * 11 + [float("inf")]}, "loss"),
+        ({"loss": [3.0] * 3 + [float("nan")] * 9}, "loss"),  # too few runs with a loss
         ({"tokens": [2e10] * 11}, "tokens"),
         ({"params": [1e38] * 12}, "params"),
         ({"loss": [True] * 12}, "loss"),

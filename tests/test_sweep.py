@@ -282,8 +282,8 @@ def test_csv_columns(run, tmp_path):
         assert 6 * n * d == pytest.approx(c, rel=1e-9)
         assert int(cell["n_layers"]) >= 1 and int(cell["d_model"]) % 64 == 0
         assert float(cell["hours"]) == pytest.approx(c / (8 * H100_FLOPS * 0.4) / 3600, rel=1e-5)
-    # empty losses are an error when fitting, naming the line and the column
-    with pytest.raises(InputError, match=r"grid.csv:2: column 'loss': the cell is empty"):
+    # a grid not filled in yet cannot be fitted, and says what to do
+    with pytest.raises(InputError, match=r"grid.csv: no row has a loss .* fill it in"):
         read_runs(str(out))
 
 

@@ -503,7 +503,7 @@ def _kept(
 ) -> NDArray[np.bool_]:
     """The rows the filters keep (of those with a loss), each filter's drops noted; too
     few is an InputError."""
-    keep = has_loss.copy()
+    keep: NDArray[np.bool_] = has_loss.copy()
     masks = filters.masks(cols["loss"], cols["flops"], cols["params"], cols["tokens"])
     for label, mask in masks:
         dropped = int(np.count_nonzero(keep & ~mask))

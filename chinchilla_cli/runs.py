@@ -381,10 +381,10 @@ def _check_values(
     for order, role in enumerate(ROLES):
         if role in values:
             good = np.isfinite(values[role]) & (values[role] > 0)
-            if checked is not None:
-                good |= ~checked
             if role in ("params", "tokens"):  # beyond any model: 6 N D would overflow
                 good &= values[role] <= MAX_MAGNITUDE
+            if checked is not None:
+                good |= ~checked
             if not good.all():
                 bad.append((int(np.argmin(good)), order))
     if not bad:
@@ -433,7 +433,6 @@ def _finish(
         _check_derived(derived[0], cols, columns, where, has_loss)
 
     n_read = int(cols["loss"].shape[0])
-    said = _without_loss(has_loss, where, notes)
     keep = _kept(cols, filters, notes, source, has_loss)
     n_kept = int(np.count_nonzero(keep))
     if n_kept < n_read:
@@ -455,16 +454,15 @@ def _finish(
         metric=cols.get("metric"),
         metric_col=names.get("metric"),
         metric_candidates=candidates,
-        warnings=said,
+        warnings=_without_loss(has_loss, where),
     )
 
 
-def _without_loss(has_loss: NDArray[np.bool_], where: _Where, notes: list[str]) -> tuple[str, ...]:
-    """The rows with no loss, counted in a note and named in a warning (the first few)."""
+def _without_loss(has_loss: NDArray[np.bool_], where: _Where) -> tuple[str, ...]:
+    """The warning naming the rows with no loss (the first few), if any."""
     missing = np.flatnonzero(~has_loss)
     if not len(missing):
         return ()
-    notes.append(f"dropped {_rows(len(missing))} with no loss")
     named = tables.shown_names([where(int(i)) for i in missing]).replace("'", "")
     return (f"{_rows(len(missing))} with no loss left out of the fit: {named}",)
 
@@ -501,31 +499,34 @@ def _kept(
     source: str,
     has_loss: NDArray[np.bool_],
 ) -> NDArray[np.bool_]:
-    """The rows the filters keep (of those with a loss), each filter's drops noted; too
-    few is an InputError."""
+    """The rows with a loss that the filters keep, each drop noted; too few is an
+    InputError."""
+    if not has_loss.any():
+        raise InputError(
+            f"{source}: no row has a loss (the loss column is empty); fill it in with each "
+            "run's final loss"
+        )
     keep: NDArray[np.bool_] = has_loss.copy()
+    drops = (
+        []
+        if has_loss.all()
+        else [f"dropped {_rows(int(np.count_nonzero(~has_loss)))} with no loss"]
+    )
     masks = filters.masks(cols["loss"], cols["flops"], cols["params"], cols["tokens"])
     for label, mask in masks:
         dropped = int(np.count_nonzero(keep & ~mask))
         keep &= mask
-        notes.append(
+        drops.append(
             f"dropped {_rows(dropped)} with {label}" if dropped else f"no rows with {label}"
         )
+    notes += drops
     n_kept = int(np.count_nonzero(keep))
-    if not has_loss.any():
-        raise InputError(
-            f"{source}: no row has a loss (the loss column is empty); fill it in with each "
-            "run's final loss",
-            field="loss",
-        )
     if n_kept < filters.min_rows:
-        dropped = bool(masks) or not has_loss.all()
-        left = " left after filtering" if dropped else ""
-        why = [n for n in notes if n.startswith(("dropped", "no rows"))]
+        left = " left after filtering" if drops else ""
         raise InputError(
             f"{source}: only {n_kept} run{'s' if n_kept != 1 else ''}{left}; "
             f"at least {filters.min_rows} are needed to fit"
-            + (f" ({'; '.join(why)})" if dropped else "")
+            + (f" ({'; '.join(drops)})" if drops else "")
         )
     return keep
 

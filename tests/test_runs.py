@@ -967,3 +967,15 @@ def test_columns_with_no_loss_are_left_out_and_named():
     assert runs.warnings == (
         "2 rows with no loss left out of the fit: <columns>: row 12, <columns>: row 13",
     )
+
+
+def test_a_row_with_no_loss_is_not_checked_further():
+    """A run not trained yet may have no size either (a DataFrame's empty row): it is left
+    out, not refused for its N."""
+    n = [1e9 * (1 + i) for i in range(12)]
+    runs = runs_from_columns(
+        {"N": [*n, None], "D": [2e10] * 12 + [None], "loss": [3.0] * 12 + [None]}
+    )
+    assert (runs.n_read, runs.n_kept) == (13, 12)
+    with pytest.raises(InputError, match=r"^<columns>: no row has a loss"):
+        runs_from_columns({"N": [1e9], "D": [2e10], "loss": [None]}, min_rows=1)

@@ -93,7 +93,7 @@ def fit_runs(
     found = _audit(runs, fit, options, groups)
     if options.form == "compare":
         forms, chosen, found, more = compare_forms(
-            runs, fit, REPORT_BUDGETS, options.flops_tolerance, groups
+            runs, fit, REPORT_BUDGETS, options.flops_tolerance, groups, options.ci_level
         )
         warnings += more
         if chosen is not None:  # another form extrapolates better: it is the report's law

@@ -20,6 +20,7 @@ from chinchilla_cli import refits
 from chinchilla_cli.approach3 import ParametricFit
 from chinchilla_cli.audit import Audit, Refit, audit_fit, spread_subset
 from chinchilla_cli.errors import FitError
+from chinchilla_cli.fit_defaults import CI_LEVEL
 from chinchilla_cli.forms import REFIT_WORDS, FormFit, fit_form, refitter
 from chinchilla_cli.objective import LogRuns
 from chinchilla_cli.runs import Runs
@@ -102,9 +103,11 @@ def compare_forms(
     budgets: Sequence[float],
     tolerance: float,
     groups: np.ndarray | None = None,
+    level: float = CI_LEVEL,
 ) -> tuple[FormComparison, FormFit | None, Audit | None, list[str]]:
     """Fit every form, audit each, rank them: (the comparison, the chosen form's fit if
-    not Chinchilla's, the chosen form's audit, warnings)."""
+    not Chinchilla's, the chosen form's audit, warnings). Chinchilla's audit scores the
+    `level`% new-run interval too, as `fit`'s own audit does."""
     log_runs = LogRuns.of(runs.params, runs.tokens, runs.loss)
     flops = runs.flops
     idx = spread_subset(len(flops))
@@ -118,8 +121,11 @@ def compare_forms(
         if form == "chinchilla":
             law: Any = chinchilla.law
             objective, rmse = chinchilla.objective, chinchilla.rmse_log_loss
-            refit: Refit = refits.refitter(chinchilla, log_runs)
+            chinchilla_refit = refits.refitter(chinchilla, log_runs)
+            refit: Refit = chinchilla_refit
             words = refits.REFIT_WORDS
+            # a training log's checkpoints share their run's noise: no honest count of runs
+            coverage = chinchilla_refit.coverage(level) if groups is None else None
         else:
             try:
                 f = fit_form(form, runs.params, runs.tokens, runs.loss, chinchilla.huber_delta)
@@ -129,8 +135,10 @@ def compare_forms(
                 continue
             fits[form] = f
             law, objective, rmse = f.law, f.objective, f.rmse_log_loss
-            refit, words = refitter(f, log_runs), REFIT_WORDS
-        found = audit_fit(form, flops, log_runs.log_loss, refit, tolerance, groups, words)
+            refit, words, coverage = refitter(f, log_runs), REFIT_WORDS, None
+        found = audit_fit(
+            form, flops, log_runs.log_loss, refit, tolerance, groups, words, coverage, level
+        )
         audit = found if isinstance(found, Audit) else None
         note = found if isinstance(found, str) else ""
         n_opt = tuple(float(law.optimal_params(c)) for c in budgets)

@@ -256,6 +256,9 @@ def test_the_fit_view_shows_the_coverage(run):
     r = run("fit", SVG, "--max-loss", "3.42", "--audit")
     assert r.exit_code == 0, r.stderr
     assert "new-run coverage" in r.stdout and " in 95%" in r.stdout
+    r = run("fit", SVG, "--max-loss", "3.42", "--form", "compare")  # Chinchilla's form wins
+    assert r.exit_code == 0, r.stderr
+    assert "new-run coverage" in r.stdout
 
 
 def test_compare_can_choose_another_form(tmp_path):

@@ -255,6 +255,13 @@ class MoERequest:
                 )
             return cls(law, fixed, auto or bool(choices), choices, None, False, max_total_params)
         if isinstance(law, FineGrainedMoELaw):
+            if arch is not None and not moe_arch:
+                raise InputError(
+                    f"{law.name} is a law of mixtures of experts ({law.moe.expansion} x G "
+                    f"experts, G of them per token): its plans are MoE; leave `arch` out or "
+                    f"give moe, not {arch!r}",
+                    field="arch",
+                )
             if experts is not None:
                 raise InputError(
                     f"{law.name} fixes the expansion at {law.moe.expansion} and routes each "

@@ -86,9 +86,9 @@ def settle(request: MoERequest, flops: float, settings: dict[str, Any]) -> Settl
         else:
             law = request.fixed_law()
         assert isinstance(law, FineGrainedMoELaw)
-        if arch_moe:
-            g = max(1, round(law.granularity))
-            shape["experts"], shape["top_k"] = law.moe.expansion * g, g
+        # the law has no dense form: its N is a mixture's, so the sketch is always one
+        g = max(1, round(law.granularity))
+        shape["arch"], shape["experts"], shape["top_k"] = "moe", law.moe.expansion * g, g
     else:
         law = request.fixed_law()
     run = None

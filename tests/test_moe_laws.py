@@ -178,6 +178,19 @@ def test_granularity_under_the_fine_grained_law():
     assert auto.architecture.experts == 64 * g and auto.architecture.top_k == g  # type: ignore[union-attr]
 
 
+def test_the_fine_grained_law_always_plans_a_mixture_of_experts():
+    """Its N is a mixture's: without `arch` the sketch is still 64 x G experts, top-G,
+    and the memory holds all of them; a dense family is refused, naming `arch`."""
+    p = plan(flops=1e22, law="krajewski2024", granularity=4)
+    a = p.architecture
+    assert (a.experts, a.top_k) == (256, 4)  # type: ignore[union-attr]
+    assert a.params > 20 * a.active_params  # type: ignore[union-attr]
+    assert p.to_dict() == plan(flops=1e22, law="krajewski2024", granularity=4, arch="MoE").to_dict()
+    with pytest.raises(InputError) as e:
+        plan(flops=1e22, law="krajewski2024", arch="llama")
+    assert e.value.field == "arch" and "mixtures of experts" in e.value.message
+
+
 def test_fine_grained_split_spends_the_budget_under_its_flop_model():
     law = fine().at_granularity(4)
     n = law.optimal_params(1e20)

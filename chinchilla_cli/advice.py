@@ -145,6 +145,9 @@ def crosscheck(
 
 SKETCH_TOLERANCE = 0.10  # warn when the sketch's count is further than this from N
 ASPECT_TOLERANCE = 1.5  # ... or its d_model / layers more than this factor from the asked
+# ... or its full FLOPs per token (appendix F) more than this factor above the 6N that C,
+# the wall-clock and the cost count: long sequences, or a small model's output logits
+FULL_COUNT_RATIO = 1.5
 
 
 def sketch_warnings(
@@ -169,6 +172,21 @@ def sketch_warnings(
             f"{aspect_ratio:g}: widths come in whole heads and depth in whole layers"
         )
     return out
+
+
+def full_count_warning(arch: Architecture | MoEArchitecture) -> str | None:
+    """Say when training the model costs far more per token than the 6N that C = 6·N·D
+    (and with it the wall-clock and the cost) counts: Hoffmann et al. appendix F's count
+    adds attention over the whole sequence and the output logits."""
+    ratio = arch.flops_per_token / arch.flops_per_token_6n
+    if ratio <= FULL_COUNT_RATIO:
+        return None
+    return (
+        f"C, the wall-clock and the cost count 6N FLOPs per token, but this model's full "
+        f"count (Hoffmann et al. appendix F: attention over {arch.seq_len:,}-token sequences "
+        f"and the output logits) is {ratio:.2f}x that: training it takes about {ratio:.2g}x "
+        "the compute and time shown"
+    )
 
 
 def disagreement(rows: tuple[CrossCheck, ...]) -> str | None:

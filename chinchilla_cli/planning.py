@@ -21,6 +21,7 @@ from chinchilla_cli.advice import (
     crosscheck,
     disagreement,
     feasibility,
+    full_count_warning,
     hyperparameter_advice,
     hyperparameter_findings,
     sketch_warnings,
@@ -288,6 +289,9 @@ def make_plan(
         warnings += sketch_warnings(arch, alloc.params, aspect)
         if isinstance(arch, MoEArchitecture):
             warnings += moe_shape_warnings(arch) + published_mismatch(arch)
+    full = full_count_warning(arch)
+    if full:
+        warnings.append(full)
     beyond = extrapolation_warning(law, alloc.params, alloc.tokens, alloc.flops)
     if beyond:
         warnings.append(beyond)

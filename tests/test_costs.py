@@ -127,3 +127,16 @@ def test_plan_plot(run, tmp_path):
     again = run("plan", "--flops", "5.76e23", "--plot", str(out))
     assert again.exit_code == 2 and "--force" in again.stderr
     assert out.read_bytes() == data
+
+
+def test_a_sequence_that_multiplies_the_cost_per_token_warns():
+    """C = 6ND (and the wall-clock and cost with it) leaves out attention over the
+    sequence: at a million tokens a sequence it is 28x short, and the plan says so."""
+    from chinchilla_cli import plan
+
+    long = plan(chips=64, days=30, seq_len=1_000_000)
+    said = [w for w in long.warnings if "appendix F" in w]
+    assert len(said) == 1 and "1,000,000-token" in said[0]
+    ratio = long.architecture.flops_per_token / long.architecture.flops_per_token_6n
+    assert f"{ratio:.2f}x" in said[0] and ratio > 20
+    assert not any("appendix F" in w for w in plan(chips=64, days=30).warnings)

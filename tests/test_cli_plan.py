@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -167,3 +168,14 @@ def test_version_and_help(run):
     for opt in ("--flops", "--chips", "--days", "--mfu", "--law", "--json"):
         assert opt in r.stdout
     assert run().exit_code == 0
+
+
+def test_brief_inference_aware_compute_is_the_runs_own(run):
+    """The brief plan's compute row sits above the run's N and D: it is that run's 6ND,
+    with the budget it was derived from beside it."""
+    r = run(
+        "plan", "--target-loss", "1.947", "--inference-tokens", "2e12",
+        "--law", str(Path(__file__).parent.parent / "examples" / "sardana.yaml"), "--brief",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert " compute             3.86e23 FLOPs   this run's 6ND; the least compute" in r.stdout

@@ -400,8 +400,12 @@ def _sketch_brief(a: Architecture | MoEArchitecture) -> str:
 def brief_view(plan: Plan) -> RenderableType:
     """One screen: budget, allocation, loss, sketch, feasibility, time and cost."""
     o, a, f, b = plan.optimal, plan.architecture, plan.feasibility, plan.budget
+    compute = ("compute", f"{sci(b.flops)} FLOPs", BUDGET_SOURCES.get(b.source, b.source))
+    if plan.recommendation == "inference-aware":  # the run below spends more than the budget
+        source = BUDGET_SOURCES.get(b.source, b.source)
+        compute = ("compute", f"{sci(o.flops)} FLOPs", f"this run's 6ND; {source}: {sci(b.flops)}")
     rows = [
-        ("compute", f"{sci(b.flops)} FLOPs", BUDGET_SOURCES.get(b.source, b.source)),
+        compute,
         (_n_label(plan), human(o.params), f"{o.tokens_per_param:.1f} tokens per parameter"),
         ("training tokens D", human(o.tokens), plan.recommendation),
         ("loss", "—" if plan.loss is None else f"{plan.loss.total:.4f}", plan.law.name),

@@ -393,11 +393,13 @@ class Frontier(Displayed):
 
     law: Law
     rows: tuple[FrontierRow, ...]
+    warnings: tuple[str, ...] = ()  # the law's notes; the budgets beyond its fitted runs
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "law": {"name": self.law.name, "kind": self.law.kind, "source": self.law.source},
             "frontier": [r.to_dict() for r in self.rows],
+            "warnings": list(self.warnings),
         }
 
     def __repr__(self) -> str:
@@ -432,7 +434,24 @@ def frontier_table(budgets: Sequence[float] | str, law: str | Law | None = None)
                 parametric,
             )
         )
-    return Frontier(the_law, tuple(rows))
+    return Frontier(the_law, tuple(rows), (*the_law.notes, *_frontier_beyond(the_law, rows)))
+
+
+def _frontier_beyond(law: Law, rows: Sequence[FrontierRow]) -> list[str]:
+    """One warning for the budgets more than a decade beyond the law's fitted runs."""
+    fit_range = getattr(law, "fit_range", None)
+    if fit_range is None:
+        return []
+    said = [fit_range.beyond(r.run.params, r.run.tokens, r.flops) for r in rows]
+    beyond = [(r, s) for r, s in zip(rows, said, strict=True) if s]
+    if not beyond:
+        return []
+    far, how = max(beyond, key=lambda b: b[0].flops)
+    return [
+        f"budgets beyond the runs {law.name} was fitted to: {len(beyond)} of {len(rows)}; at "
+        f"{sci(far.flops)} FLOPs, {'; '.join(how)}: there the allocation and loss are "
+        "extrapolations"
+    ]
 
 
 def _accuracy(

@@ -179,3 +179,13 @@ def test_brief_inference_aware_compute_is_the_runs_own(run):
     )  # fmt: skip
     assert r.exit_code == 0, r.stderr
     assert " compute             3.86e23 FLOPs   this run's 6ND; the least compute" in r.stdout
+
+
+def test_a_budget_range_beyond_the_law_warns(run_json):
+    """A frontier far past the runs a law was fitted to says so, as a single plan does."""
+    d = run_json("plan", "--budget-range", "1e21:1e26:6")
+    assert len(d["warnings"]) == 1
+    said = d["warnings"][0]
+    assert said.startswith("budgets beyond the runs besiroglu2024 was fitted to: 3 of 6")
+    assert "at 1.00e26 FLOPs" in said
+    assert run_json("plan", "--budget-range", "1e19:1e21:3")["warnings"] == []

@@ -628,7 +628,9 @@ def frontier_view(frontier: Frontier) -> RenderableType:
         if metric is not None:
             cells.append(_metric_cell(r.accuracy.to_dict()) if r.accuracy else "")
         t.add_row(*cells)
-    return t
+    if not frontier.warnings:
+        return t
+    return Group(t, warnings_block(frontier.warnings))
 
 
 def _metric_cell(acc: dict[str, Any]) -> str:

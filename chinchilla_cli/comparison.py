@@ -140,10 +140,10 @@ def parse_config(text: str, what: str = "configs") -> Config:
     active_text, slash, total_text = n_text.partition("/")
     if slash and ("/" in total_text or not active_text.strip() or not total_text.strip()):
         raise InputError(f"{text!r} is not a configuration; expected {CONFIG_SYNTAX}", field=what)
-    params = _parse_size(active_text, f"{what}: {text!r}: params")
-    total = _parse_size(total_text, f"{what}: {text!r}: total params") if slash else None
-    _check_active(params, total, f"{what}: {text!r}", what)
-    tokens = _parse_size(d_text, f"{what}: {text!r}: tokens")
+    params = _parse_size(active_text, f"{text!r}: params", what)
+    total = _parse_size(total_text, f"{text!r}: total params", what) if slash else None
+    _check_active(params, total, f"{text!r}", what)
+    tokens = _parse_size(d_text, f"{text!r}: tokens", what)
     return Config(label.strip() or body.strip(), params, tokens, total_params=total)
 
 
@@ -281,25 +281,31 @@ def architecture_from_mapping(raw: Any, where: str, what: str = "file") -> Archi
     )
 
 
-def _parse_size(text: str, what: str) -> float:
-    value = parse_quantity(text, what)
+def _parse_size(text: str, where: str, field: str) -> float:
+    """A size in a configuration, `where` saying which part of which; an error names
+    `field` (the argument or file the configuration came from)."""
+    try:
+        value = parse_quantity(text)
+    except InputError as e:
+        raise InputError(f"{where}: {e.message}", field=field) from None
     if value <= 0:
         raise InputError(
-            f"{what} must be positive, got {text.strip()!r}; expected {ACCEPTED}",
-            field="configs",
-            located=True,
+            f"{where} must be positive, got {text.strip()!r}; expected {ACCEPTED}", field=field
         )
-    return check_magnitude(value, text, what)
+    try:
+        return check_magnitude(value, text, field)
+    except InputError as e:
+        raise InputError(f"{where}: {e.message}", field=field) from None
 
 
 def _size(raw: Any, key: str, where: str, what: str = "file") -> float:
     if isinstance(raw, str):
-        return _parse_size(raw, f"{what}: {where}: {key}")
+        return _parse_size(raw, f"{where}: {key}", what)
     if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
         raise InputError(f"{where}: {key} must be {ACCEPTED}, got {raw!r}", field=what)
     if raw <= 0:
         raise InputError(f"{where}: {key} must be positive, got {raw!r}", field=what)
-    return check_magnitude(float(raw), repr(raw), f"{what}: {where}: {key}")
+    return _parse_size(repr(raw), f"{where}: {key}", what)
 
 
 def _optional_size(raw: Any, key: str, where: str, what: str = "file") -> float | None:
@@ -469,10 +475,9 @@ def compare(
         runs += configs_from_file(file, notes=file_notes)
     if not runs:
         raise InputError(
-            "compare: no configuration given; name model presets (e.g. gopher chinchilla), "
+            "no configuration given; name model presets (e.g. gopher chinchilla), "
             f"write {CONFIG_SYNTAX}, or give a YAML `file`",
             field="configs",
-            located=True,
         )
     seen: set[str] = set()
     for run in runs:
@@ -490,7 +495,7 @@ def make_comparison(
 ) -> Comparison:
     """The comparison of resolved configurations under a law object."""
     if not configs:
-        raise InputError("compare: no configuration given", field="configs", located=True)
+        raise InputError("no configuration given", field="configs")
     columns = loss_laws(law, all_laws)
     rows = tuple(make_row(law, c, columns) for c in configs)
     notes = list(input_notes) + list(law.notes)

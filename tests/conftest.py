@@ -37,7 +37,7 @@ def run():
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None):
-        return runner.invoke(app, list(args), input=input)
+        return runner.invoke(app, list(args), input=input, prog_name="chinchilla")
 
     return invoke
 

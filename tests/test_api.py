@@ -150,7 +150,7 @@ def test_errors_carry_the_argument():
 def test_cli_names_the_option(run):
     r = run("plan", "--flops", "1e23", "--law", "no-such-law")
     assert r.exit_code == 2
-    assert r.stderr.startswith("chinchilla: error: --law: unknown law 'no-such-law'")
+    assert r.stderr.startswith("chinchilla plan: error: --law: unknown law 'no-such-law'")
     r = run("plan", "--flops", "1e23", "--params", "7B")
     assert "(--flops, --params); give exactly one" in r.stderr
 

@@ -75,7 +75,7 @@ def test_the_library_names_arguments_after_a_command_ran(run):
 def test_chips_in_the_library_and_on_the_command_line(run):
     r = run("plan", "--flops", "1e23", "--accelerator", "h100-sxm")
     assert r.exit_code == 2
-    assert r.stderr.startswith("chinchilla: error: --accelerator: ")
+    assert r.stderr.startswith("chinchilla plan: error: --accelerator: ")
     assert "give --chips or --deadline-days" in r.stderr
     with pytest.raises(InputError) as e:
         plan(flops=1e23, accelerator="h100-sxm")
@@ -86,7 +86,7 @@ def test_chips_in_the_library_and_on_the_command_line(run):
 def test_the_cli_names_the_option_of_a_library_error(run):
     r = run("plan", "--chips", "8", "--days", "3", "--accelerator", "h9000")
     assert r.exit_code == 2
-    assert r.stderr.startswith("chinchilla: error: --accelerator: unknown accelerator")
+    assert r.stderr.startswith("chinchilla plan: error: --accelerator: unknown accelerator")
     assert r.stderr.count("\n") == 1
 
 
@@ -149,7 +149,8 @@ def test_presets_kind_did_you_mean(run):
     r = run("presets", "modles")
     assert r.exit_code == 2
     assert (
-        r.stderr == "chinchilla: error: KIND: unknown preset kind 'modles'; did you mean models?\n"
+        r.stderr
+        == "chinchilla presets: error: KIND: unknown preset kind 'modles'; did you mean models?\n"
     )
 
 
@@ -350,3 +351,20 @@ def test_names_did_you_mean():
 
     assert names.did_you_mean("tokns", ["params", "tokens"]) == "'tokns' (did you mean 'tokens'?)"
     assert names.did_you_mean("zzz", ["params", "tokens"]) == "'zzz'"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("plan", "--flops", "abc"), "chinchilla plan: error: --flops: 'abc' is not a number"),
+        (("plan", "--flops", "1e22", "--mfu", "0.1"), "chinchilla plan: error: --mfu: "),
+        (("compare", "x=1B@abc"), "chinchilla compare: error: CONFIGS: 'x=1B@abc': tokens: "),
+        (("compare",), "chinchilla compare: error: CONFIGS: no configuration given"),
+    ],
+)
+def test_every_error_line_names_its_command_then_its_option(run, args, line):
+    """Click's parse errors and the library's are worded alike: `chinchilla CMD: error:
+    OPTION: what was wrong`, the option named once."""
+    r = run(*args)
+    assert r.exit_code == 2 and r.stderr.startswith(line), r.stderr
+    assert "Invalid value for" not in r.stderr and r.stderr.count("CONFIGS") <= 1

@@ -291,7 +291,8 @@ def test_group_column_errors_name_the_line(tmp_path, run):
     r = run("fit", str(path), "--group", "arm")
     assert r.exit_code == 2
     assert r.stderr.strip() == (
-        f"chinchilla: error: --group: {path}:31: the 'arm' cell is empty; every run needs its group"
+        f"chinchilla fit: error: --group: {path}:31: the 'arm' cell is empty; "
+        "every run needs its group"
     )
 
 
@@ -334,7 +335,7 @@ def test_bad_variant_file_names_its_line(tmp_path, run):
     bad.write_text("\n".join(lines) + "\n")
     r = run("fit", BASE, "--vs", str(bad))
     assert r.exit_code == 2
-    assert r.stderr.strip().startswith(f"chinchilla: error: {bad}:6: column 'loss'")
+    assert r.stderr.strip().startswith(f"chinchilla fit: error: {bad}:6: column 'loss'")
     r = run("fit", BASE, "--vs", str(tmp_path / "missing.csv"))
     assert r.exit_code == 2 and "no such file" in r.stderr
 

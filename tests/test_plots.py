@@ -64,7 +64,7 @@ def test_fit_plot_refuses_an_unknown_suffix(run, tmp_path, suffix):
     pytest.importorskip("matplotlib")
     out = tmp_path / (f"fit.{suffix}" if suffix else "fit")
     r = run("fit", SVG, "--plot", str(out))
-    assert r.exit_code == 2 and r.stderr.startswith("chinchilla: error: --plot: ")
+    assert r.exit_code == 2 and r.stderr.startswith("chinchilla fit: error: --plot: ")
     assert "expected a file name ending in .png, .svg, .pdf" in r.stderr
     assert not out.exists()
 

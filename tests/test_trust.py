@@ -50,7 +50,7 @@ def test_impossible_or_meaningless_plans_are_refused(kwargs, field, text):
 def test_cli_prints_the_bounds(run):
     r = run("plan", "--flops", "1e5")
     assert r.exit_code == 2
-    assert r.stderr.startswith("chinchilla: error: --flops: 100000 FLOPs is below 6e+12")
+    assert r.stderr.startswith("chinchilla plan: error: --flops: 100000 FLOPs is below 6e+12")
 
 
 # ---------------------------------------------------------------- extrapolation

@@ -42,13 +42,13 @@ class _OneLineErrors(TyperGroup):
                 rv = 0
             else:
                 prog = ctx.command_path if ctx is not None else "chinchilla"
-                message = e.format_message() if hasattr(e, "format_message") else str(e)
+                message = _click_message(e)
                 if message.startswith("Got unexpected extra argument"):
                     # most often the second word of a value, as in --reduce mean-last 3
                     message += "; an option's value with a space needs quotes"
                 _fail(f"{prog}: error: {message}", getattr(e, "exit_code", 2))
         except CommandError as e:
-            _fail(f"chinchilla: error: {e.line}", e.exit_code)
+            _fail(f"{e.prog}: error: {e.line}", e.exit_code)
         except ChinchillaError as e:  # raised outside a command: the names of the rule
             _fail(f"chinchilla: error: {error_line(e)}", e.exit_code)
         except (typer.Abort, KeyboardInterrupt):
@@ -68,13 +68,27 @@ class _OneLineErrors(TyperGroup):
             raise typer.Abort() from None
 
 
-class CommandError(Exception):
-    """A library error as the command line words it (`--chips: ...`), and its exit code."""
+def _click_message(e: Exception) -> str:
+    """Click's message, a bad value worded as the library's errors are: `--flops: 'abc'
+    is not a number; ...` (click says "Invalid value for '--flops': ...")."""
+    param = getattr(e, "param", None)
+    message = getattr(e, "message", None)
+    if param is not None and isinstance(message, str) and type(e).__name__ == "BadParameter":
+        opts = getattr(param, "opts", None)
+        name = max(opts, key=len) if opts and param.param_type_name == "option" else None
+        return f"{name or param.human_readable_name}: {message}"
+    return e.format_message() if hasattr(e, "format_message") else str(e)
 
-    def __init__(self, line: str, exit_code: int) -> None:
+
+class CommandError(Exception):
+    """A library error as the command line words it (`--chips: ...`), the command it
+    came from (`chinchilla plan`, as click's errors name it) and its exit code."""
+
+    def __init__(self, line: str, exit_code: int, prog: str = "chinchilla") -> None:
         super().__init__(line)
         self.line = line
         self.exit_code = exit_code
+        self.prog = prog
 
 
 class NamedText(StringParamType):
@@ -101,15 +115,15 @@ class _Command(TyperCommand):
                 param.type = NamedText()
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        with self._named():
+        with self._named(ctx):
             return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
-        with self._named():
+        with self._named(ctx):
             return super().invoke(ctx)
 
     @contextmanager
-    def _named(self) -> Iterator[None]:
+    def _named(self, ctx: Any) -> Iterator[None]:
         from chinchilla_cli import views
 
         names = command_option_names(self)
@@ -117,7 +131,8 @@ class _Command(TyperCommand):
             try:
                 yield
             except ChinchillaError as e:
-                raise CommandError(error_line(e, names), e.exit_code) from e
+                line = error_line(e, names)
+                raise CommandError(line, e.exit_code, ctx.command_path) from e
 
 
 # Library arguments whose command-line name is not `--kebab-case`, for an error that no

@@ -70,7 +70,15 @@ def require(
             f"{shown} is out of range; expected a number {op} {minimum:g}", field=field
         )
     if maximum is not None and value > maximum:
-        raise InputError(f"{shown} is out of range; expected a number <= {maximum:g}", field=field)
+        # a fraction given as a percent (--mfu 40): say what was probably meant
+        hint = (
+            f" (a fraction: {value / 100:g} for {value:g}%)"
+            if maximum == 1 and value <= 100
+            else ""
+        )
+        raise InputError(
+            f"{shown} is out of range; expected a number <= {maximum:g}{hint}", field=field
+        )
     check_magnitude(value, text if text is not None else shown, field)
     if integer and value != math.floor(value):
         raise InputError(f"{shown} is not a whole number", field=field)

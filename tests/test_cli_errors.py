@@ -368,3 +368,10 @@ def test_every_error_line_names_its_command_then_its_option(run, args, line):
     r = run(*args)
     assert r.exit_code == 2 and r.stderr.startswith(line), r.stderr
     assert "Invalid value for" not in r.stderr and r.stderr.count("CONFIGS") <= 1
+
+
+def test_a_fraction_given_as_a_percent_says_what_was_meant(run):
+    r = run("plan", "--flops", "1e22", "--chips", "8", "--mfu", "40")
+    assert r.exit_code == 2 and r.stderr.rstrip().endswith("(a fraction: 0.4 for 40%)")
+    r = run("plan", "--flops", "1e22", "--chips", "8", "--goodput", "1.5")
+    assert r.exit_code == 2 and "fraction" not in r.stderr

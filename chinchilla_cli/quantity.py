@@ -73,7 +73,7 @@ def require(
         # a fraction given as a percent (--mfu 40): say what was probably meant
         hint = (
             f" (a fraction: {value / 100:g} for {value:g}%)"
-            if maximum == 1 and value <= 100
+            if maximum == 1 and 2 <= value <= 100
             else ""
         )
         raise InputError(

@@ -375,3 +375,10 @@ def test_a_fraction_given_as_a_percent_says_what_was_meant(run):
     assert r.exit_code == 2 and r.stderr.rstrip().endswith("(a fraction: 0.4 for 40%)")
     r = run("plan", "--flops", "1e22", "--chips", "8", "--goodput", "1.5")
     assert r.exit_code == 2 and "fraction" not in r.stderr
+
+
+def test_a_plain_number_is_not_offered_size_suffixes(run):
+    r = run("fit", "runs.csv", "--max-loss", "abc")
+    assert r.stderr.rstrip().endswith("expected a number such as 2.1 (nats per token)")
+    r = run("plan", "--flops", "1e22", "--chips", "8", "--mfu", "abc")
+    assert r.stderr.rstrip().endswith("expected a number such as 0.4")

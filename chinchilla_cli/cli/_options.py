@@ -19,7 +19,7 @@ from chinchilla_cli.costs import DEFAULT_GRID_G_PER_KWH, DEFAULT_PUE
 from chinchilla_cli.errors import InputError
 from chinchilla_cli.hardware import DEFAULT_ACCELERATOR, DEFAULT_GOODPUT, DEFAULT_MFU_BY_PRECISION
 from chinchilla_cli.laws import DEFAULT_LAW
-from chinchilla_cli.quantity import parse_quantity, require
+from chinchilla_cli.quantity import ACCEPTED, parse_quantity, require
 from chinchilla_cli.specs import MAX_ASPECT_RATIO, MIN_ASPECT_RATIO
 
 
@@ -29,8 +29,10 @@ def quantity(
     inclusive: bool = False,
     maximum: float | None = None,
     integer: bool = False,
+    example: str | None = None,
 ) -> Callable[[str], float]:
-    """A parser for numbers like 5.76e23, 70B or 2k, bounded as `quantity.require` checks."""
+    """A parser for numbers like 5.76e23, 70B or 2k, bounded as `quantity.require` checks.
+    `example` is what an error shows for a plain number (a loss: 3.42), not a size."""
 
     def parse(text: str) -> float:
         if isinstance(text, (int, float)):  # a default value, already a number
@@ -47,7 +49,10 @@ def quantity(
                 text=text,
             )
         except InputError as e:
-            raise typer.BadParameter(e.message) from None
+            message = e.message
+            if example is not None:
+                message = message.replace(ACCEPTED, f"a number such as {example}")
+            raise typer.BadParameter(message) from None
         return int(value) if integer else value
 
     return parse
@@ -66,7 +71,8 @@ def text(what: str) -> Callable[[str], str]:
 
 POSITIVE = quantity()
 POSITIVE_INT = quantity(integer=True)
-FRACTION = quantity(maximum=1.0)
+FRACTION = quantity(maximum=1.0, example="0.4")
+LOSS = quantity(example="2.1 (nats per token)")
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON (stable keys) for scripts.")]

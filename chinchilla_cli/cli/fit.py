@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from chinchilla_cli.cli._options import POSITIVE, ForceOpt, JsonOpt, quantity, refuse_idle_outputs
+from chinchilla_cli.cli._options import (
+    LOSS,
+    POSITIVE,
+    ForceOpt,
+    JsonOpt,
+    quantity,
+    refuse_idle_outputs,
+)
 from chinchilla_cli.fit_defaults import (
     APPROACHES,
     CI_LEVEL,
@@ -140,7 +147,7 @@ def fit(
         float | None,
         typer.Option(
             metavar="LOSS",
-            parser=POSITIVE,
+            parser=LOSS,
             help="Drop runs with loss above this.",
             show_default=False,
         ),

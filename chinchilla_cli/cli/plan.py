@@ -8,6 +8,7 @@ import typer
 
 from chinchilla_cli.cli._options import (
     HARDWARE,
+    LOSS,
     POSITIVE,
     POSITIVE_INT,
     AcceleratorOpt,
@@ -112,7 +113,7 @@ def plan(
     target_loss: Annotated[
         float | None,
         typer.Option(
-            parser=POSITIVE,
+            parser=LOSS,
             metavar="LOSS",
             help="Predicted loss to reach (nats/token): the least compute that reaches it.",
             show_default=False,

@@ -100,12 +100,35 @@ def join(
         f"runs table {runs.source} joined on {table_run!r} = {log_run!r}: {listed}, "
         + (f"columns {', '.join(repr(c) for c in added)} added" if added else "no column added")
     )
+    out.notes += _label_notes(runs, [table_run, *added])
     if missing:
         out.warnings.append(
             f"{tables.count(len(missing), 'logged run')} not in the runs table {runs.source}: "
             f"{_names(missing)}; the runs table gives them nothing"
         )
     _states(runs, names, set(unlogged), out.warnings)
+    return out
+
+
+MAX_LABELS = 8  # a text column of the runs table with 2 to this many values may be arms
+
+
+def _label_notes(runs: formats.Table, used: list[str]) -> list[str]:
+    """A note for each text column of the runs table (not joined, not W&B's state) whose
+    few values could be the arms of an experiment: pooled, they fit one law to runs of
+    several; `group` fits each apart."""
+    out = []
+    for column in runs.names:
+        if column in used or column not in runs.cells or tables.normalise(column) == "state":
+            continue
+        values = sorted({str(v).strip() for v in runs.cells[column] if v is not None})
+        values = [v for v in values if v and v.lower() != "nan"]
+        if 2 <= len(values) <= MAX_LABELS and not any(tables.is_number(v) for v in values):
+            out.append(
+                f"the runs table's column {column!r} labels its runs "
+                f"{', '.join(repr(v) for v in values)}: all were fitted as one law; "
+                f"`group` {column} fits each apart"
+            )
     return out
 
 

@@ -235,3 +235,18 @@ def test_schedule_tokens_per_run(rows):
     assert len(fit(logged, schedule_tokens=max(planned.values())).log.incomplete) > 20
     report = fit(logged, schedule_tokens={**planned, "elsewhere": 1e9})
     assert any("names 1 run the log does not have: 'elsewhere'" in w for w in report.warnings)
+
+
+def test_a_runs_table_column_of_arms_is_pointed_out_when_pooled():
+    """Two arms fitted as one law, with the arm column right there in the runs table: the
+    notes name it and the option that fits each apart; grouped, nothing is said."""
+    data = Path(__file__).parent / "data"
+    history, runs = data / "wandb_history.csv", data / "wandb_runs.csv"
+    pooled = fit(str(history), run_table=str(runs))
+    said = [n for n in pooled.runs.notes + pooled.log.notes if "labels its runs" in n]
+    assert said == [
+        "the runs table's column 'arm' labels its runs 'base', 'wide': all were fitted as "
+        "one law; `group` arm fits each apart"
+    ]
+    grouped = fit(str(history), run_table=str(runs), group="arm")
+    assert not any("labels its runs" in n for n in grouped.runs.notes + grouped.log.notes)

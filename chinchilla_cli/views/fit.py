@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable, Iterator
 
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -135,7 +136,7 @@ def _runs_lines(report: FitReport) -> list[RenderableType]:
         )
     parts: list[RenderableType] = [Text.assemble(("Runs: ", "bold"), f"{r.source}: {kept}")]
     for line in (*(log.notes if log is not None else ()), *r.derived, *r.notes):
-        parts.append(Text(f"  {words(line)}", style="dim"))
+        parts.append(Padding(Text(words(line), style="dim"), (0, 0, 0, 2)))  # wraps indented
     return parts
 
 

@@ -31,7 +31,7 @@ from chinchilla_cli.heldout import ApproachComparison, compare_approaches
 from chinchilla_cli.isoflop import IsoflopFit, bootstrap_isoflop, fit_isoflop, group_budgets
 from chinchilla_cli.laws import EXTRAPOLATION_FACTOR
 from chinchilla_cli.objective import LogRuns, law_from_theta
-from chinchilla_cli.quantity import human, sci
+from chinchilla_cli.quantity import human, sci, times
 from chinchilla_cli.resampling import bootstrap_parametric_by_run, run_groups
 from chinchilla_cli.runs import Runs
 
@@ -350,9 +350,9 @@ def _sampling_warnings(runs: Runs, bootstrap: int, ci_level: float) -> list[str]
     if far:
         out.append(
             "the tokens per parameter at "
-            + ", ".join(f"{c:.3g}" for c in far)
-            + f" FLOPs extrapolate {far[0] / largest:.3g}x or more beyond the largest run "
-            f"({largest:.3g} FLOPs)"
+            + ", ".join(sci(c) for c in far)
+            + f" FLOPs extrapolate {times(far[0] / largest)} or more beyond the largest run "
+            f"({sci(largest)} FLOPs)"
         )
     return out
 

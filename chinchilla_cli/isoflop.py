@@ -18,6 +18,7 @@ from chinchilla_cli.errors import FitError
 from chinchilla_cli.fit_defaults import FLOPS_TOLERANCE as DEFAULT_FLOPS_TOLERANCE
 from chinchilla_cli.fit_defaults import SEED
 from chinchilla_cli.laws import tokens_for
+from chinchilla_cli.quantity import sci
 
 MIN_SIZES = 3
 POOR_R_SQUARED = 0.9  # a budget's parabola explaining less of its losses is flagged
@@ -176,7 +177,7 @@ def fit_isoflop(
             )
         if found.poor is not None:
             warnings.append(
-                f"budget {found.flops:.3g} FLOPs: the parabola fits its runs poorly "
+                f"budget {sci(found.flops)} FLOPs: the parabola fits its runs poorly "
                 f"({found.poor}); its N_opt is unreliable: add sizes near the optimum"
             )
         minima.append(found)

@@ -74,7 +74,7 @@ class FitRange:
     ) -> list[str]:
         """Phrases for each quantity outside the range by more than `factor`:
         "N 72.7B is 81x above the largest fitted (900M)"."""
-        from chinchilla_cli.quantity import human, sci
+        from chinchilla_cli.quantity import human, sci, times
 
         out = []
         for label, value, bound, show in (
@@ -88,11 +88,11 @@ class FitRange:
             lo, hi = bound
             if hi is not None and value > hi * factor:
                 out.append(
-                    f"{label} {show(value)} is {value / hi:.3g}x the largest fitted ({show(hi)})"
+                    f"{label} {show(value)} is {times(value / hi)} the largest fitted ({show(hi)})"
                 )
             elif lo is not None and value < lo / factor:
                 out.append(
-                    f"{label} {show(value)} is {lo / value:.3g}x below the smallest "
+                    f"{label} {show(value)} is {times(lo / value)} below the smallest "
                     f"fitted ({show(lo)})"
                 )
         return out

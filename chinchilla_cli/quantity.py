@@ -109,6 +109,11 @@ def sci(value: float | None, digits: int = 3) -> str:
     return f"{mant}e{int(exp)}"
 
 
+def times(ratio: float) -> str:
+    """A ratio as a reader takes it in: '44.5x', '7,690x' (never '7.69e+03x')."""
+    return f"{ratio:,.0f}x" if ratio >= 1000 else f"{ratio:.3g}x"
+
+
 def _sig(x: float, digits: int) -> str:
     if x == 0:
         return "0"

@@ -901,15 +901,19 @@ def _incomplete(log: _Log, planned: _Floats | None, tokens: _Floats, seg: _Segme
     incomplete = [log.run_names[seg.run_of_segment[j]] for j in np.flatnonzero(short)]
     if incomplete:
         shown = ", ".join(
-            f"{name!r} ({last_tokens[j] / plan[j]:.0%} of {sci(plan[j])} tokens)"
+            f"{name!r} (at {last_tokens[j] / plan[j]:.0%} of {sci(plan[j])} tokens)"
             for name, j in zip(incomplete[:5], np.flatnonzero(short)[:5], strict=False)
         )
         more = f" and {len(incomplete) - 5} more" if len(incomplete) > 5 else ""
+        said = (
+            "1 run's last loss is logged before its schedule ends"
+            if len(incomplete) == 1
+            else f"{len(incomplete):,} runs' last losses are logged before their schedules end"
+        )
         log.warnings.append(
-            f"{tables.count(len(incomplete), 'run')} "
-            f"{'stops' if len(incomplete) == 1 else 'stop'} before the schedule ends: "
-            f"{shown}{more}; an intermediate checkpoint of a cosine schedule overstates "
-            "the loss of a run planned to end there: let them finish, or leave them out"
+            f"{said}: {shown}{more}; an intermediate checkpoint of a cosine schedule "
+            "overstates the loss of a run planned to end there: let them finish (or log "
+            "their final loss), or leave them out"
         )
     return incomplete
 

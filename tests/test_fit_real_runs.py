@@ -61,7 +61,7 @@ def test_a_log_that_stops_short_is_named_in_the_warnings(run_json, tmp_path):
     rows = S.training_log(checkpoints=10, stop_early={"n4e+07-x20": 0.5})
     d = run_json("fit", str(S.write_csv(rows, tmp_path / "h.csv")))
     assert d["runs"]["log"]["incomplete_runs"] == ["n4e+07-x20"]
-    assert any("'n4e+07-x20' (50% of" in w for w in d["warnings"])
+    assert any("'n4e+07-x20' (at 50% of" in w for w in d["warnings"])
 
 
 def test_log_options_on_a_plain_table_are_refused(run):

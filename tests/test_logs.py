@@ -180,14 +180,14 @@ def test_schedule_column_flags_a_log_that_stops_short(tmp_path):
     log = logs.read_log(str(S.write_csv(rows, tmp_path / "h.csv")))
     assert log is not None and set(log.incomplete) == {"n4e+07-x20", "n4e+09-x5"}
     (warning,) = log.warnings
-    assert "2 runs stop before the schedule ends" in warning
-    assert "'n4e+07-x20' (50% of" in warning and "overstates" in warning
+    assert "2 runs' last losses are logged before their schedules end" in warning
+    assert "'n4e+07-x20' (at 50% of" in warning and "overstates" in warning
 
 
 def test_schedule_tokens_argument(tmp_path):
     log = logs.read_log(str(OLMO), ReadOptions(loss_col=C4, schedule_tokens=2.56e10))
     assert log is not None and log.incomplete == ("190M-1xC",)
-    assert "1 run stops before" in log.warnings[0]
+    assert "1 run's last loss is logged before" in log.warnings[0]
 
 
 def test_a_plain_table_is_not_a_log(tmp_path):

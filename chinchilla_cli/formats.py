@@ -554,6 +554,15 @@ def _json_chunk(at_lines: list[int], lines: list[str], source: str) -> list[typi
 def read_tensorboard(path: str, source: str) -> Table:
     """TensorBoard event files: `path` is one file (one run) or a directory, whose event
     files are grouped into runs by the directory holding them (as TensorBoard does)."""
+    root = Path(path)  # found before the import: a folder of no event files says so
+    if root.is_dir():
+        files = sorted(p for p in root.rglob("*") if p.is_file() and ".tfevents" in p.name)
+        if not files:
+            raise InputError(f"{source}: is a directory with no TensorBoard event files in it")
+    elif root.exists():
+        files = [root]
+    else:
+        raise InputError(f"{source}: no such file")
     try:
         from tensorboard.backend.event_processing.event_file_loader import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
             EventFileLoader,
@@ -564,15 +573,6 @@ def read_tensorboard(path: str, source: str) -> Table:
             f"{source}: reading TensorBoard event files needs the tensorboard extra: "
             f"{TENSORBOARD_HINT}"
         ) from None
-    root = Path(path)
-    if root.is_dir():
-        files = sorted(p for p in root.rglob("*") if p.is_file() and ".tfevents" in p.name)
-        if not files:
-            raise InputError(f"{source}: is a directory with no TensorBoard event files in it")
-    elif root.exists():
-        files = [root]
-    else:
-        raise InputError(f"{source}: no such file")
     rows: dict[tuple[str, int], int] = {}
     run_of: list[str] = []
     step_of: list[int] = []

@@ -93,12 +93,13 @@ def _percent(x: float) -> str:
 
 
 def mfu_warnings(mfu: float, precision: str) -> list[str]:
-    """A given utilisation beyond every published run at `precision` (or, with none at
-    it, at any), or below half the lowest any published run reached."""
+    """A given utilisation beyond every published run at `precision`, or below half the
+    lowest any reached at it (with no published run at `precision`, at any: a fraction of
+    an fp8 peak is not one of a bf16 peak)."""
     runs = published_runs()
     same = [r for r in runs if r.precision == precision] or list(runs)
     best = max(same, key=lambda r: r.mfu_high)
-    worst = min(runs, key=lambda r: r.mfu_low)
+    worst = min(same, key=lambda r: r.mfu_low)
     if mfu > best.mfu_high:
         return [
             f"MFU {_percent(mfu)} is beyond what any published {precision} run reached "

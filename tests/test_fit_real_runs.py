@@ -192,7 +192,9 @@ def test_isoflop_minima_report_their_quality(run_json, run):
     poor = [m for m in minima if m["poor_fit"]]
     assert [m["flops"] for m in poor] == pytest.approx([3e21])
     assert "R^2 0.73" in poor[0]["poor_fit_reason"]
-    assert any("budget 3.00e21 FLOPs: the parabola fits its runs poorly" in w for w in d["warnings"])
+    assert any(
+        "budget 3.00e21 FLOPs: the parabola fits its runs poorly" in w for w in d["warnings"]
+    )
     text = run("fit", LLAMA, "--approach", "isoflop").stdout
     assert "R²" in text and "0.725 !" in text and "best run" in text
 

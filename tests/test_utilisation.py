@@ -71,6 +71,9 @@ def test_the_default_utilisation_follows_the_precision_and_says_why():
         (0.95, "bf16", "beyond what any published bf16 run reached"),
         (0.30, "fp8", "beyond what any published fp8 run reached"),
         (0.01, "bf16", "implausibly low"),
+        # judged at its own precision: 8% of a bf16 peak is under half GPT-3's 21%, though
+        # above half the lowest fp8 run's 11.5% of a peak twice as high
+        (0.08, "bf16", "implausibly low: under half the lowest published run (gpt-3"),
     ],
 )
 def test_an_mfu_beyond_or_far_below_published_runs_is_a_warning(mfu, precision, words):
@@ -80,6 +83,8 @@ def test_an_mfu_beyond_or_far_below_published_runs_is_a_warning(mfu, precision, 
 
 def test_a_plausible_mfu_is_no_warning():
     p = plan(chips=64, days=10, mfu=0.4)
+    assert not any("MFU" in w for w in p.warnings)
+    p = plan(chips=64, days=10, mfu=0.08, precision="fp8")
     assert not any("MFU" in w for w in p.warnings)
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 # typer vendors click (no separate package): its types live in typer._click
+from typer._click.exceptions import BadParameter
 from typer._click.types import StringParamType
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
@@ -71,12 +72,10 @@ class _OneLineErrors(TyperGroup):
 def _click_message(e: Exception) -> str:
     """Click's message, a bad value worded as the library's errors are: `--flops: 'abc'
     is not a number; ...` (click says "Invalid value for '--flops': ...")."""
-    param = getattr(e, "param", None)
-    message = getattr(e, "message", None)
-    if param is not None and isinstance(message, str) and type(e).__name__ == "BadParameter":
-        opts = getattr(param, "opts", None)
-        name = max(opts, key=len) if opts and param.param_type_name == "option" else None
-        return f"{name or param.human_readable_name}: {message}"
+    if isinstance(e, BadParameter) and e.param is not None:
+        param = e.param
+        option = param.param_type_name == "option" and param.opts
+        return f"{max(param.opts, key=len) if option else param.human_readable_name}: {e.message}"
     return e.format_message() if hasattr(e, "format_message") else str(e)
 
 

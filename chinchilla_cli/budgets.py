@@ -86,7 +86,7 @@ def check_one_budget(given: dict[str, Any]) -> None:
         )
     if not ways:
         raise InputError(
-            "plan: no budget; give one of `flops` C, `chips` N with `days` or `hours`, "
+            "no budget; give one of `flops` C, `chips` N with `days` or `hours`, "
             "`params` N, `tokens` D, `target_loss` L or `budget_range`",
             field="flops",
             located=True,

@@ -126,6 +126,12 @@ def preset_config(name: str, what: str = "configs") -> Config:
 
 def parse_config(text: str, what: str = "configs") -> Config:
     """`gopher`, `13B@2.6T` or `mine=13B@2.6T`."""
+    if not isinstance(text, str):
+        raise InputError(
+            f"a configuration is a preset name, N@D or label=N@D text, or a Config; got "
+            f"{type(text).__name__} {text!r}",
+            field=what,
+        )
     spec = text.strip()
     if "@" not in spec and "=" not in spec:
         return preset_config(spec, what)

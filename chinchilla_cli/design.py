@@ -32,7 +32,7 @@ from chinchilla_cli.fit_defaults import CI_LEVEL
 from chinchilla_cli.fit_results import FitReport
 from chinchilla_cli.fitting import fit
 from chinchilla_cli.laws import FLOPS_PER_PARAM_TOKEN, ParametricLaw
-from chinchilla_cli.quantity import sci
+from chinchilla_cli.quantity import accepts_quantities, sci
 from chinchilla_cli.sweeps import DEFAULT_NARROW, DEFAULT_SUGGESTED_RUNS, NARROW
 
 MAX_SUGGESTED_RUNS = 50
@@ -201,6 +201,7 @@ def _interval(value: float, var: float, level: float) -> tuple[float, float]:
     return value * math.exp(-half), value * math.exp(half)
 
 
+@accepts_quantities
 def suggest_runs(
     runs: str | Path | Mapping[str, Any] | FitReport,
     *,

@@ -327,9 +327,14 @@ def compare_groups(
         groups = read_groups(runs, group, baseline, read_options)
     else:
         assert vs is not None
-        others: list[Sources] = (
-            [vs] if isinstance(vs, (str, Path, Mapping)) or hasattr(vs, "keys") else list(vs)  # type: ignore[list-item]
-        )
+        single = isinstance(vs, (str, Path, Mapping)) or hasattr(vs, "keys")
+        if not single and not isinstance(vs, (list, tuple)):
+            raise InputError(
+                f"the variant runs are a path, a table or records, or a list of them; got "
+                f"{type(vs).__name__}",
+                field="vs",
+            )
+        others: list[Sources] = [vs] if single else list(vs)  # type: ignore[list-item,arg-type]
         if not others:
             raise InputError("no variant runs; give at least one", field="vs")
         groups = read_files(runs, others, read_options)

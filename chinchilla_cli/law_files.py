@@ -4,6 +4,7 @@ becomes one of the law types of laws.py. The keys each kind needs and allows are
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -42,17 +43,22 @@ def preset_law_names() -> list[str]:
     return list(load_presets("laws"))
 
 
-def load_law(spec: str, what: str = "law") -> Law:
+def load_law(spec: str | os.PathLike[str], what: str = "law") -> Law:
     """A law by preset name or from a YAML file path."""
+    if not isinstance(spec, (str, os.PathLike)):
+        raise InputError(
+            f"a law is a preset name or a law YAML file's path, got {type(spec).__name__} {spec!r}",
+            field=what,
+        )
     presets = load_presets("laws")
-    key = spec.strip()
+    key = os.fspath(spec).strip()
     written_as_path = key.endswith((".yaml", ".yml")) or "/" in key or "\\" in key
     preset = None if written_as_path else match(key, presets)
     if preset is not None:
         return law_from_mapping(preset, presets[preset], where=f"presets/laws.yaml:{preset}")
     if not (written_as_path or Path(key).exists()):
         raise InputError(
-            unknown("law", spec, presets, "see `chinchilla presets laws`; or a law YAML file"),
+            unknown("law", key, presets, "see `chinchilla presets laws`; or a law YAML file"),
             field=what,
         )
     data = read_yaml_file(key, what)
@@ -123,8 +129,10 @@ def resolve_law(law: str | Law | None) -> Law:
     """A law object from a preset name, a YAML path, a Law, or None (the default law)."""
     if law is None:
         return load_law(DEFAULT_LAW)
-    if isinstance(law, str):
-        return load_law(law)
+    if isinstance(law, (str, os.PathLike)):
+        return load_law(os.fspath(law))
+    if not hasattr(law, "kind"):  # every law kind names itself; anything else is a mistake
+        return load_law(law)  # type: ignore[arg-type]  # refused there, naming `law`
     return law
 
 

@@ -324,6 +324,10 @@ def _parse_experts(
     if isinstance(experts, bool) or not isinstance(experts, (int, Sequence)):
         raise InputError(f"`experts` must be a whole number, got {experts!r}", field="experts")
     if isinstance(experts, int):
+        if experts < 1:
+            raise InputError(
+                f"`experts` must be a positive whole number, got {experts!r}", field="experts"
+            )
         return False, (), experts
     counts = tuple(int(e) for e in experts)
     if not counts or any(e < 1 for e in counts):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import numbers
 import re
 import typing
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from chinchilla_cli.errors import InputError
 
@@ -61,8 +62,9 @@ def require(
     as the user typed it, for the message."""
     if value is None:
         return
-    shown = repr(text) if text is not None else f"{value:g}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    shown = repr(text) if text is not None else f"{value:g}" if number else repr(value)
+    if not number or math.isnan(value):
         raise InputError(f"{shown} is not a number; expected {ACCEPTED}", field=field)
     if minimum is not None and (value < minimum or (value == minimum and not inclusive)):
         op = ">=" if inclusive else ">"
@@ -252,9 +254,37 @@ def accepts_quantities(function: Callable[_P, _R]) -> Callable[_P, _R]:
 
 
 def _coerced(name: str, value: object, numeric: dict[str, bool], sequences: set[str]) -> object:
-    if name in numeric and isinstance(value, str):
+    if name in sequences:  # text ("1e19,1e20", "1e18:1e20:3") is the function's to parse
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            value = [value]  # one budget is a list of one
+        if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
+            return [_one(v, name, False) for v in _items(value)]
+        return value
+    if name in numeric:
+        return _one(value, name, numeric[name])
+    return value
+
+
+def _items(value: Any) -> list[object]:
+    return list(value.tolist() if hasattr(value, "tolist") else value)
+
+
+def _one(value: object, name: str, integer: bool) -> object:
+    """One number as the API takes it: text parsed as the command line parses it, a numpy
+    scalar (a DataFrame's cell) as the Python number it is; a list or array refused."""
+    if isinstance(value, str):
         number = parse_quantity(value, name)
-        return int(number) if numeric[name] and number == int(number) else number
-    if name in sequences and isinstance(value, (list, tuple)):
-        return [parse_quantity(v, name) if isinstance(v, str) else v for v in value]
+        return int(number) if integer and number == int(number) else number
+    if isinstance(value, bool) or value is None:
+        return value  # None: not given; a bool: refused by the checks, by its own name
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, (list, tuple)) or bool(getattr(value, "ndim", False)):
+        raise InputError(
+            f"takes one number, got {type(value).__name__} of {len(_items(value))}; plan "
+            "several budgets with `budget_range` (a frontier) or one call each",
+            field=name,
+        )
     return value

@@ -250,3 +250,44 @@ def test_a_runs_table_column_of_arms_is_pointed_out_when_pooled():
     ]
     grouped = fit(str(history), run_table=str(runs), group="arm")
     assert not any("labels its runs" in n for n in grouped.runs.notes + grouped.log.notes)
+
+
+def test_numpy_numbers_are_numbers():
+    """A DataFrame's cells are numpy scalars: the API takes them as the numbers they are."""
+    np = pytest.importorskip("numpy")
+    from chinchilla_cli import plan, sweep
+
+    assert plan(chips=1024, days=np.int64(30)).to_dict() == plan(chips=1024, days=30).to_dict()
+    assert plan(np.float32(1e23)).budget.flops == pytest.approx(1e23, rel=1e-6)
+    assert plan(params=np.int64(70_000_000_000)).optimal.params == 70e9
+    assert len(sweep(1e20).budgets) == 1 and len(sweep(np.array([1e19, 1e20])).budgets) == 2
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda: __import__("chinchilla_cli").plan(flops=[1e22, 1e23]), "flops"),
+        (lambda: __import__("chinchilla_cli").plan(flops=True), "flops"),
+        (lambda: __import__("chinchilla_cli").plan(1e23, law=42), "law"),
+        (lambda: __import__("chinchilla_cli").load_law(None), "law"),
+        (lambda: __import__("chinchilla_cli").compare(42), "configs"),
+        (
+            lambda: __import__("chinchilla_cli").plan(
+                1e23, law="ludziejewski2025", arch="moe", experts=0
+            ),
+            "experts",
+        ),
+        (
+            lambda: __import__("chinchilla_cli").plan(
+                1e23, law="ludziejewski2025", arch="moe", experts=-3
+            ),
+            "experts",
+        ),
+    ],
+)
+def test_wrong_types_in_the_api_are_input_errors(call, field):
+    """Never a bare TypeError, AttributeError or ValueError: an InputError naming the
+    argument, in one line."""
+    with pytest.raises(InputError) as e:
+        call()
+    assert e.value.field == field and "\n" not in str(e.value)

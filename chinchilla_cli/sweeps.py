@@ -202,7 +202,8 @@ class Sweep(Drawn):
             return f"Sweep(no budgets, law {self.law.name})"
         where = f"{sci(b[0].flops)} to {sci(b[-1].flops)}" if len(b) > 1 else sci(b[0].flops)
         return (
-            f"Sweep({len(b)} budgets x {self.sizes} sizes = {len(self.runs)} runs, {where} "
+            f"Sweep({len(b)} budget{'s' * (len(b) != 1)} x {self.sizes} sizes = "
+            f"{len(self.runs)} runs, {where} "
             f"FLOPs, {self.total_hours:,.3g} hours on {self.cluster.chips} x "
             f"{self.cluster.accelerator.name}, law {self.law.name})"
         )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from chinchilla_cli.architecture import FLOPS_PER_PARAM_TOKEN as FLOPS_PER_PARAM_TOKEN
 from chinchilla_cli.fit_defaults import CI_LEVEL
 from chinchilla_cli.moe_scaling import FineGrainedMoE, JointMoE
+from chinchilla_cli.quantity import accepts_quantities
 from chinchilla_cli.solvers import golden_min, solve_increasing
 
 if TYPE_CHECKING:  # a plan loads them only when its law carries them
@@ -238,10 +239,12 @@ class ParametricLaw:
         """One law per bootstrap sample the law carries (empty when it carries none)."""
         return [self.with_parameters(*row) for row in self.samples]
 
+    @accepts_quantities
     def predict(self, params: float, tokens: float, level: float = CI_LEVEL) -> Prediction:
-        """The loss of a run of `params` trained on `tokens`, with the law's `level`%
-        interval (over its bootstrap samples) and a new run's (adding the run-to-run noise
-        of its fit); either is None when the law carries no samples or no noise."""
+        """The loss of a run of `params` trained on `tokens` (numbers, or text as the
+        command line takes them: "10B"), with the law's `level`% interval (over its
+        bootstrap samples) and a new run's (adding the run-to-run noise of its fit); either
+        is None when the law carries no samples or no noise."""
         from chinchilla_cli.prediction import check_run, predict_loss
 
         check_run(params, tokens, level)

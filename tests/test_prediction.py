@@ -143,3 +143,13 @@ def test_heldout_coverage_on_synthetic_runs_is_close_to_its_level():
     found = heldout_coverage(SimpleNamespace(params=n, tokens=d, loss=noisy), 95.0)
     assert len(found.budgets) == 9
     assert 0.85 <= found.coverage <= 1.0
+
+
+def test_predict_takes_sizes_as_text_and_numpy_numbers():
+    np = pytest.importorskip("numpy")
+    law = load_law("hoffmann2022")
+    assert law.predict("10B", "200B").loss == law.predict(1e10, 2e11).loss
+    assert (
+        law.predict(np.float64(1e10), np.int64(200_000_000_000)).loss
+        == law.predict(1e10, 2e11).loss
+    )

@@ -135,8 +135,7 @@ def _audit(
         options.flops_tolerance,
         groups,
         refits.REFIT_WORDS,
-        # a training log's checkpoints share their run's noise: no honest count of runs
-        coverage=refit.coverage(options.ci_level) if groups is None else None,
+        coverage=refit.coverage(options.ci_level, groups),
         coverage_level=options.ci_level,
     )
     return found if isinstance(found, Audit) else None

@@ -124,8 +124,7 @@ def compare_forms(
             chinchilla_refit = refits.refitter(chinchilla, log_runs)
             refit: Refit = chinchilla_refit
             words = refits.REFIT_WORDS
-            # a training log's checkpoints share their run's noise: no honest count of runs
-            coverage = chinchilla_refit.coverage(level) if groups is None else None
+            coverage = chinchilla_refit.coverage(level, groups)
         else:
             try:
                 f = fit_form(form, runs.params, runs.tokens, runs.loss, chinchilla.huber_delta)

@@ -283,8 +283,8 @@ def _one(value: object, name: str, integer: bool) -> object:
         return float(value)
     if isinstance(value, (list, tuple)) or bool(getattr(value, "ndim", False)):
         raise InputError(
-            f"takes one number, got {type(value).__name__} of {len(_items(value))}; plan "
-            "several budgets with `budget_range` (a frontier) or one call each",
+            f"takes one number, got {type(value).__name__} of {len(_items(value))}; "
+            "call once for each",
             field=name,
         )
     return value

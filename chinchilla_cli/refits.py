@@ -97,10 +97,14 @@ class Refits:
             out[i] = predict_log_loss(p.theta, runs)[0]
         return out
 
-    def coverage(self, level: float) -> Coverage:
+    def coverage(self, level: float, groups: np.ndarray | None = None) -> Coverage | None:
         """The audit's `Coverage`: the share of a subset's left-out runs inside their
         `level`% new-run interval under that subset's law (calibration.py's linearised
-        interval); None when the refit failed or left no residual degree of freedom."""
+        interval), None where the refit failed or left no residual degree of freedom.
+        None with `groups` (a training log's run of each point): checkpoints share their
+        run's noise, so no honest count of runs inside is possible."""
+        if groups is not None:
+            return None
         z = z_of(level)
         columns = [np.exp(self.runs.log_params), np.exp(self.runs.log_tokens)]
         columns.append(np.exp(self.runs.log_loss))
